@@ -1,0 +1,152 @@
+"""The `composer` command: parse arguments, call one library function, print the result."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from composer import __version__
+from composer.errors import ComposerError
+
+EXIT_USER_ERROR = 2
+
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; yields a callback taking (done, total)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task(label, total=1)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=max(total, 1))
+
+        yield update
+
+
+def _render_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--soundfont", metavar="SF2", help="soundfont to use (default: see `composer soundfonts`)")
+    parser.add_argument("--sample-rate", type=int, default=44100, choices=(44100, 48000))
+    parser.add_argument("--peak-db", type=float, default=-1.0, metavar="DBFS",
+                        help="normalise the loudest sample to this level (default -1 dBFS)")
+    parser.add_argument("--no-reverb", action="store_true", help="switch FluidSynth's reverb off")
+    parser.add_argument("--no-chorus", action="store_true", help="switch FluidSynth's chorus off")
+
+
+def _render_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from composer.render import RenderConfig
+
+    return RenderConfig(sample_rate=args.sample_rate, peak_dbfs=args.peak_db, reverb=not args.no_reverb,
+                        chorus=not args.no_chorus)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from composer.midi_io import read_midi
+    from composer.render import render_to_files
+
+    if not args.output and not args.stems:
+        raise ComposerError("nothing to write: give -o OUT.wav|.flac|.ogg and/or --stems DIR")
+    score = read_midi(args.input)
+    with progress_bar(f"Rendering {Path(args.input).name}") as update:
+        written = render_to_files(score, args.output, stems_dir=args.stems, config=_render_config(args),
+                                  soundfont=args.soundfont, on_progress=update)
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_soundfonts(args: argparse.Namespace) -> int:
+    from composer.soundfonts import find_soundfonts
+
+    candidates = find_soundfonts(args.soundfont)
+    if not candidates:
+        print("no soundfont found; see soundfonts/README.md")
+        return 1
+    for index, candidate in enumerate(candidates):
+        mark = "*" if index == 0 else " "
+        print(f"{mark} {candidate.path}  ({candidate.source}, {candidate.size_mb:.1f} MB)")
+    print("* = used by default")
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from composer.midi_io import read_midi, write_midi
+    from composer.musicxml_io import write_musicxml
+    from composer.pianoroll import save_piano_roll
+
+    if not (args.output or args.musicxml or args.piano_roll):
+        raise ComposerError("nothing to write: give -o OUT.mid, --musicxml OUT.musicxml or --piano-roll OUT.png")
+    score = read_midi(args.input)
+    written = []
+    if args.output:
+        written.append(write_midi(score, args.output))
+    if args.musicxml:
+        written.append(write_musicxml(score, args.musicxml))
+    if args.piano_roll:
+        written.append(save_piano_roll(score, args.piano_roll))
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from composer.demo import make_demo
+
+    with progress_bar("Rendering the demo") as update:
+        written = make_demo(args.out_dir, soundfont=args.soundfont, on_progress=update)
+    for path in written:
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="composer", description="Symbolic music composition: MIDI in, MIDI and audio out.")
+    parser.add_argument("--version", action="version", version=f"composer {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    render = sub.add_parser("render", help="render a MIDI file to .wav, .flac or .ogg with FluidSynth")
+    render.add_argument("input", metavar="IN.mid")
+    render.add_argument("-o", "--output", metavar="OUT.wav", help="the mixed audio file (.wav, .flac or .ogg)")
+    render.add_argument("--stems", metavar="DIR", help="also write one audio file per track into DIR")
+    _render_options(render)
+    render.set_defaults(run=cmd_render)
+
+    soundfonts = sub.add_parser("soundfonts", help="list the soundfonts found, in lookup order")
+    soundfonts.add_argument("--soundfont", metavar="SF2", help="a soundfont to put first")
+    soundfonts.set_defaults(run=cmd_soundfonts)
+
+    convert = sub.add_parser("convert", help="rewrite a MIDI file cleanly, or export MusicXML or a piano roll")
+    convert.add_argument("input", metavar="IN.mid")
+    convert.add_argument("-o", "--output", metavar="OUT.mid", help="a clean type-1 MIDI file")
+    convert.add_argument("--musicxml", metavar="OUT.musicxml", help="MusicXML for notation programs")
+    convert.add_argument("--piano-roll", metavar="OUT.png", help="a piano-roll picture")
+    convert.set_defaults(run=cmd_convert)
+
+    demo = sub.add_parser("demo", help="write and render a demo piece into a folder")
+    demo.add_argument("--out-dir", default="out", metavar="DIR")
+    demo.add_argument("--soundfont", metavar="SF2")
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ComposerError as exc:
+        print(f"composer: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("composer: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,227 @@
+"""Standard MIDI Files in and out: symusic parses, mido writes type-1 files that DAWs accept."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import TypeVar
+
+import mido
+import numpy as np
+import symusic
+
+from composer.atomic import write_bytes_atomic
+from composer.errors import ChannelOverflowError, ComposerError, MidiReadError
+from composer.gm import DRUM_CHANNEL, default_track_name
+from composer.score import (
+    TICKS_PER_BEAT,
+    ControlChange,
+    KeySignature,
+    Marker,
+    Note,
+    PitchBend,
+    Score,
+    TempoChange,
+    TimeSignature,
+    Track,
+)
+
+_Timed = TypeVar("_Timed", TempoChange, TimeSignature, KeySignature)
+MELODIC_CHANNELS = [c for c in range(16) if c != DRUM_CHANNEL]
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_midi(source: str | os.PathLike[str] | bytes) -> Score:
+    """Read a MIDI file (a path or its bytes) into a Score at 480 ticks per beat.
+
+    Raises MidiReadError with a one-line reason when the data is not a readable MIDI file.
+    """
+    if isinstance(source, bytes):
+        data, label = source, "MIDI data"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ComposerError(f"{path}: no such file")
+        data, label = path.read_bytes(), str(path)
+    if not data:
+        raise MidiReadError(f"{label} is empty (0 bytes), not a MIDI file")
+    if not data.startswith(b"MThd"):
+        raise MidiReadError(f"{label} is not a MIDI file (it does not start with an 'MThd' header)")
+    try:
+        parsed = symusic.Score.from_midi(data)
+    except (RuntimeError, ValueError) as exc:
+        reason = str(exc).removeprefix("MiniMidi: ").removesuffix(": iostream error")
+        raise MidiReadError(f"{label} is a damaged or truncated MIDI file ({reason})") from None
+    return from_symusic(parsed, title=Path(label).stem if not isinstance(source, bytes) else "")
+
+
+def from_symusic(parsed: symusic.Score, title: str = "") -> Score:
+    """Convert a symusic score (any resolution) into a Score at 480 ticks per beat."""
+    if parsed.ticks_per_quarter != TICKS_PER_BEAT:
+        parsed = parsed.resample(TICKS_PER_BEAT, min_dur=1)
+    tracks = []
+    for src in parsed.tracks:
+        arrays = src.notes.numpy()
+        notes = [
+            Note(int(p), int(t), int(t) + max(1, int(d)), min(127, max(1, int(v))))
+            for t, d, p, v in zip(arrays["time"], arrays["duration"], arrays["pitch"],
+                                  arrays["velocity"], strict=True)
+        ]
+        notes.sort(key=lambda n: (n.start, n.pitch))
+        controls = [ControlChange(c.time, c.number, c.value) for c in src.controls]
+        bends = [PitchBend(b.time, b.value) for b in src.pitch_bends]
+        name = src.name.strip() or default_track_name(src.program, src.is_drum)
+        tracks.append(Track(name, int(src.program), bool(src.is_drum), notes, controls, bends))
+    tempos = [TempoChange(t.time, round(float(t.qpm), 3)) for t in parsed.tempos] or [TempoChange(0, 120.0)]
+    meters = [TimeSignature(ts.time, ts.numerator, ts.denominator) for ts in parsed.time_signatures
+              if ts.numerator > 0 and ts.denominator in (1, 2, 4, 8, 16, 32, 64)]
+    keys = [KeySignature.from_sharps(k.time, k.key, "minor" if k.tonality else "major")
+            for k in parsed.key_signatures if -7 <= k.key <= 7]
+    markers = [Marker(m.time, m.text) for m in parsed.markers]
+    return Score(
+        tracks=tracks,
+        tempos=_dedupe_by_tick(tempos),
+        time_signatures=_dedupe_by_tick(meters) or [TimeSignature(0, 4, 4)],
+        key_signatures=_dedupe_by_tick(keys),
+        markers=markers,
+        title=title,
+    )
+
+
+def _dedupe_by_tick(events: list[_Timed]) -> list[_Timed]:
+    """Keep the last event at each tick, sorted by tick (files often repeat a meta event at tick 0)."""
+    by_tick = {e.tick: e for e in events}
+    return [by_tick[t] for t in sorted(by_tick)]
+
+
+def to_symusic(score: Score) -> symusic.Score:
+    """Convert a Score into a symusic score at 480 ticks per quarter (the tokenizer's input type)."""
+    out = symusic.Score(TICKS_PER_BEAT)
+    for track in score.tracks:
+        dst = symusic.Track(track.name, track.program, track.is_drum)
+        if track.notes:
+            dst.notes = symusic.Note.from_numpy(
+                time=np.array([n.start for n in track.notes], dtype=np.int32),
+                duration=np.array([n.duration for n in track.notes], dtype=np.int32),
+                pitch=np.array([n.pitch for n in track.notes], dtype=np.int8),
+                velocity=np.array([n.velocity for n in track.notes], dtype=np.int8),
+            )
+        for c in track.controls:
+            dst.controls.append(symusic.ControlChange(c.tick, c.number, c.value))
+        for b in track.pitch_bends:
+            dst.pitch_bends.append(symusic.PitchBend(b.tick, b.value))
+        out.tracks.append(dst)
+    for t in score.tempos:
+        out.tempos.append(symusic.Tempo(t.tick, t.bpm))
+    for ts in score.time_signatures:
+        out.time_signatures.append(symusic.TimeSignature(ts.tick, ts.numerator, ts.denominator))
+    for k in score.key_signatures:
+        out.key_signatures.append(symusic.KeySignature(k.tick, k.sharps, int(k.mode == "minor")))
+    for m in score.markers:
+        out.markers.append(symusic.TextMeta(m.tick, m.text))
+    return out
+
+
+# ---------------------------------------------------------------- writing
+
+
+def assign_channels(tracks: list[Track]) -> list[int]:
+    """A MIDI channel per track: drums on channel 10 (index 9), and never two programs on one channel.
+
+    Each melodic track gets a channel of its own while there are enough; past 15, a track may share
+    the channel of an earlier track with the same program. Raises ChannelOverflowError when more
+    than 15 distinct melodic programs are asked for.
+    """
+    channels: list[int] = []
+    free = list(MELODIC_CHANNELS)
+    by_program: dict[int, int] = {}
+    melodic = [t for t in tracks if not t.is_drum]
+    distinct = len({t.program for t in melodic})
+    if distinct > len(MELODIC_CHANNELS):
+        raise ChannelOverflowError(
+            f"{distinct} different instruments need more than MIDI's 15 melodic channels; use 15 or fewer")
+    spare = len(MELODIC_CHANNELS) - distinct  # channels we may spend on repeated programs
+    for track in tracks:
+        if track.is_drum:
+            channels.append(DRUM_CHANNEL)
+            continue
+        if track.program in by_program and spare <= 0:
+            channels.append(by_program[track.program])
+            continue
+        if track.program in by_program:
+            spare -= 1
+        channel = free.pop(0)
+        by_program.setdefault(track.program, channel)
+        channels.append(channel)
+    return channels
+
+
+def _conductor_track(score: Score) -> mido.MidiTrack:
+    """Track 0: the title, tempo map, meters, keys and markers shared by all parts."""
+    events: list[tuple[int, int, mido.MetaMessage]] = []  # (tick, order, message)
+    for ts in score.time_signatures:
+        events.append((ts.tick, 0, mido.MetaMessage(
+            "time_signature", numerator=ts.numerator, denominator=ts.denominator,
+            clocks_per_click=24, notated_32nd_notes_per_beat=8)))
+    for k in score.key_signatures:
+        key = k.tonic + ("m" if k.mode == "minor" else "")
+        events.append((k.tick, 1, mido.MetaMessage("key_signature", key=key)))
+    for t in score.tempos:
+        events.append((t.tick, 2, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(t.bpm))))
+    for m in score.markers:
+        events.append((m.tick, 3, mido.MetaMessage("marker", text=m.text)))
+    events.sort(key=lambda e: (e[0], e[1]))
+    track = mido.MidiTrack([mido.MetaMessage("track_name", name=score.title or "composer")])
+    _append_delta_timed(track, [(tick, msg) for tick, _, msg in events])
+    return track
+
+
+def _part_track(track: Track, channel: int) -> mido.MidiTrack:
+    """One named part: its name, program change, controllers, pitch bends and notes on `channel`."""
+    head = [mido.MetaMessage("track_name", name=track.name)]
+    if not track.is_drum:
+        head.append(mido.MetaMessage("instrument_name", name=track.name))
+    events: list[tuple[int, int, mido.Message]] = []  # (tick, order, message); note-offs sort first
+    if not track.is_drum:
+        events.append((0, 0, mido.Message("program_change", channel=channel, program=track.program)))
+    for c in track.controls:
+        events.append((c.tick, 1, mido.Message("control_change", channel=channel,
+                                                control=c.number, value=c.value)))
+    for b in track.pitch_bends:
+        events.append((b.tick, 1, mido.Message("pitchwheel", channel=channel, pitch=b.value)))
+    for n in track.notes:
+        events.append((n.end, 0, mido.Message("note_off", channel=channel, note=n.pitch, velocity=0)))
+        events.append((n.start, 2, mido.Message("note_on", channel=channel, note=n.pitch,
+                                                  velocity=n.velocity)))
+    events.sort(key=lambda e: (e[0], e[1]))
+    out = mido.MidiTrack(head)
+    _append_delta_timed(out, [(tick, msg) for tick, _, msg in events])
+    return out
+
+
+def _append_delta_timed(track: mido.MidiTrack, timed: list[tuple[int, mido.Message | mido.MetaMessage]]) -> None:
+    now = 0
+    for tick, msg in timed:
+        track.append(msg.copy(time=tick - now))
+        now = tick
+    track.append(mido.MetaMessage("end_of_track", time=0))
+
+
+def midi_bytes(score: Score) -> bytes:
+    """The Score as a type-1 Standard MIDI File at 480 ticks per beat."""
+    channels = assign_channels(score.tracks)
+    midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
+    midi.tracks.append(_conductor_track(score))
+    for track, channel in zip(score.tracks, channels, strict=True):
+        midi.tracks.append(_part_track(track, channel))
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def write_midi(score: Score, path: str | os.PathLike[str]) -> Path:
+    """Write the Score to `path` atomically as a type-1 MIDI file and return the path."""
+    return write_bytes_atomic(path, midi_bytes(score))

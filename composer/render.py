@@ -1,0 +1,288 @@
+"""Audio from a Score with FluidSynth in-process: mix and stems, normalised, written atomically."""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from composer.atomic import atomic_output
+from composer.errors import ComposerError, EmptyScoreError, FluidSynthMissing, SoundfontError
+from composer.gm import DRUM_CHANNEL
+from composer.midi_io import assign_channels
+from composer.score import Score, TempoMap, Track
+from composer.soundfonts import resolve_soundfont
+
+ProgressCallback = Callable[[int, int], None]  # (samples done, samples expected)
+
+# soundfile subtype per container: 16-bit WAV for every game engine and DAW, 24-bit FLAC, Vorbis OGG.
+AUDIO_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_24"), ".ogg": ("OGG", "VORBIS")}
+INSTALL_HINT = ("install FluidSynth (Debian/Ubuntu: sudo apt-get install fluidsynth libfluidsynth3 "
+                "fluid-soundfont-gm; macOS: brew install fluid-synth)")
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """How a score becomes audio."""
+
+    sample_rate: int = 44100  # 44100 or 48000 Hz, always stereo
+    reverb: bool = True  # FluidSynth's reverb unit, as a player would hear the soundfont
+    chorus: bool = True  # FluidSynth's chorus unit
+    peak_dbfs: float = -1.0  # the loudest sample is normalised to this level: no clipping, 1 dB headroom
+    min_tail_seconds: float = 0.5  # always keep this much after the last note-off (release)
+    max_tail_seconds: float = 3.0  # keep at most this much reverb tail
+    tail_floor_db: float = -60.0  # the tail ends once a 100 ms block is this far below the peak
+    synth_gain: float = 0.3  # FluidSynth's master gain; low enough that dense scores never saturate
+
+    def __post_init__(self) -> None:
+        if self.sample_rate not in (44100, 48000):
+            raise ComposerError(f"sample rate must be 44100 or 48000 Hz, not {self.sample_rate}")
+        if not -40.0 <= self.peak_dbfs <= 0.0:
+            raise ComposerError(f"peak level must be between -40 and 0 dBFS, not {self.peak_dbfs}")
+
+
+@dataclass
+class Audio:
+    """Stereo float32 samples, shape (frames, 2), in [-1, 1]."""
+
+    samples: np.ndarray
+    sample_rate: int
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+    @property
+    def peak(self) -> float:
+        return float(np.max(np.abs(self.samples))) if len(self.samples) else 0.0
+
+
+def _load_fluidsynth() -> Any:
+    """Import pyfluidsynth; a missing FluidSynth library becomes one clear FluidSynthMissing."""
+    try:
+        import fluidsynth
+    except (ImportError, OSError) as exc:
+        raise FluidSynthMissing(f"the FluidSynth library is not available ({exc}); {INSTALL_HINT}") from None
+    return fluidsynth
+
+
+class _Synth:
+    """One FluidSynth instance with a soundfont loaded, writing float samples straight into numpy."""
+
+    # Keeps one synth per soundfont alive, so FluidSynth's sample cache makes later loads near-free.
+    _keepalive: dict[tuple[Path, int], Any] = {}
+
+    def __init__(self, soundfont: Path, config: RenderConfig) -> None:
+        fs = _load_fluidsynth()
+        settings: dict[str, Any] = {
+            "synth.reverb.active": int(config.reverb),
+            "synth.chorus.active": int(config.chorus),
+            "synth.midi-channels": 16,
+        }
+        self.synth = fs.Synth(gain=config.synth_gain, samplerate=float(config.sample_rate), **settings)
+        self.sfid = self.synth.sfload(str(soundfont))
+        if self.sfid < 0:
+            self.synth.delete()
+            raise SoundfontError(f"FluidSynth could not load soundfont {soundfont}; is it a valid .sf2/.sf3?")
+        self._write = fs._fl.fluid_synth_write_float  # float output: pyfluidsynth only wraps the s16 one
+        self._write.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+        self._write.restype = ctypes.c_int
+        key = (soundfont.resolve(), config.sample_rate)
+        if key not in self._keepalive:
+            self._keepalive[key] = fs.Synth(samplerate=float(config.sample_rate))
+            self._keepalive[key].sfload(str(soundfont))
+
+    def write(self, out: np.ndarray, start: int, frames: int) -> None:
+        """Synthesize `frames` frames into rows start.. of the (n, 2) float32 array `out`."""
+        if frames <= 0:
+            return
+        base = out.ctypes.data
+        self._write(self.synth.synth, frames, base, 2 * start, 2, base, 2 * start + 1, 2)
+
+    def close(self) -> None:
+        self.synth.delete()
+
+
+def _events(score: Score, sample_rate: int) -> list[tuple[int, int, str, int, int, int]]:
+    """Every channel event as (sample, order, kind, channel, a, b), note-offs before note-ons."""
+    tempo = TempoMap(score.tempos)
+
+    def at(tick: int) -> int:
+        return round(tempo.seconds_at(tick) * sample_rate)
+
+    events: list[tuple[int, int, str, int, int, int]] = []
+    for track, channel in zip(score.tracks, assign_channels(score.tracks), strict=True):
+        for c in track.controls:
+            events.append((at(c.tick), 1, "cc", channel, c.number, c.value))
+        for b in track.pitch_bends:
+            events.append((at(b.tick), 1, "bend", channel, b.value, 0))
+        for n in track.notes:
+            events.append((at(n.start), 2, "on", channel, n.pitch, n.velocity))
+            events.append((at(n.end), 0, "off", channel, n.pitch, 0))
+    events.sort()
+    return events
+
+
+def render(score: Score, config: RenderConfig | None = None, soundfont: str | os.PathLike[str] | None = None,
+           on_progress: ProgressCallback | None = None, normalise: bool = True) -> Audio:
+    """Render the whole score to stereo audio, with a reverb tail, normalised to `config.peak_dbfs`."""
+    config = config or RenderConfig()
+    raw = _synthesize(score, config, resolve_soundfont(soundfont), on_progress)
+    if normalise:
+        raw.samples *= _normalising_gain([raw.peak], config.peak_dbfs)
+    return raw
+
+
+def render_stems(score: Score, config: RenderConfig | None = None,
+                 soundfont: str | os.PathLike[str] | None = None,
+                 on_progress: ProgressCallback | None = None) -> tuple[Audio, list[tuple[Track, Audio]]]:
+    """Render the mix and one stem per track, all the same length and scaled by one common gain.
+
+    Because the gain is shared, the stems add up to the mix (as far as FluidSynth is linear), which
+    is what a game engine layering them or a DAW re-balancing them expects.
+    """
+    config = config or RenderConfig()
+    path = resolve_soundfont(soundfont)
+    mix = _synthesize(score, config, path, on_progress)
+    stems = []
+    for track in score.tracks:
+        solo = score.copy()
+        solo.tracks = [track]
+        stem = _synthesize(solo, config, path, None, length=len(mix.samples))
+        stems.append((track, stem))
+    gain = _normalising_gain([mix.peak] + [s.peak for _, s in stems], config.peak_dbfs)
+    mix.samples *= gain
+    for _, stem in stems:
+        stem.samples *= gain
+    return mix, stems
+
+
+def _normalising_gain(peaks: list[float], peak_dbfs: float) -> float:
+    loudest = max(peaks)
+    return 10 ** (peak_dbfs / 20) / loudest if loudest > 0 else 1.0
+
+
+def _synthesize(score: Score, config: RenderConfig, soundfont: Path, on_progress: ProgressCallback | None,
+                length: int | None = None) -> Audio:
+    """Raw FluidSynth output for the score; the tail is trimmed at silence unless `length` fixes it."""
+    if score.note_count == 0:
+        raise EmptyScoreError("the score has no notes to render")
+    sr = config.sample_rate
+    events = _events(score, sr)
+    last_event = events[-1][0]
+    capacity = length or last_event + math.ceil(config.max_tail_seconds * sr)
+    out = np.zeros((capacity, 2), dtype=np.float32)
+    synth = _Synth(soundfont, config)
+    try:
+        for track, channel in zip(score.tracks, assign_channels(score.tracks), strict=True):
+            if track.is_drum:
+                synth.synth.program_select(DRUM_CHANNEL, synth.sfid, 128, track.program)
+            else:
+                synth.synth.program_select(channel, synth.sfid, 0, track.program)
+        now = 0
+        report_every = sr  # about once per second of audio
+        next_report = report_every
+        for sample, _, kind, channel, a, b in events:
+            synth.write(out, now, sample - now)
+            now = sample
+            if kind == "on":
+                synth.synth.noteon(channel, a, b)
+            elif kind == "off":
+                synth.synth.noteoff(channel, a)
+            elif kind == "cc":
+                synth.synth.cc(channel, a, b)
+            else:
+                synth.synth.pitch_bend(channel, a)
+            if on_progress and now >= next_report:
+                on_progress(now, capacity)
+                next_report = now + report_every
+        end = _render_tail(synth, out, now, config) if length is None else _fill(synth, out, now)
+    finally:
+        synth.close()
+    if on_progress:
+        on_progress(capacity, capacity)
+    samples = out[:end]
+    _fade_out(samples, sr)
+    return Audio(samples, sr)
+
+
+def _fill(synth: _Synth, out: np.ndarray, start: int) -> int:
+    synth.write(out, start, len(out) - start)
+    return len(out)
+
+
+def _render_tail(synth: _Synth, out: np.ndarray, start: int, config: RenderConfig) -> int:
+    """Render after the last note-off until the sound falls `tail_floor_db` below its peak."""
+    sr = config.sample_rate
+    block = sr // 10
+    minimum = start + int(config.min_tail_seconds * sr)
+    peak = float(np.max(np.abs(out[:start]))) if start else 0.0
+    floor = peak * 10 ** (config.tail_floor_db / 20)
+    now = start
+    while now < len(out):
+        frames = min(block, len(out) - now)
+        synth.write(out, now, frames)
+        now += frames
+        if now >= minimum and float(np.max(np.abs(out[now - frames:now]))) <= floor:
+            break
+    return now
+
+
+def _fade_out(samples: np.ndarray, sample_rate: int, seconds: float = 0.05) -> None:
+    """A short linear fade on the last frames, so a tail cut at its limit ends without a click."""
+    frames = min(len(samples), int(seconds * sample_rate))
+    if frames:
+        samples[-frames:] *= np.linspace(1.0, 0.0, frames, dtype=np.float32)[:, None]
+
+
+def audio_format(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """(container, subtype) for soundfile from the file extension, or a ComposerError."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in AUDIO_FORMATS:
+        raise ComposerError(f"cannot write audio as '{suffix or Path(path).name}': use .wav, .flac or .ogg")
+    return AUDIO_FORMATS[suffix]
+
+
+def save_audio(audio: Audio, path: str | os.PathLike[str]) -> Path:
+    """Write audio atomically as WAV, FLAC or OGG, chosen by the extension."""
+    import soundfile
+
+    container, subtype = audio_format(path)
+    with atomic_output(path) as tmp:
+        soundfile.write(tmp, np.clip(audio.samples, -1.0, 1.0), audio.sample_rate,
+                        format=container, subtype=subtype)
+    return Path(path)
+
+
+def stem_filename(index: int, track: Track, suffix: str) -> str:
+    """A file name for a track's stem, e.g. "01-piano.wav"."""
+    slug = re.sub(r"[^a-z0-9]+", "-", track.name.lower()).strip("-") or "track"
+    return f"{index + 1:02d}-{slug}{suffix}"
+
+
+def render_to_files(score: Score, audio_path: str | os.PathLike[str] | None = None, *,
+                    stems_dir: str | os.PathLike[str] | None = None, config: RenderConfig | None = None,
+                    soundfont: str | os.PathLike[str] | None = None,
+                    on_progress: ProgressCallback | None = None) -> list[Path]:
+    """Render the score to `audio_path` and/or one file per track in `stems_dir`; return what was written."""
+    suffix = Path(audio_path).suffix.lower() if audio_path else ".wav"
+    audio_format(audio_path or "x.wav")  # refuse an unknown format before spending time rendering
+    written: list[Path] = []
+    if stems_dir is None:
+        mix = render(score, config, soundfont, on_progress)
+        assert audio_path is not None
+        return [save_audio(mix, audio_path)]
+    mix, stems = render_stems(score, config, soundfont, on_progress)
+    if audio_path:
+        written.append(save_audio(mix, audio_path))
+    for index, (track, stem) in enumerate(stems):
+        written.append(save_audio(stem, Path(stems_dir) / stem_filename(index, track, suffix)))
+    return written
