@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from composer import __version__
-from composer.errors import ComposerError
+from composer.errors import ComposerError, EmptyScoreError
 
 EXIT_USER_ERROR = 2
 
@@ -54,6 +54,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     if not args.output and not args.stems:
         raise ComposerError("nothing to write: give -o OUT.wav|.flac|.ogg and/or --stems DIR")
     score = read_midi(args.input)
+    if score.note_count == 0:
+        raise EmptyScoreError(f"{args.input} has no notes to render")
     with progress_bar(f"Rendering {Path(args.input).name}") as update:
         written = render_to_files(score, args.output, stems_dir=args.stems, config=_render_config(args),
                                   soundfont=args.soundfont, on_progress=update)
@@ -84,6 +86,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if not (args.output or args.musicxml or args.piano_roll):
         raise ComposerError("nothing to write: give -o OUT.mid, --musicxml OUT.musicxml or --piano-roll OUT.png")
     score = read_midi(args.input)
+    if score.note_count == 0:
+        raise EmptyScoreError(f"{args.input} has no notes to convert")
     written = []
     if args.output:
         written.append(write_midi(score, args.output))
@@ -107,7 +111,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="composer", description="Symbolic music composition: MIDI in, MIDI and audio out.")
+    parser = argparse.ArgumentParser(
+        prog="composer", description="Symbolic music composition: MIDI in, MIDI and audio out.")
     parser.add_argument("--version", action="version", version=f"composer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

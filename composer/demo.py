@@ -1,4 +1,4 @@
-"""`composer demo`: a corpus chorale arranged for string quartet, written as MIDI, MusicXML, audio and a picture.
+"""`composer demo`: a corpus chorale for string quartet, written as MIDI, MusicXML, audio and a picture.
 
 Until the trained model ships this shows the output path end to end on real music.
 """

@@ -1,11 +1,12 @@
-"""Standard MIDI Files in and out: symusic parses, mido writes type-1 files that DAWs accept."""
+"""Standard MIDI Files in and out with mido (type-1 files that DAWs accept), and symusic conversion."""
 
 from __future__ import annotations
 
 import io
 import os
+from collections import defaultdict
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import mido
 import numpy as np
@@ -26,8 +27,10 @@ from composer.score import (
     TimeSignature,
     Track,
 )
+from composer.theory import sharps_for_key
 
 _Timed = TypeVar("_Timed", TempoChange, TimeSignature, KeySignature)
+# symusic.Score is a factory object rather than a class, so symusic scores are typed Any here.
 MELODIC_CHANNELS = [c for c in range(16) if c != DRUM_CHANNEL]
 
 
@@ -37,28 +40,122 @@ MELODIC_CHANNELS = [c for c in range(16) if c != DRUM_CHANNEL]
 def read_midi(source: str | os.PathLike[str] | bytes) -> Score:
     """Read a MIDI file (a path or its bytes) into a Score at 480 ticks per beat.
 
-    Raises MidiReadError with a one-line reason when the data is not a readable MIDI file.
+    mido parses; notes are paired first-in first-out per channel and pitch, as pretty_midi does.
+    Each (track, channel, program) becomes one Track. Raises MidiReadError with a one-line reason
+    when the data is not a readable MIDI file.
     """
     if isinstance(source, bytes):
-        data, label = source, "MIDI data"
+        data, label, title = source, "MIDI data", ""
     else:
         path = Path(source)
         if not path.is_file():
             raise ComposerError(f"{path}: no such file")
-        data, label = path.read_bytes(), str(path)
+        data, label, title = path.read_bytes(), str(path), path.stem
     if not data:
         raise MidiReadError(f"{label} is empty (0 bytes), not a MIDI file")
     if not data.startswith(b"MThd"):
         raise MidiReadError(f"{label} is not a MIDI file (it does not start with an 'MThd' header)")
     try:
-        parsed = symusic.Score.from_midi(data)
-    except (RuntimeError, ValueError) as exc:
-        reason = str(exc).removeprefix("MiniMidi: ").removesuffix(": iostream error")
-        raise MidiReadError(f"{label} is a damaged or truncated MIDI file ({reason})") from None
-    return from_symusic(parsed, title=Path(label).stem if not isinstance(source, bytes) else "")
+        midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
+    except EOFError:
+        raise MidiReadError(f"{label} is a truncated MIDI file (it ends in the middle of a track)") from None
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        raise MidiReadError(f"{label} is a damaged MIDI file ({exc or type(exc).__name__})") from None
+    if midi.ticks_per_beat <= 0:
+        raise MidiReadError(f"{label} uses SMPTE time code, which composer does not read")
+    return _MidoReader(midi.ticks_per_beat).read(midi, title)
 
 
-def from_symusic(parsed: symusic.Score, title: str = "") -> Score:
+class _MidoReader:
+    """Collects notes, controllers and meta events from mido tracks into a Score."""
+
+    def __init__(self, ticks_per_beat: int) -> None:
+        self.scale = TICKS_PER_BEAT / ticks_per_beat
+        self.tempos: list[TempoChange] = []
+        self.meters: list[TimeSignature] = []
+        self.keys: list[KeySignature] = []
+        self.markers: list[Marker] = []
+
+    def tick(self, source_tick: int) -> int:
+        return round(source_tick * self.scale)
+
+    def read(self, midi: mido.MidiFile, title: str) -> Score:
+        tracks: list[Track] = []
+        for index, mido_track in enumerate(midi.tracks):
+            tracks += self._read_track(mido_track, title if index == 0 else "")
+        return Score(
+            tracks=tracks,
+            tempos=_dedupe_by_tick(self.tempos) or [TempoChange(0, 120.0)],
+            time_signatures=_dedupe_by_tick(self.meters) or [TimeSignature(0, 4, 4)],
+            key_signatures=_dedupe_by_tick(self.keys),
+            markers=sorted(self.markers, key=lambda m: m.tick),
+            title=title,
+        )
+
+    def _meta(self, message: mido.MetaMessage, tick: int) -> None:
+        if message.type == "set_tempo":
+            bpm = min(1000.0, max(1.0, mido.tempo2bpm(message.tempo)))
+            self.tempos.append(TempoChange(tick, round(bpm, 3)))
+        elif message.type == "time_signature" and message.numerator > 0 and \
+                message.denominator in (1, 2, 4, 8, 16, 32, 64):
+            self.meters.append(TimeSignature(tick, message.numerator, message.denominator))
+        elif message.type == "key_signature":
+            minor = message.key.endswith("m")
+            sharps = sharps_for_key(message.key.removesuffix("m"), "minor" if minor else "major")
+            self.keys.append(KeySignature.from_sharps(tick, sharps, "minor" if minor else "major"))
+        elif message.type in ("marker", "cue_marker"):
+            self.markers.append(Marker(tick, message.text))
+
+    def _read_track(self, mido_track: mido.MidiTrack, default_name: str) -> list[Track]:
+        name = ""
+        programs = [0] * 16
+        # (channel, pitch) -> notes still sounding, oldest first, as (start, velocity, program)
+        sounding: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+        notes: dict[tuple[int, int], list[Note]] = defaultdict(list)  # (channel, program) -> notes
+        controls: dict[int, list[ControlChange]] = defaultdict(list)
+        bends: dict[int, list[PitchBend]] = defaultdict(list)
+        now = 0
+        for message in mido_track:
+            now += message.time
+            tick = self.tick(now)
+            if message.is_meta:
+                if message.type == "track_name" and not name:
+                    name = message.name.strip()
+                else:
+                    self._meta(message, tick)
+            elif message.type == "program_change":
+                programs[message.channel] = message.program
+            elif message.type == "note_on" and message.velocity > 0:
+                sounding[(message.channel, message.note)].append((tick, message.velocity, programs[message.channel]))
+            elif message.type in ("note_on", "note_off"):
+                queue = sounding.get((message.channel, message.note))
+                if queue:  # an unmatched note-off is ignored, as every player does
+                    start, velocity, program = queue.pop(0)
+                    notes[(message.channel, program)].append(
+                        Note(message.note, start, max(tick, start + 1), velocity))
+            elif message.type == "control_change":
+                controls[message.channel].append(ControlChange(tick, message.control, message.value))
+            elif message.type == "pitchwheel":
+                bends[message.channel].append(PitchBend(tick, message.pitch))
+        end = self.tick(now)
+        for (channel, pitch), queue in sounding.items():  # notes never released end with the track
+            for start, velocity, program in queue:
+                notes[(channel, program)].append(Note(pitch, start, max(end, start + 1), velocity))
+        groups = sorted(notes, key=lambda key: min(n.start for n in notes[key]))
+        tracks = []
+        for channel, program in groups:
+            is_drum = channel == DRUM_CHANNEL
+            part_name = name or default_name
+            if not part_name or len(groups) > 1:
+                generic = default_track_name(program, is_drum)
+                part_name = f"{part_name} ({generic})" if part_name else generic
+            tracks.append(Track(part_name, 0 if is_drum else program, is_drum,
+                                sorted(notes[(channel, program)], key=lambda n: (n.start, n.pitch)),
+                                controls[channel], bends[channel]))
+        return tracks
+
+
+def from_symusic(parsed: Any, title: str = "") -> Score:
     """Convert a symusic score (any resolution) into a Score at 480 ticks per beat."""
     if parsed.ticks_per_quarter != TICKS_PER_BEAT:
         parsed = parsed.resample(TICKS_PER_BEAT, min_dur=1)
@@ -97,11 +194,11 @@ def _dedupe_by_tick(events: list[_Timed]) -> list[_Timed]:
     return [by_tick[t] for t in sorted(by_tick)]
 
 
-def to_symusic(score: Score) -> symusic.Score:
+def to_symusic(score: Score) -> Any:
     """Convert a Score into a symusic score at 480 ticks per quarter (the tokenizer's input type)."""
-    out = symusic.Score(TICKS_PER_BEAT)
+    out: Any = symusic.Score(TICKS_PER_BEAT)
     for track in score.tracks:
-        dst = symusic.Track(track.name, track.program, track.is_drum)
+        dst: Any = symusic.Track(track.name, track.program, track.is_drum)
         if track.notes:
             dst.notes = symusic.Note.from_numpy(
                 time=np.array([n.start for n in track.notes], dtype=np.int32),
@@ -167,8 +264,7 @@ def _conductor_track(score: Score) -> mido.MidiTrack:
             "time_signature", numerator=ts.numerator, denominator=ts.denominator,
             clocks_per_click=24, notated_32nd_notes_per_beat=8)))
     for k in score.key_signatures:
-        key = k.tonic + ("m" if k.mode == "minor" else "")
-        events.append((k.tick, 1, mido.MetaMessage("key_signature", key=key)))
+        events.append((k.tick, 1, _key_signature(k)))
     for t in score.tempos:
         events.append((t.tick, 2, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(t.bpm))))
     for m in score.markers:
@@ -179,14 +275,23 @@ def _conductor_track(score: Score) -> mido.MidiTrack:
     return track
 
 
-def _part_track(track: Track, channel: int) -> mido.MidiTrack:
-    """One named part: its name, program change, controllers, pitch bends and notes on `channel`."""
+def _key_signature(key: KeySignature) -> mido.MetaMessage:
+    return mido.MetaMessage("key_signature", key=key.tonic + ("m" if key.mode == "minor" else ""))
+
+
+def _part_track(track: Track, channel: int, keys: list[KeySignature]) -> mido.MidiTrack:
+    """One named part: its name, program change, keys, controllers, pitch bends and notes on `channel`.
+
+    Pitched parts repeat the key signatures: MuseScore (and some DAWs) read keys only from tracks
+    that hold notes, and ignore the ones in the conductor track.
+    """
     head = [mido.MetaMessage("track_name", name=track.name)]
     if not track.is_drum:
         head.append(mido.MetaMessage("instrument_name", name=track.name))
-    events: list[tuple[int, int, mido.Message]] = []  # (tick, order, message); note-offs sort first
+    events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []  # (tick, order, message)
     if not track.is_drum:
         events.append((0, 0, mido.Message("program_change", channel=channel, program=track.program)))
+        events += [(k.tick, 0, _key_signature(k)) for k in keys]
     for c in track.controls:
         events.append((c.tick, 1, mido.Message("control_change", channel=channel,
                                                 control=c.number, value=c.value)))
@@ -216,7 +321,7 @@ def midi_bytes(score: Score) -> bytes:
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     midi.tracks.append(_conductor_track(score))
     for track, channel in zip(score.tracks, channels, strict=True):
-        midi.tracks.append(_part_track(track, channel))
+        midi.tracks.append(_part_track(track, channel, score.key_signatures))
     buffer = io.BytesIO()
     midi.save(file=buffer)
     return buffer.getvalue()

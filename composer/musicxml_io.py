@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,16 @@ def score_from_music21(stream: Any, title: str = "") -> Score:
     track names.
     """
     from music21 import midi as m21midi
+    from music21.exceptions21 import StreamException
 
-    midi_file = m21midi.translate.music21ObjectToMidiFile(stream)
+    try:
+        midi_file = m21midi.translate.music21ObjectToMidiFile(stream)
+    except StreamException:
+        # The known abc trap: one TimeSignature object sits in two measures, and music21's conductor
+        # track refuses it the second time ("... is already found in this Stream").
+        repaired = copy.deepcopy(stream)
+        _unshare_meta_events(repaired)
+        midi_file = m21midi.translate.music21ObjectToMidiFile(repaired)
     score = read_midi(midi_file.writestr())
     parts = list(getattr(stream, "parts", []))
     names = [(p.partName or "").strip() for p in parts]
@@ -32,13 +41,23 @@ def score_from_music21(stream: Any, title: str = "") -> Score:
     return score
 
 
+def _unshare_meta_events(stream: Any) -> None:
+    """Give every repeated tempo, meter or key object its own copy, in place."""
+    seen: set[int] = set()
+    for container in stream.recurse(streamsOnly=True, includeSelf=True):
+        for element in list(container.getElementsByClass(("MetronomeMark", "TimeSignature", "KeySignature"))):
+            if id(element) in seen:
+                container.replace(element, copy.deepcopy(element))
+            seen.add(id(element))
+
+
 def to_music21(score: Score) -> Any:
     """The Score as a music21 stream, parsed from its MIDI with track names kept as part names."""
     if score.note_count == 0:
         raise EmptyScoreError("the score has no notes to notate")
     from music21 import converter
 
-    stream = converter.parse(midi_bytes(score), format="midi", quantizePost=True)
+    stream: Any = converter.parse(midi_bytes(score), format="midi", quantizePost=True)
     for part, track in zip(stream.parts, [t for t in score.tracks if t.notes], strict=False):
         part.partName = track.name
         part.partAbbreviation = track.name[:5]

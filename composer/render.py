@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -77,7 +77,7 @@ class _Synth:
     """One FluidSynth instance with a soundfont loaded, writing float samples straight into numpy."""
 
     # Keeps one synth per soundfont alive, so FluidSynth's sample cache makes later loads near-free.
-    _keepalive: dict[tuple[Path, int], Any] = {}
+    _keepalive: ClassVar[dict[tuple[Path, int], Any]] = {}
 
     def __init__(self, soundfont: Path, config: RenderConfig) -> None:
         fs = _load_fluidsynth()

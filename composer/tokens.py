@@ -104,7 +104,7 @@ class MusicTokenizer:
         """A Score from token ids; special and control tokens are skipped, one track per program."""
         special = {self.token_id(t) for t in SPECIAL_TOKENS}
         music = [i for i in ids if i < self.base_size and i not in special]
-        decoded = self.remi.decode([music]) if music else None
+        decoded = self.remi.decode(music) if music else None
         if decoded is None:
             return Score()
         return from_symusic(decoded)
@@ -116,7 +116,7 @@ class MusicTokenizer:
     def layout(self) -> list[tuple[str, int, int]]:
         """Contiguous id ranges by token type: (type, first id, last id)."""
         ranges: list[tuple[str, int, int]] = []
-        for token_id, token in enumerate(self.tokens):
+        for token_id in range(len(self.tokens)):
             kind = self.token_type(token_id)
             if ranges and ranges[-1][0] == kind and ranges[-1][2] == token_id - 1:
                 ranges[-1] = (kind, ranges[-1][1], token_id)
@@ -141,8 +141,8 @@ class MusicTokenizer:
     def load(cls, path: str | os.PathLike[str]) -> MusicTokenizer:
         data = json.loads(Path(path).read_text())
         raw = data["settings"]
-        settings = TokenizerSettings(**{
-            key: tuple(value) if isinstance(value, list) else value for key, value in raw.items()})
+        fields: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value for key, value in raw.items()}
+        settings = TokenizerSettings(**fields)
         tokenizer = cls(settings)
         if tokenizer.__len__() != data["vocab_size"]:
             raise ValueError(f"{path}: vocabulary has {len(tokenizer)} tokens, the file says "
@@ -154,7 +154,7 @@ class MusicTokenizer:
 def version_of(package: str) -> str:
     try:
         return version(package)
-    except Exception:  # noqa: BLE001 - a source checkout has no installed metadata
+    except Exception:
         return "unknown"
 
 
