@@ -29,8 +29,11 @@ lint: install
 	$(VENV)/bin/ruff check composer tests benchmarks
 	$(VENV)/bin/mypy composer
 
+# Every benchmark script, then the README's Results section is rebuilt from their result files.
+BENCHMARKS := $(filter-out benchmarks/common.py benchmarks/report.py,$(wildcard benchmarks/*.py))
 bench: install
-	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in $(BENCHMARKS); do echo "== $$script"; $(PY) $$script || exit 1; done
+	$(PY) benchmarks/report.py
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
