@@ -110,6 +110,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_build(args: argparse.Namespace) -> int:
+    from composer.data.build import build_corpus, summary_lines
+
+    midi_dir = Path(args.midi_dir) if args.midi_dir else None
+    if midi_dir is not None and not midi_dir.is_dir():
+        raise ComposerError(f"--midi-dir {midi_dir} is not a folder")
+    with progress_bar("Converting the corpus") as update:
+        report = build_corpus(Path(args.out), midi_dir=midi_dir, jobs=args.jobs,
+                              limit_per_collection=args.limit, on_progress=update)
+    print("\n".join(summary_lines(report)))
+    print(f"wrote {Path(args.out) / 'pieces.jsonl'}, report.json and skipped.tsv")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="composer", description="Symbolic music composition: MIDI in, MIDI and audio out.")
@@ -138,6 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out-dir", default="out", metavar="DIR")
     demo.add_argument("--soundfont", metavar="SF2")
     demo.set_defaults(run=cmd_demo)
+
+    data = sub.add_parser("data", help="build the training corpus")
+    data_sub = data.add_subparsers(dest="data_command", required=True, metavar="STEP")
+    build = data_sub.add_parser("build", help="convert, label and split music21's corpus (and --midi-dir)")
+    build.add_argument("--out", default="data", metavar="DIR", help="output folder (default: data/)")
+    build.add_argument("--midi-dir", metavar="DIR", help="also add every MIDI file under DIR")
+    build.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    build.add_argument("--limit", type=int, default=None, metavar="N", help="at most N files per collection")
+    build.set_defaults(run=cmd_data_build)
     return parser
 
 

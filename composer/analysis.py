@@ -1,0 +1,84 @@
+"""Analysis of a Score's music itself: key (as music21 finds it) and polyphony."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from composer.score import TICKS_PER_BEAT, Score
+from composer.theory import Mode
+
+# Pitch-class names used in key labels: the spelling most key signatures use.
+KEY_TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+@dataclass(frozen=True)
+class KeyEstimate:
+    tonic_pc: int
+    mode: Mode
+    correlation: float
+
+    @property
+    def name(self) -> str:
+        return f"{KEY_TONICS[self.tonic_pc]} {self.mode}"
+
+
+@functools.cache
+def _profiles(method: str) -> np.ndarray:
+    """The key profiles, rows [major, minor], of the music21 analysis that `analyze(method)` runs."""
+    from music21.analysis.discrete import analysisClassFromMethodName
+
+    analyser_class = analysisClassFromMethodName(method)
+    if analyser_class is None:
+        raise ValueError(f"music21 has no key analysis called {method!r}")
+    analyser = analyser_class()
+    return np.array([analyser.getWeights("major"), analyser.getWeights("minor")], dtype=np.float64)
+
+
+def pitch_class_durations(score: Score) -> np.ndarray:
+    """Seconds-free histogram: total duration in beats of each pitch class, drums excluded."""
+    histogram = np.zeros(12)
+    for track in score.tracks:
+        if track.is_drum:
+            continue
+        for note in track.notes:
+            histogram[note.pitch % 12] += note.duration / TICKS_PER_BEAT
+    return histogram
+
+
+def estimate_key(score: Score, method: str = "key") -> KeyEstimate | None:
+    """The key music21's `stream.analyze(method)` finds, computed directly on the Score.
+
+    music21's key analyses (its default "key" is Aarden-Essen; "Krumhansl" is Krumhansl-Schmuckler) pick
+    the best Pearson correlation of the duration-weighted pitch-class histogram with the 24 rotated
+    profiles; the profiles come from music21 itself. None when there are no pitched notes.
+    """
+    histogram = pitch_class_durations(score)
+    if histogram.sum() == 0:
+        return None
+    profiles = _profiles(method)
+    # rotated[m, tonic, j] = profile_m[(j - tonic) % 12]
+    index = (np.arange(12)[None, :] - np.arange(12)[:, None]) % 12
+    rotated = profiles[:, index]
+    p = rotated - rotated.mean(axis=2, keepdims=True)
+    h = histogram - histogram.mean()
+    denominator = np.sqrt((p ** 2).sum(axis=2) * (h ** 2).sum())
+    correlation = np.where(denominator > 0, (p * h).sum(axis=2) / np.where(denominator > 0, denominator, 1), 0.0)
+    mode_index, tonic = np.unravel_index(int(np.argmax(correlation)), correlation.shape)
+    return KeyEstimate(int(tonic), "major" if mode_index == 0 else "minor", float(correlation[mode_index, tonic]))
+
+
+def onset_polyphony(score: Score) -> float:
+    """Mean number of pitched notes sounding at each pitched onset."""
+    events = sorted((n.start, n.end) for t in score.tracks if not t.is_drum for n in t.notes)
+    if not events:
+        return 0.0
+    starts = np.array([s for s, _ in events])
+    ends = np.array([e for _, e in events])
+    onsets = np.unique(starts)
+    ends_sorted = np.sort(ends)
+    started = np.searchsorted(starts, onsets, side="right")
+    ended = np.searchsorted(ends_sorted, onsets, side="right")
+    return float(np.mean(started - ended))

@@ -1,0 +1,1 @@
+"""Corpus building, attributes, augmentation, captions and token shards: used by training, never at inference."""
