@@ -16,28 +16,29 @@ Bins (documented here and printed by `python -m composer.data.attributes`):
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from composer.analysis import estimate_key, onset_polyphony
+from composer.controls import (
+    BAR_BINS,
+    BAR_EDGES,
+    DENSITY_BINS,
+    DENSITY_EDGES,
+    DYNAMIC_BINS,
+    DYNAMIC_EDGES,
+    POLYPHONY_BINS,
+    POLYPHONY_EDGES,
+    REGISTER_BINS,
+    REGISTER_EDGES,
+    TEMPO_BINS,
+    TEMPO_EDGES,
+    bin_of,
+)
 from composer.data.sources import COLLECTION_STYLE
 from composer.score import Score
-
-TEMPO_EDGES = (60, 76, 96, 116, 140, 176)
-TEMPO_BINS = ("grave", "slow", "andante", "moderato", "allegro", "fast", "presto")
-DENSITY_EDGES = (4, 8, 16, 32)
-DENSITY_BINS = ("sparse", "light", "medium", "busy", "dense")
-REGISTER_EDGES = (52, 67)
-REGISTER_BINS = ("low", "mid", "high")
-DYNAMIC_EDGES = (50, 70, 90, 110)
-DYNAMIC_BINS = ("pp", "p", "mf", "f", "ff")
-POLYPHONY_EDGES = (1.5, 3.0)
-POLYPHONY_BINS = ("mono", "chords", "full")
-BAR_EDGES = (9, 17, 33, 65)
-BAR_BINS = ("8", "16", "32", "64", "long")
 
 # Quarter-note BPM for sources that state no tempo, by style: typical performance tempi.
 STYLE_TEMPO = {
@@ -52,10 +53,6 @@ RHYTHM_STYLE = {  # abc R: values, lower-case, to a style
     "slide": "slide", "hornpipe": "hornpipe", "strathspey": "strathspey", "polka": "polka",
     "march": "march", "waltz": "waltz", "air": "air", "slow air": "air",
 }
-
-
-def bin_of(value: float, edges: tuple[float, ...], names: tuple[str, ...]) -> str:
-    return names[bisect.bisect_right(edges, value)]
 
 
 def style_of(collection: str, rhythm: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from composer.atomic import write_bytes_atomic
 from composer.data.attributes import extract_attributes
-from composer.data.convert import PIPELINE_VERSION, ConvertResult, convert_source
+from composer.data.convert import PIPELINE_VERSION, convert_source
 from composer.data.sources import SourceFile, corpus_sources, midi_sources
 from composer.data.splits import melody_fingerprint, split_of
 

@@ -87,7 +87,7 @@ def convert_abc(source: SourceFile, result: ConvertResult) -> None:
             with silenced_c_output():
                 parsed = symusic.Score.from_abc(tune)
             score = from_symusic(parsed)
-        except Exception as exc:  # noqa: BLE001 - abc2midi's failures have no common type; each is reported
+        except Exception as exc:
             result.skipped.append((piece_id, f"abc2midi failed: {str(exc)[:120]}"))
             continue
         if score.note_count == 0:
@@ -108,7 +108,7 @@ def convert_music21(source: SourceFile, result: ConvertResult) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = converter.parse(source.path)
-    except Exception as exc:  # noqa: BLE001 - music21 parsers raise many types; each is reported
+    except Exception as exc:
         result.skipped.append((base_id, f"music21 could not parse: {type(exc).__name__}: {str(exc)[:100]}"))
         return
     scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
@@ -116,7 +116,7 @@ def convert_music21(source: SourceFile, result: ConvertResult) -> None:
         piece_id = base_id if len(scores) == 1 else f"{base_id}#{index + 1}"
         try:
             score = score_from_music21(item)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result.skipped.append((piece_id, f"MIDI conversion failed: {type(exc).__name__}: {str(exc)[:100]}"))
             continue
         if score.note_count == 0:
@@ -145,6 +145,6 @@ def convert_source(source: SourceFile) -> ConvertResult:
     result = ConvertResult(str(source.path), source.collection)
     try:
         {"abc": convert_abc, "music21": convert_music21, "midi": convert_midi}[source.kind](source, result)
-    except Exception as exc:  # noqa: BLE001 - reported as a skip of the whole file, never silent
+    except Exception as exc:
         result.skipped.append((str(Path(source.path).name), f"unexpected {type(exc).__name__}: {str(exc)[:100]}"))
     return result

@@ -7,6 +7,7 @@ land in the same split: a test tune never reaches training, not even transposed.
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 from composer.score import TICKS_PER_BEAT, Score
 
@@ -24,7 +25,7 @@ def melody_fingerprint(score: Score) -> str:
             top[note.start] = max(top.get(note.start, 0), note.pitch)
     onsets = sorted(top)[:FINGERPRINT_EVENTS + 1]
     events = [
-        f"{top[b] - top[a]}:{round((b - a) * 12 / TICKS_PER_BEAT)}" for a, b in zip(onsets, onsets[1:], strict=False)
+        f"{top[b] - top[a]}:{round((b - a) * 12 / TICKS_PER_BEAT)}" for a, b in itertools.pairwise(onsets)
     ]
     return hashlib.sha1(",".join(events).encode()).hexdigest()[:16]
 

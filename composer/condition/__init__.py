@@ -1,0 +1,1 @@
+"""From a prompt or a picture to the condition: attributes plus a 384-d embedding."""
