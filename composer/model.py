@@ -55,8 +55,9 @@ class RelativeSelfAttention(nn.Module):
         padded = F.pad(qe, (1, 0))  # (B, nh, T, T+1)
         return padded.reshape(B, H, T + 1, T)[:, :, 1:, :]  # (B, nh, T, T)
 
-    def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None
-                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    def forward(self, x: torch.Tensor, cache: LayerCache | None = None) -> torch.Tensor:
+        """x: (B, T, C). Without a cache: causal attention over x. With one: x holds the newest T positions,
+        they are appended to the cache, and they attend to everything in it."""
         B, T, C = x.shape
         q, k, v = self.qkv(x).view(B, T, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)  # (B, nh, T, hs)
         q = q * (1.0 / math.sqrt(self.head_dim))
@@ -65,17 +66,51 @@ class RelativeSelfAttention(nn.Module):
             future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
             scores = scores.masked_fill(future, float("-inf"))
         else:
-            k = torch.cat([cache[0], k], dim=2)
-            v = torch.cat([cache[1], v], dim=2)
-            S = k.size(2)  # keys so far; the T new queries are the last T positions
-            distance = torch.arange(S - T, S, device=x.device)[:, None] - torch.arange(S, device=x.device)[None, :]
-            e = self.relative[:, distance.clamp(0, self.max_relative - 1)]  # (nh, T, S, hs)
-            scores = torch.matmul(q, k.transpose(-1, -2)) + torch.einsum("bhtd,htsd->bhts", q, e)
-            if T > 1:
-                scores = scores.masked_fill(distance < 0, float("-inf"))
+            k, v = cache.append(k, v)  # (B, nh, S, hs), S keys including the new ones
+            S = k.size(2)
+            if T == 1:  # decoding: q . E[d] for every distance d, read backwards from the newest key
+                qe = torch.matmul(q, self.relative.transpose(-1, -2).unsqueeze(0))  # (B, nh, 1, max_rel)
+                if S <= self.max_relative:
+                    relative = qe[..., :S].flip(-1)
+                else:
+                    far = qe[..., -1:].expand(B, self.n_head, 1, S - self.max_relative)
+                    relative = torch.cat([far, qe.flip(-1)], dim=-1)
+            else:
+                distance = torch.arange(S - T, S, device=x.device)[:, None] - torch.arange(S, device=x.device)
+                e = self.relative[:, distance.clamp(0, self.max_relative - 1)]  # (nh, T, S, hs)
+                relative = torch.einsum("bhtd,htsd->bhts", q, e).masked_fill(distance < 0, float("-inf"))
+            scores = torch.matmul(q, k.transpose(-1, -2)) + relative
         weights = torch.softmax(scores.float(), dim=-1).to(v.dtype)
         y = torch.matmul(weights, v).transpose(1, 2).reshape(B, T, C)  # (B, T, C)
-        return self.out(y), (k, v)
+        return self.out(y)
+
+
+class LayerCache:
+    """Preallocated keys and values of one layer; a sliding window of at most `capacity` positions."""
+
+    def __init__(self, capacity: int, slack: int = 64) -> None:
+        self.capacity, self.slack = capacity, slack
+        self.k: torch.Tensor | None = None
+        self.v: torch.Tensor | None = None
+        self.length = 0
+
+    def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        B, H, T, D = k.shape
+        if self.k is None:
+            size = max(self.capacity + self.slack, T)
+            self.k = k.new_empty(B, H, size, D)
+            self.v = v.new_empty(B, H, size, D)
+        assert self.v is not None
+        if self.length + T > self.k.size(2):  # full: keep the newest capacity - T positions
+            keep = max(0, self.capacity - T)
+            self.k[:, :, :keep] = self.k[:, :, self.length - keep:self.length].clone()
+            self.v[:, :, :keep] = self.v[:, :, self.length - keep:self.length].clone()
+            self.length = keep
+        self.k[:, :, self.length:self.length + T] = k
+        self.v[:, :, self.length:self.length + T] = v
+        self.length += T
+        start = max(0, self.length - self.capacity)
+        return self.k[:, :, start:self.length], self.v[:, :, start:self.length]
 
 
 class Block(nn.Module):
@@ -87,14 +122,12 @@ class Block(nn.Module):
         self.ff = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_ff), nn.GELU(), nn.Linear(cfg.d_ff, cfg.d_model),
                                 nn.Dropout(cfg.dropout))
 
-    def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None
-                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        attended, new_cache = self.attn(self.norm1(x), cache)
-        x = x + attended
-        return x + self.ff(self.norm2(x)), new_cache
+    def forward(self, x: torch.Tensor, cache: LayerCache | None = None) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x), cache)
+        return x + self.ff(self.norm2(x))
 
 
-KVCache = list[tuple[torch.Tensor, torch.Tensor]]
+KVCache = list[LayerCache]
 
 
 class MusicTransformer(nn.Module):
@@ -140,7 +173,7 @@ class MusicTransformer(nn.Module):
         x = torch.cat([self.condition_prefix(condition, B), self.embed(tokens)], dim=1)  # (B, P+T, C)
         x = self.drop(x)
         for block in self.blocks:
-            x, _ = block(x)
+            x = block(x)
         return self.head(self.norm(x[:, self.cfg.n_soft_tokens:]))
 
     @torch.no_grad()
@@ -148,25 +181,20 @@ class MusicTransformer(nn.Module):
         """Run the prompt once; returns logits of the last position (B, vocab) and the KV cache."""
         B = tokens.size(0)
         x = torch.cat([self.condition_prefix(condition, B), self.embed(tokens)], dim=1)
-        cache: KVCache = []
-        for block in self.blocks:
-            x, layer_cache = block(x)
-            cache.append(layer_cache)
+        cache: KVCache = [LayerCache(self.cfg.block_size + self.cfg.n_soft_tokens) for _ in self.blocks]
+        for block, layer_cache in zip(self.blocks, cache, strict=True):
+            x = block(x, layer_cache)
         return self.head(self.norm(x[:, -1])), cache
 
     @torch.no_grad()
     def step(self, token: torch.Tensor, cache: KVCache) -> tuple[torch.Tensor, KVCache]:
         """One decoding step: token (B,) -> logits (B, vocab), with the cache extended by one position.
 
-        When the cache reaches block_size the oldest positions are dropped (a sliding window); relative
-        attention needs no absolute positions, so this is exact within the window.
+        When the cache holds block_size positions the oldest are dropped (a sliding window). Relative
+        attention has no absolute positions, so the window can slide forever; cached keys keep the
+        context they were computed with, as in Transformer-XL.
         """
         x = self.embed(token)[:, None, :]  # (B, 1, C)
-        new_cache: KVCache = []
-        limit = self.cfg.block_size + self.cfg.n_soft_tokens - 1
-        for block, (k, v) in zip(self.blocks, cache, strict=True):
-            if k.size(2) > limit:
-                k, v = k[:, :, -limit:], v[:, :, -limit:]
-            x, layer_cache = block(x, (k, v))
-            new_cache.append(layer_cache)
-        return self.head(self.norm(x[:, -1])), new_cache
+        for block, layer_cache in zip(self.blocks, cache, strict=True):
+            x = block(x, layer_cache)
+        return self.head(self.norm(x[:, -1])), cache

@@ -53,7 +53,10 @@ def test_sliding_window_keeps_the_cache_bounded():
     logits, cache = model.prefill(torch.randint(0, 40, (1, 5)))
     for _ in range(60):
         logits, cache = model.step(torch.tensor([3]), cache)
-    assert cache[0][0].size(2) <= TINY.block_size + TINY.n_soft_tokens
+    window = TINY.block_size + TINY.n_soft_tokens
+    assert cache[0].length <= window + cache[0].slack
+    keys, _ = cache[0].append(torch.zeros(1, 2, 1, 16), torch.zeros(1, 2, 1, 16))
+    assert keys.size(2) == window  # attention sees exactly the newest `window` positions
     assert torch.isfinite(logits).all()
 
 

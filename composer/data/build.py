@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,8 +51,31 @@ def _reason_class(reason: str) -> str:
     return reason.split(":")[0][:60]
 
 
+FILE_TIMEOUT_SECONDS = 180  # music21 needs minutes for a few huge scores; past this a file is skipped
+
+
+class _FileTimeout(BaseException):  # not an Exception, so no per-tune handler swallows it
+    pass
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _FileTimeout
+
+
 def convert_and_label(source: SourceFile) -> dict[str, Any]:
     """Worker: convert one file and label its pieces; the result is what the cache stores."""
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(FILE_TIMEOUT_SECONDS)
+    try:
+        return _convert_and_label(source)
+    except _FileTimeout:
+        return {"source": str(source.path), "collection": source.collection, "rows": [],
+                "skipped": [(source.path.name, f"timed out after {FILE_TIMEOUT_SECONDS} s")]}
+    finally:
+        signal.alarm(0)
+
+
+def _convert_and_label(source: SourceFile) -> dict[str, Any]:
     result = convert_source(source)
     rows = []
     for record in result.pieces:
@@ -100,8 +124,9 @@ def build_corpus(out_dir: Path, midi_dir: Path | None = None, jobs: int | None =
         on_progress(done, len(sources))
     if todo:
         with multiprocessing.get_context("spawn").Pool(jobs or os.cpu_count() or 1, initializer=_quiet_worker) as pool:
-            for source, result in zip(todo, pool.imap(convert_and_label, todo, chunksize=4), strict=True):
-                key = source.cache_key(PIPELINE_VERSION)
+            by_path = {str(s.path): s for s in todo}
+            for result in pool.imap_unordered(convert_and_label, todo, chunksize=1):
+                key = by_path[result["source"]].cache_key(PIPELINE_VERSION)
                 write_bytes_atomic(cache_dir / f"{key}.json", json.dumps(result).encode())
                 results.append(result)
                 done += 1
