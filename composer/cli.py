@@ -124,6 +124,17 @@ def cmd_data_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_shards(args: argparse.Namespace) -> int:
+    from composer.condition.text_encoder import embed_texts
+    from composer.data.shards import build_shards
+
+    with progress_bar("Tokenizing versions") as update:
+        meta = build_shards(Path(args.data), Path(args.out), jobs=args.jobs, on_progress=update,
+                            embed=None if args.no_embeddings else embed_texts)
+    print(meta)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="composer", description="Symbolic music composition: MIDI in, MIDI and audio out.")
@@ -161,10 +172,23 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     build.add_argument("--limit", type=int, default=None, metavar="N", help="at most N files per collection")
     build.set_defaults(run=cmd_data_build)
+    shards = data_sub.add_parser("shards", help="tokenize the built corpus into training shards")
+    shards.add_argument("--data", default="data", metavar="DIR", help="a `data build` folder")
+    shards.add_argument("--out", default="data/shards", metavar="DIR")
+    shards.add_argument("--jobs", type=int, default=None)
+    shards.add_argument("--no-embeddings", action="store_true", help="skip the caption embeddings")
+    shards.set_defaults(run=cmd_data_shards)
+
+    sub.add_parser("train", help="train the model (`composer train --help`), or ship it (`composer train export`)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train"]:  # the training script owns its options (it also runs under torchrun)
+        from composer.train import main as train_main
+
+        return train_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))

@@ -70,7 +70,7 @@ class RelativeSelfAttention(nn.Module):
             S = k.size(2)
             if T == 1:  # decoding: q . E[d] for every distance d, read backwards from the newest key
                 qe = torch.matmul(q, self.relative.transpose(-1, -2).unsqueeze(0))  # (B, nh, 1, max_rel)
-                if S <= self.max_relative:
+                if self.max_relative >= S:
                     relative = qe[..., :S].flip(-1)
                 else:
                     far = qe[..., -1:].expand(B, self.n_head, 1, S - self.max_relative)

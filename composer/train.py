@@ -163,6 +163,21 @@ def evaluate(model: MusicTransformer, data: ShardDataset, cfg: TrainConfig, devi
     return sum(losses) / len(losses)
 
 
+def export(run: Path, shards: Path, folder: Path) -> Path:
+    """Ship a run: RUN/last.pt -> FOLDER/model.safetensors (fp16), config.json, tokenizer.json."""
+    from composer.checkpoint import save_shipped
+    from composer.tokens import MusicTokenizer
+
+    state = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
+    model = MusicTransformer(ModelConfig(**state["model_args"]))
+    model.load_state_dict(state["model"])
+    valid = [json.loads(line)["valid_loss"] for line in (run / "log.jsonl").read_text().splitlines()
+             if "valid_loss" in line]
+    extra = {"trained_steps": state["step"], "tokens_seen": state["tokens_seen"],
+             "last_valid_loss": valid[-1] if valid else None, "train_args": state["train_args"]}
+    return save_shipped(model, MusicTokenizer.load(shards / "tokenizer.json"), folder, extra)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="composer train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -176,6 +191,19 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["export"]:
+        export_parser = argparse.ArgumentParser(prog="composer train export")
+        export_parser.add_argument("--run", default="runs/base")
+        export_parser.add_argument("--shards", default="data/shards")
+        export_parser.add_argument("--name", default="base", help="folder under composer/checkpoints/")
+        a = export_parser.parse_args(argv[1:])
+        from composer.checkpoint import CHECKPOINT_ROOT
+
+        print(export(Path(a.run), Path(a.shards), CHECKPOINT_ROOT / a.name))
+        return 0
     args = vars(parser().parse_args(argv))
     train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
     cfg = TrainConfig(**{k: v for k, v in args.items() if k in train_fields})

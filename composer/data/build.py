@@ -14,7 +14,7 @@ from typing import Any
 
 from composer.atomic import write_bytes_atomic
 from composer.data.attributes import extract_attributes
-from composer.data.convert import PIPELINE_VERSION, convert_source
+from composer.data.convert import CONVERTER_VERSION, PIPELINE_VERSION, convert_source
 from composer.data.sources import SourceFile, corpus_sources, midi_sources
 from composer.data.splits import melody_fingerprint, split_of
 
@@ -112,7 +112,7 @@ def build_corpus(out_dir: Path, midi_dir: Path | None = None, jobs: int | None =
     results: list[dict[str, Any]] = []
     todo: list[SourceFile] = []
     for source in sources:
-        cached = cache_dir / f"{source.cache_key(PIPELINE_VERSION)}.json"
+        cached = cache_dir / f"{source.cache_key(CONVERTER_VERSION[source.kind])}.json"
         if cached.exists():
             results.append(json.loads(cached.read_text()))
             report.cached_files += 1
@@ -126,7 +126,8 @@ def build_corpus(out_dir: Path, midi_dir: Path | None = None, jobs: int | None =
         with multiprocessing.get_context("spawn").Pool(jobs or os.cpu_count() or 1, initializer=_quiet_worker) as pool:
             by_path = {str(s.path): s for s in todo}
             for result in pool.imap_unordered(convert_and_label, todo, chunksize=1):
-                key = by_path[result["source"]].cache_key(PIPELINE_VERSION)
+                source = by_path[result["source"]]
+                key = source.cache_key(CONVERTER_VERSION[source.kind])
                 write_bytes_atomic(cache_dir / f"{key}.json", json.dumps(result).encode())
                 results.append(result)
                 done += 1

@@ -15,7 +15,9 @@ from composer.errors import ComposerError
 from composer.midi_io import from_symusic, midi_bytes, read_midi
 from composer.score import Score
 
-PIPELINE_VERSION = "1"  # bump when conversion changes, to invalidate cached results
+PIPELINE_VERSION = "1"  # recorded in report.json
+# Bump a kind's version when its conversion changes: the cache then redoes only files of that kind.
+CONVERTER_VERSION = {"abc": "1", "music21": "2", "midi": "1"}
 
 
 @dataclass

@@ -1,0 +1,138 @@
+"""compose(): options -> control prefix -> constrained sampling -> tokens -> Score -> Piece."""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from composer.controls import METERS, TEMPO_BINS, TEMPO_EDGES, bin_of, key_token
+from composer.errors import ComposerError
+from composer.gm import default_track_name
+from composer.score import KeySignature, Score, TempoChange, TimeSignature
+from composer.theory import pitch_class
+
+MAX_BARS = 256
+
+
+@dataclass
+class Piece:
+    """A generated piece: the score, what was asked and resolved, and how long each stage took."""
+
+    score: Score
+    attributes: dict[str, Any]
+    token_count: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def save_midi(self, path: str | Path) -> Path:
+        from composer.midi_io import write_midi
+
+        return write_midi(self.score, path)
+
+    def save_musicxml(self, path: str | Path) -> Path:
+        from composer.musicxml_io import write_musicxml
+
+        return write_musicxml(self.score, path)
+
+    def render(self, path: str | Path, **options: Any) -> list[Path]:
+        from composer.render import render_to_files
+
+        return render_to_files(self.score, path, **options)
+
+    def piano_roll_png(self, path: str | Path) -> Path:
+        from composer.pianoroll import save_piano_roll
+
+        return save_piano_roll(self.score, path)
+
+
+def parse_key(text: str) -> tuple[int, str, str]:
+    """"Eb major", "F# minor", "F#m", "a minor" -> (pitch class, mode, tonic as written)."""
+    match = re.fullmatch(r"\s*([A-Ga-g])([#b♯♭]?)\s*(m|min|minor|maj|major)?\s*", text)
+    if not match:
+        raise ComposerError(f"cannot read key {text!r}; write it like 'D minor', 'Eb major' or 'F#m'")
+    tonic = match.group(1).upper() + match.group(2).replace("♯", "#").replace("♭", "b")
+    mode = "minor" if (match.group(3) or "").startswith("m") and match.group(3) not in ("maj", "major") else "major"
+    return pitch_class(tonic), mode, tonic
+
+
+@functools.cache
+def _load(checkpoint: str | None) -> tuple[Any, Any]:
+    from composer.checkpoint import load_shipped
+
+    model, tokenizer, _ = load_shipped(checkpoint)
+    return model, tokenizer
+
+
+def compose(prompt: str | None = None, *, key: str | None = None, tempo: float | None = None,
+            meter: str | None = None, bars: int = 8, instruments: list[int] | None = None, seed: int | None = None,
+            temperature: float = 1.0, top_p: float = 0.95, guidance: float = 1.0,
+            checkpoint: str | None = None) -> Piece:
+    """Generate a piece. Options become control tokens; the prompt is not read yet (conditioning issue)."""
+    import torch
+
+    from composer.generate import SamplingConfig, sample
+
+    if not 1 <= bars <= MAX_BARS:
+        raise ComposerError(f"bars must be 1-{MAX_BARS}, not {bars}")
+    if meter is not None and meter not in METERS:
+        raise ComposerError(f"meter {meter} is not one of {', '.join(METERS)}")
+    if tempo is not None and not 20 <= tempo <= 400:
+        raise ComposerError(f"tempo must be 20-400 bpm, not {tempo}")
+    started = time.perf_counter()
+    model, tokenizer = _load(checkpoint)
+    loaded = time.perf_counter()
+    controls: list[str] = []
+    resolved: dict[str, Any] = {"bars": bars}
+    if key:
+        pc, mode, tonic = parse_key(key)
+        controls.append(key_token(pc, mode))
+        resolved["key"] = f"{tonic} {mode}"
+    if meter:
+        controls.append(f"Meter_{meter}")
+        resolved["meter"] = meter
+    if tempo:
+        controls.append(f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}")
+        resolved["tempo"] = tempo
+    for program in sorted(set(instruments or [])):
+        controls.append("Inst_drums" if program < 0 else f"Inst_{program}")
+    if instruments:
+        resolved["instruments"] = instruments
+    prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in controls]
+    bar_id = tokenizer.vocab["Bar_None"]
+
+    class StopAfterBars:
+        """Stop when bar `bars + 1` would begin (a stop rule; exact bar masks come with the constraints)."""
+
+        def __init__(self) -> None:
+            self.count = 0
+
+        def __call__(self, ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+            self.count = int((ids[len(prompt_ids):] == bar_id).sum())
+            if self.count >= bars:
+                out = scores.clone()
+                out[bar_id] = float("-inf")
+                out[tokenizer.eos_id] = scores.max() + 10  # force the end instead of another bar
+                return out
+            return scores
+
+    config = SamplingConfig(temperature=temperature, top_p=top_p, guidance=guidance, seed=seed,
+                            max_tokens=bars * 256)
+    ids = sample(model, prompt_ids, None, config, processors=[StopAfterBars()], stop_ids=[tokenizer.eos_id],
+                 null_prompt=[tokenizer.bos_id])
+    sampled = time.perf_counter()
+    score = tokenizer.decode(ids)
+    if tempo:
+        score.tempos = [TempoChange(0, float(tempo))]
+    if meter:
+        numerator, denominator = (int(x) for x in meter.split("/"))
+        score.time_signatures = [TimeSignature(0, numerator, denominator)]
+    if key:
+        score.key_signatures = [KeySignature(0, resolved["key"].split()[0], resolved["key"].split()[1])]
+    for track in score.tracks:
+        track.name = default_track_name(track.program, track.is_drum)
+    score.title = prompt or "composer"
+    return Piece(score, resolved, len(ids), {"load": loaded - started, "sample": sampled - loaded,
+                                             "decode": time.perf_counter() - sampled})
