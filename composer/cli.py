@@ -110,6 +110,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from composer.instruments import parse_instruments
+    from composer.pipeline import compose
+
+    started = time.perf_counter()
+    instruments = parse_instruments(args.instruments) if args.instruments else None
+    piece = compose(args.prompt, key=args.key, tempo=args.tempo, meter=args.meter, bars=args.bars,
+                    instruments=instruments, seed=args.seed, temperature=args.temperature,
+                    guidance=args.guidance, checkpoint=args.checkpoint)
+    if piece.score.note_count == 0:
+        raise EmptyScoreError("the model produced no notes; try another --seed")
+    outputs = {"midi": str(piece.save_midi(args.output))}
+    if args.musicxml:
+        outputs["musicxml"] = str(piece.save_musicxml(args.musicxml))
+    if args.piano_roll:
+        outputs["piano_roll"] = str(piece.piano_roll_png(args.piano_roll))
+    if args.audio:
+        with progress_bar("Rendering") as update:
+            from composer.render import render_to_files
+
+            outputs["audio"] = str(render_to_files(piece.score, args.audio, on_progress=update)[0])
+    if args.json:
+        print(json.dumps({"attributes": piece.attributes, "outputs": outputs, "tokens": piece.token_count,
+                          "seconds": {**{k: round(v, 3) for k, v in piece.seconds.items()},
+                                      "total": round(time.perf_counter() - started, 3)}}))
+    else:
+        for path in outputs.values():
+            print(path)
+    return 0
+
+
 def cmd_data_build(args: argparse.Namespace) -> int:
     from composer.data.build import build_corpus, summary_lines
 
@@ -158,6 +192,24 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--musicxml", metavar="OUT.musicxml", help="MusicXML for notation programs")
     convert.add_argument("--piano-roll", metavar="OUT.png", help="a piano-roll picture")
     convert.set_defaults(run=cmd_convert)
+
+    generate = sub.add_parser("generate", help="compose a piece: MIDI, plus audio, MusicXML or a piano roll")
+    generate.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
+    generate.add_argument("--key", help='e.g. "D minor", "Eb major", "F#m"')
+    generate.add_argument("--tempo", type=float, metavar="BPM")
+    generate.add_argument("--meter", metavar="N/D", help="e.g. 3/4, 6/8")
+    generate.add_argument("--bars", type=int, default=8, metavar="N")
+    generate.add_argument("--instruments", metavar="LIST", help="e.g. piano,strings,bass")
+    generate.add_argument("--seed", type=int, default=None)
+    generate.add_argument("--temperature", type=float, default=1.0)
+    generate.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1: off)")
+    generate.add_argument("--checkpoint", default=None, help="a name under composer/checkpoints/ or a folder")
+    generate.add_argument("-o", "--output", required=True, metavar="OUT.mid")
+    generate.add_argument("--audio", metavar="OUT.wav|.flac|.ogg")
+    generate.add_argument("--musicxml", metavar="OUT.musicxml")
+    generate.add_argument("--piano-roll", metavar="OUT.png")
+    generate.add_argument("--json", action="store_true", help="print one JSON object with what was done")
+    generate.set_defaults(run=cmd_generate)
 
     demo = sub.add_parser("demo", help="write and render a demo piece into a folder")
     demo.add_argument("--out-dir", default="out", metavar="DIR")

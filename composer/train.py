@@ -42,6 +42,7 @@ class TrainConfig:
     seed: int = 0
     bf16: bool = True  # bf16 autocast (CPU and GPU)
     threads: int = 0  # CPU threads; 0 lets torch decide
+    max_minutes: float = 0.0  # stop (and save) after this much wall time; 0: run all steps
 
 
 def learning_rate(step: int, cfg: TrainConfig) -> float:
@@ -116,7 +117,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig, log: Any = print) -> Path:
     with Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
                   TimeRemainingColumn(), disable=rank != 0) as progress:
         task = progress.add_task("train", total=cfg.steps, completed=step, status="")
-        while step < cfg.steps:
+        deadline = time.time() + cfg.max_minutes * 60 if cfg.max_minutes else float("inf")
+        while step < cfg.steps and time.time() < deadline:
             model.train()
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, cfg)
@@ -148,6 +150,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig, log: Any = print) -> Path:
             if time.time() - last_save > cfg.save_every_seconds or step == cfg.steps:
                 save()
                 last_save = time.time()
+    save()
     if distributed:
         torch.distributed.destroy_process_group()
     return state_path

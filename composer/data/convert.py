@@ -109,7 +109,7 @@ def convert_music21(source: SourceFile, result: ConvertResult) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            parsed = converter.parse(source.path)
+            parsed = converter.parse(source.path, storePickle=False)  # no cache pickles: each file is read once
     except Exception as exc:
         result.skipped.append((base_id, f"music21 could not parse: {type(exc).__name__}: {str(exc)[:100]}"))
         return

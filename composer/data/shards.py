@@ -33,7 +33,7 @@ from composer.tokens import MusicTokenizer, TokenizerSettings
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
 MAX_CONTROLS = 20
-TRAIN_VERSIONS = 3  # the source orchestration plus two random ones; valid/test keep only the source
+TRAIN_VERSIONS = 2  # the source orchestration plus a random one; valid/test keep only the source
 
 Progress = Callable[[int, int], None]
 _tokenizer: MusicTokenizer | None = None
