@@ -86,7 +86,9 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig, log: Any = print) -> Path:
     state_path = run / "last.pt"
     if state_path.exists():
         state = torch.load(state_path, map_location=device, weights_only=False)
-        if state["model_args"] != dataclasses.asdict(model_cfg):
+        free = {"block_size", "dropout"}  # no parameter shapes: a run may resume with a longer context
+        saved = {k: v for k, v in state["model_args"].items() if k not in free}
+        if saved != {k: v for k, v in dataclasses.asdict(model_cfg).items() if k not in free}:
             raise SystemExit(f"{state_path} was trained with other model settings: {state['model_args']}")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
