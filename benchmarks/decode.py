@@ -16,10 +16,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_result  # noqa: E402
+from common import write_result
 
-from composer.generate import SamplingConfig, sample  # noqa: E402
-from composer.model import ModelConfig, MusicTransformer  # noqa: E402
+from composer.generate import SamplingConfig, sample
+from composer.model import ModelConfig, MusicTransformer
 
 FLOOR_TOKENS_PER_SECOND = 1000.0
 FLOOR_RATIO = 2.0
@@ -31,7 +31,7 @@ def load_model(checkpoint: str | None) -> tuple[MusicTransformer, str]:
 
         model, _, _ = load_shipped(checkpoint)
         return model, f"shipped checkpoint {checkpoint or 'default'}"
-    except Exception as exc:  # noqa: BLE001 - no checkpoint yet: measure the architecture with random weights
+    except Exception as exc:
         cfg = ModelConfig(vocab_size=790, n_layer=6, n_head=4, d_model=256, d_ff=1024, block_size=512,
                           max_relative=512)
         return MusicTransformer(cfg).eval(), f"random weights ({exc})"

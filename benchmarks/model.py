@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_result  # noqa: E402
+from common import write_result
 
-from composer.checkpoint import load_shipped  # noqa: E402
-from composer.tokens import MusicTokenizer  # noqa: E402
+from composer.checkpoint import load_shipped
+from composer.tokens import MusicTokenizer
 
 SPLIT = {"train": 0, "valid": 1, "test": 2}
 

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_result  # noqa: E402
+from common import write_result
 
-from composer.midi_io import midi_bytes  # noqa: E402
-from composer.render import RenderConfig, render  # noqa: E402
-from composer.score import TICKS_PER_BEAT, KeySignature, Note, Score, TempoChange, Track  # noqa: E402
-from composer.soundfonts import resolve_soundfont  # noqa: E402
+from composer.midi_io import midi_bytes
+from composer.render import RenderConfig, render
+from composer.score import TICKS_PER_BEAT, KeySignature, Note, Score, TempoChange, Track
+from composer.soundfonts import resolve_soundfont
 
 FLOOR = 40.0
 SECONDS = 60.0

@@ -35,7 +35,51 @@ def render_section(result: dict) -> str:
     ])
 
 
-SECTIONS = {"render": render_section}
+def model_section(result: dict) -> str:
+    ckpt = result["checkpoint"]
+    lines = [
+        f"**Held-out NLL** (`benchmarks/model.py`, {result['date'][:10]}): test split, "
+        f"{result['test_versions']} pieces, "
+        f"{result['test_tokens']} tokens, {result['test_notes']} notes; checkpoint after {ckpt.get('trained_steps')} "
+        f"steps ({ckpt.get('tokens_seen')} training tokens). The n-gram's order and discount were chosen on the "
+        "validation split.",
+        "",
+        "| model | nats/token | nats/note |",
+        "|---|---:|---:|",
+    ]
+    for name, row in result["models"].items():
+        lines.append(f"| {name} | {row['nll_per_token']:.4f} | {row['nll_per_note']:.3f} |")
+    sources = sorted(next(iter(result["models"].values()))["per_source"])
+    lines += ["", "Per source, nats/token:", "",
+              "| source | tokens | " + " | ".join(result["models"]) + " |",
+              "|---|---:|" + "---:|" * len(result["models"])]
+    for source in sources:
+        cells = [f"{result['models'][m]['per_source'][source]['nll_per_token']:.3f}" for m in result["models"]]
+        tokens = next(iter(result["models"].values()))["per_source"][source]["tokens"]
+        lines.append(f"| {source} | {tokens} | " + " | ".join(cells) + " |")
+    lines += ["", f"The model {'beats' if result['model_beats_best_ngram'] else '**does not yet beat**'} "
+              "the best n-gram without any conditioning."]
+    return "\n".join(lines)
+
+
+def decode_section(result: dict) -> str:
+    return "\n".join([
+        f"**Decode speed** (`benchmarks/decode.py`, {result['date'][:10]}, {result['machine']['cpu']}, "
+        f"{result['machine']['cores']} cores): batch 1, sampling {result['tokens_per_run']} tokens, "
+        f"{result['parameters'] / 1e6:.1f} M parameters ({result['model']}).",
+        "",
+        "| decoder | tokens/s |",
+        "|---|---:|",
+        f"| composer (KV cache, relative attention) | {result['composer_tokens_per_second']} |",
+        f"| HF `GPT2LMHeadModel.generate`, same size, random weights (peer, same run) "
+        f"| {result['gpt2_generate_tokens_per_second']} |",
+        "",
+        f"Ratio {result['ratio']}x. Floor: {result['floor_tokens_per_second']:.0f} tokens/s and "
+        f"{result['floor_ratio']:.0f}x the peer: {'met' if result['meets_floor'] else '**not met**'}.",
+    ])
+
+
+SECTIONS = {"render": render_section, "model": model_section, "decode": decode_section}
 
 
 def main() -> int:

@@ -81,15 +81,15 @@ def compose(prompt: str | None = None, *, key: str | None = None, tempo: float |
         raise ComposerError(f"meter {meter} is not one of {', '.join(METERS)}")
     if tempo is not None and not 20 <= tempo <= 400:
         raise ComposerError(f"tempo must be 20-400 bpm, not {tempo}")
-    started = time.perf_counter()
-    model, tokenizer = _load(checkpoint)
-    loaded = time.perf_counter()
     controls: list[str] = []
     resolved: dict[str, Any] = {"bars": bars}
     if key:
         pc, mode, tonic = parse_key(key)
         controls.append(key_token(pc, mode))
         resolved["key"] = f"{tonic} {mode}"
+    started = time.perf_counter()
+    model, tokenizer = _load(checkpoint)
+    loaded = time.perf_counter()
     if meter:
         controls.append(f"Meter_{meter}")
         resolved["meter"] = meter

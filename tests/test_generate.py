@@ -1,0 +1,72 @@
+"""`composer generate` with the shipped checkpoint: valid MIDI, the options honoured, the same seed the same bytes."""
+
+import json
+
+import mido
+import pretty_midi
+import pytest
+import torch
+
+from composer.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
+from composer.generate import SamplingConfig, sample, warp
+from composer.model import ModelConfig, MusicTransformer
+
+from .conftest import run_cli
+
+shipped = pytest.mark.skipif(not (CHECKPOINT_ROOT / DEFAULT_CHECKPOINT / "model.safetensors").exists(),
+                             reason="no shipped checkpoint yet")
+
+
+def test_warpers_keep_the_top_tokens():
+    scores = torch.tensor([4.0, 3.0, 2.0, 1.0, 0.0])
+    top_k = warp(scores, SamplingConfig(top_k=2, top_p=1.0))
+    assert torch.isinf(top_k[2:]).all() and torch.isfinite(top_k[:2]).all()
+    top_p = warp(scores, SamplingConfig(top_p=0.5))
+    assert torch.isfinite(top_p[0]) and torch.isinf(top_p[-1])
+    assert torch.equal(scores, torch.tensor([4.0, 3.0, 2.0, 1.0, 0.0]))  # input unchanged
+
+
+def test_sampling_is_deterministic_with_a_seed_and_stops_on_eos():
+    torch.manual_seed(0)
+    model = MusicTransformer(ModelConfig(vocab_size=30, n_layer=1, n_head=2, d_model=16, d_ff=32,
+                                         max_relative=16, block_size=16, dropout=0.0)).eval()
+    a = sample(model, [1], None, SamplingConfig(seed=7, max_tokens=40))
+    b = sample(model, [1], None, SamplingConfig(seed=7, max_tokens=40))
+    assert a == b and len(a) == 40
+    forced = sample(model, [1], None, SamplingConfig(seed=7, max_tokens=40, guidance=2.0),
+                    processors=[lambda ids, s: torch.where(torch.arange(30) == 2, 0.0, float("-inf"))],
+                    stop_ids=[2])
+    assert forced == [2]
+
+
+@shipped
+def test_generate_writes_midi_with_the_requested_meter_tempo_and_key(tmp_path):
+    out = tmp_path / "song.mid"
+    result = run_cli("generate", "--key", "D minor", "--meter", "3/4", "--tempo", "90", "--bars", "4",
+                     "--instruments", "violin,cello", "--seed", "1", "-o", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["outputs"]["midi"] == str(out) and report["tokens"] > 0
+    pm = pretty_midi.PrettyMIDI(str(out))
+    assert round(pm.get_tempo_changes()[1][0]) == 90
+    assert [(ts.numerator, ts.denominator) for ts in pm.time_signature_changes] == [(3, 4)]
+    assert pretty_midi.key_number_to_key_name(pm.key_signature_changes[0].key_number) == "D minor"
+    again = tmp_path / "again.mid"
+    run_cli("generate", "--key", "D minor", "--meter", "3/4", "--tempo", "90", "--bars", "4",
+            "--instruments", "violin,cello", "--seed", "1", "-o", str(again))
+    assert again.read_bytes() == out.read_bytes()
+    assert mido.MidiFile(out).type == 1
+
+
+@pytest.mark.parametrize("args,contains", [
+    (["--bars", "0"], "bars must be"),
+    (["--bars", "10000"], "bars must be"),
+    (["--key", "H major"], "cannot read key"),
+    (["--instruments", "kazoo-violin"], "unknown instrument"),
+    (["--meter", "7/3"], "meter"),
+], ids=["zero-bars", "ten-thousand-bars", "impossible-key", "unknown-instrument", "bad-meter"])
+def test_bad_generate_options_are_one_clear_line(tmp_path, args, contains):
+    result = run_cli("generate", *args, "-o", str(tmp_path / "x.mid"))
+    assert result.returncode == 2, result.stderr
+    assert contains in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "x.mid").exists()
