@@ -1,8 +1,8 @@
 """`composer train`: trains the Music Transformer on token shards. The same script runs single-process on a
 CPU and multi-GPU under `torchrun` (DDP). Resumable: state is saved to RUN/last.pt every few minutes.
 
-  composer train --shards data/shards --run runs/base --steps 6000
-  torchrun --nproc_per_node 8 -m composer.train --shards data/shards --run runs/big --d-model 512 ...
+  composer train --shards data/shards --run-dir runs/base --steps 6000
+  torchrun --nproc_per_node 8 -m composer.train --shards data/shards --run-dir runs/big --d-model 512 ...
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from composer.model import ModelConfig, MusicTransformer
 @dataclasses.dataclass
 class TrainConfig:
     shards: str = "data/shards"
-    run: str = "runs/base"
+    run_dir: str = "runs/base"  # checkpoints and logs (`--run-dir`: torchrun itself owns `--run-path`)
     steps: int = 6000  # total optimizer steps (the cosine schedule spans these)
     batch_size: int = 16  # sequences per step per process
     lr: float = 1e-3
@@ -71,7 +71,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig, log: Any = print) -> Path:
         torch.cuda.set_device(device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    run = Path(cfg.run)
+    run = Path(cfg.run_dir)
     run.mkdir(parents=True, exist_ok=True)
     shards = Path(cfg.shards)
     train_data = ShardDataset(shards, 0, model_cfg.block_size, seed=cfg.seed + 1000 * rank)
@@ -201,13 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["export"]:
         export_parser = argparse.ArgumentParser(prog="composer train export")
-        export_parser.add_argument("--run", default="runs/base")
+        export_parser.add_argument("--run-dir", default="runs/base")
         export_parser.add_argument("--shards", default="data/shards")
         export_parser.add_argument("--name", default="base", help="folder under composer/checkpoints/")
         a = export_parser.parse_args(argv[1:])
         from composer.checkpoint import CHECKPOINT_ROOT
 
-        print(export(Path(a.run), Path(a.shards), CHECKPOINT_ROOT / a.name))
+        print(export(Path(a.run_dir), Path(a.shards), CHECKPOINT_ROOT / a.name))
         return 0
     args = vars(parser().parse_args(argv))
     train_fields = {f.name for f in dataclasses.fields(TrainConfig)}

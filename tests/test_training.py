@@ -48,12 +48,12 @@ def test_training_lowers_the_loss_and_resumes(tiny_shards, tmp_path):
     from composer.train import main
 
     run = tmp_path / "run"
-    assert main(["--shards", str(tiny_shards), "--run", str(run), "--steps", "40", *TINY_ARGS]) == 0
+    assert main(["--shards", str(tiny_shards), "--run-dir", str(run), "--steps", "40", *TINY_ARGS]) == 0
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     first, last = sum(r["loss"] for r in log[:5]) / 5, sum(r["loss"] for r in log[-5:]) / 5
     assert last < first - 1.0, (first, last)
     assert "valid_loss" in log[-1]
-    assert main(["--shards", str(tiny_shards), "--run", str(run), "--steps", "45", *TINY_ARGS]) == 0
+    assert main(["--shards", str(tiny_shards), "--run-dir", str(run), "--steps", "45", *TINY_ARGS]) == 0
     steps = [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()]
     assert steps[-6:] == [40, 41, 42, 43, 44, 45]  # resumed at 40, not from scratch
 
@@ -64,7 +64,7 @@ def test_export_then_generate(tiny_shards, tmp_path):
     from composer.train import export, main
 
     run = tmp_path / "run"
-    main(["--shards", str(tiny_shards), "--run", str(run), "--steps", "10", *TINY_ARGS])
+    main(["--shards", str(tiny_shards), "--run-dir", str(run), "--steps", "10", *TINY_ARGS])
     folder = export(run, tiny_shards, tmp_path / "ckpt")
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors", "tokenizer.json"]
     model, tokenizer, config = load_shipped(folder)
@@ -80,7 +80,51 @@ def test_export_then_generate(tiny_shards, tmp_path):
 def test_torchrun_ddp_two_processes(tiny_shards, tmp_path):
     torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
     result = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "composer.train",
-                             "--shards", str(tiny_shards), "--run", str(tmp_path / "ddp"), "--steps", "4",
+                             "--shards", str(tiny_shards), "--run-dir", str(tmp_path / "ddp"), "--steps", "4",
                              "--threads", "1", *TINY_ARGS], capture_output=True, text=True, cwd=REPO, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "ddp" / "last.pt").exists()
+
+
+def test_loader_transposes_pitches_and_key_together(tiny_shards):
+    from composer.data.loader import ShardDataset
+
+    plain = ShardDataset(tiny_shards, 0, 128, seed=0, transpose=False)
+    moved = ShardDataset(tiny_shards, 0, 128, seed=0, transpose=True)
+    tokens = plain.tokenizer.tokens
+    shifts = set()
+    for row in range(len(plain)):
+        prefix_a, music_a = plain.sample(row, dropout=False, start=0)
+        moved.rng = __import__("numpy").random.default_rng(row)
+        prefix_b, music_b = moved.sample(row, dropout=False, start=0)
+        pitches_a = [int(tokens[t][6:]) for t in music_a if tokens[t].startswith("Pitch_")]
+        pitches_b = [int(tokens[t][6:]) for t in music_b if tokens[t].startswith("Pitch_")]
+        shift = {b - a for a, b in zip(pitches_a, pitches_b, strict=True)}
+        assert len(shift) == 1 and all(21 <= p <= 108 for p in pitches_b)
+        key_a = next(tokens[t] for t in prefix_a if tokens[t].startswith("Key_"))
+        key_b = next(tokens[t] for t in prefix_b if tokens[t].startswith("Key_"))
+        from composer.theory import pitch_class
+
+        k = shift.pop()
+        shifts.add(k)
+        assert (pitch_class(key_a[4:].split("-")[0]) + k) % 12 == pitch_class(key_b[4:].split("-")[0])
+        assert key_a.split("-")[1] == key_b.split("-")[1]
+    assert len(shifts) > 1
+
+
+def test_condition_dropout_drops_whole_families(tiny_shards):
+    from composer.data.loader import ShardDataset
+
+    data = ShardDataset(tiny_shards, 0, 128, seed=1, p_drop_all=0.0, p_keep_family=0.5)
+    full, _ = data.sample(0, dropout=False, start=0)
+    families = {data.family[t] for t in full[1:]}
+    seen = []
+    for _ in range(30):
+        prefix, _ = data.sample(0, dropout=True, start=0)
+        kept = {data.family[t] for t in prefix[1:]}
+        assert kept <= families
+        insts_full = [t for t in full if data.family[t] == "Inst"]
+        if "Inst" in kept:  # the instrument family is kept or dropped as a whole
+            assert [t for t in prefix if data.family[t] == "Inst"] == insts_full
+        seen.append(len(kept))
+    assert min(seen) < len(families)

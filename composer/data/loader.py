@@ -51,6 +51,7 @@ class ShardDataset:
         self.pitch_of[self.pitch_ids] = np.arange(21, 109)
         self.key_shift = self._key_shift_table()
         self.family = np.array([family_of(t) for t in self.tokenizer.tokens])
+        self.tempo_ids = np.array(sorted(i for t, i in vocab.items() if t.startswith("Tempo_")))
 
     def _key_shift_table(self) -> np.ndarray:
         """table[k, id] = the id of the key token moved k semitones up (other ids unchanged)."""
@@ -86,7 +87,10 @@ class ShardDataset:
                 bars = np.flatnonzero(window[:length - music_room // 2] == self.bar_id)
                 start = int(self.rng.choice(bars)) if len(bars) else 0
         music = np.asarray(self.tokens[offset + start:offset + min(length, start + music_room)]).astype(np.int64)
-        if self.transpose:
+        if self.transpose:  # augmentation: tempo jitter of one log-spaced step (about 5%), then transposition
+            step = int(self.rng.integers(-1, 2))
+            is_tempo = (music >= self.tempo_ids[0]) & (music <= self.tempo_ids[-1])
+            music = np.where(is_tempo, np.clip(music + step, self.tempo_ids[0], self.tempo_ids[-1]), music)
             pitches = self.pitch_of[music][self.is_pitch[music]]
             if len(pitches):
                 low, high = 21 - pitches.min(), 108 - pitches.max()
