@@ -132,3 +132,23 @@ def test_corpus_sources_cover_the_collections():
     assert {"bach", "palestrina", "essenFolksong", "oneills1850", "ryansMammoth", "monteverdi"} <= collections
     assert all(reason for _, reason in skipped)
     assert all(Path(s.path).exists() for s in sources[:50])
+
+
+def test_build_with_a_users_midi_folder_counts_and_caches(tmp_path):
+    from composer.data.build import build_corpus, load_pieces
+    from composer.midi_io import write_midi
+
+    from .conftest import small_band_score
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    write_midi(small_band_score(), folder / "song.mid")
+    (folder / "broken.mid").write_bytes(b"MThd\x00\x00")
+    out = tmp_path / "data"
+    report = build_corpus(out, midi_dir=folder, jobs=1, limit_per_collection=0)
+    assert report.pieces["user"] == 1 and report.skipped["user"] == 1
+    assert any("broken.mid" in path and "truncated" in reason for path, reason in report.skipped_list)
+    [piece] = load_pieces(out)
+    assert piece["attributes"]["key"] == "Eb major" and piece["attributes"]["meter"] == "3/4"
+    again = build_corpus(out, midi_dir=folder, jobs=1, limit_per_collection=0)
+    assert again.cached_files == 2
