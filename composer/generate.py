@@ -5,7 +5,8 @@ It lives outside the network, so it can be tested with a tiny random model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -50,7 +51,18 @@ def warp(scores: torch.Tensor, config: SamplingConfig) -> torch.Tensor:
     return scores
 
 
-@torch.inference_mode()
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Batch-1 decoding is a chain of tiny matrix-vector products: extra intra-op threads only add
+    synchronisation (several times slower here, far worse when the cores are busy), so use one."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def sample(model: MusicTransformer, prompt: Sequence[int], condition: torch.Tensor | None,
            config: SamplingConfig, processors: Sequence[LogitsProcessor] = (), stop_ids: Sequence[int] = (),
            null_prompt: Sequence[int] | None = None, on_progress: ProgressCallback | None = None) -> list[int]:
@@ -59,6 +71,13 @@ def sample(model: MusicTransformer, prompt: Sequence[int], condition: torch.Tens
     With guidance != 1 a second, unconditioned stream (`null_prompt`, no embedding) is decoded in
     step, and scores = uncond + guidance * (cond - uncond) before the processors run.
     """
+    with single_thread(), torch.inference_mode():
+        return _sample(model, prompt, condition, config, processors, stop_ids, null_prompt, on_progress)
+
+
+def _sample(model: MusicTransformer, prompt: Sequence[int], condition: torch.Tensor | None,
+            config: SamplingConfig, processors: Sequence[LogitsProcessor], stop_ids: Sequence[int],
+            null_prompt: Sequence[int] | None, on_progress: ProgressCallback | None) -> list[int]:
     generator = torch.Generator().manual_seed(config.seed if config.seed is not None else torch.seed())
     ids = torch.tensor([list(prompt)])
     logits, cache = model.prefill(ids, condition[None] if condition is not None else None)
