@@ -99,28 +99,39 @@ class NGram:
 
 @torch.no_grad()
 def model_log_probs(model, tokenizer: MusicTokenizer, seqs: list[np.ndarray], controls: np.ndarray | None,
-                    stride: int = 256) -> np.ndarray:
-    """Log probability of each token given [BOS] (+ controls) and up to block_size - stride earlier tokens.
+                    stride: int = 256, batch_size: int = 32) -> np.ndarray:
+    """Log probability of each token given [BOS] (+ controls) and up to block_size - stride earlier tokens
+    (stride is at most half the block, so every token sees at least half a block of context once it exists).
 
-    Each sequence is scored `stride` tokens at a time, every chunk seeing the tokens before it as context.
+    Each sequence is cut into chunks of `stride` tokens, every chunk scored with the tokens before it as
+    context; chunks of all sequences are batched (right padding cannot affect a causal model).
     """
     block = model.cfg.block_size
-    out = []
+    stride = min(stride, block // 2)
+    jobs = []  # (sequence index, position, end, ids, first scored logit index)
     for i, seq in enumerate(seqs):
         prefix = [tokenizer.bos_id] + ([int(c) for c in controls[i] if c >= 0] if controls is not None else [])
         context = block - len(prefix) - stride
-        logps = np.zeros(len(seq))
         position = 0
         while position < len(seq):
             first = max(0, position - context)
             end = min(len(seq), position + stride)
-            ids = torch.tensor([prefix + seq[first:end].tolist()])
-            logits = model(ids[:, :-1])  # logits[j] predicts ids[j + 1]
-            lp = F.log_softmax(logits.float(), dim=-1)[0]
-            j = torch.arange(len(prefix) - 1 + position - first, len(prefix) - 1 + end - first)
-            logps[position:end] = lp[j, ids[0, j + 1]].numpy()
+            jobs.append((i, position, end, prefix + seq[first:end].tolist(), len(prefix) - 1 + position - first))
             position = end
-        out.append(logps)
+    out = [np.zeros(len(s)) for s in seqs]
+    jobs.sort(key=lambda job: len(job[3]))
+    for start in range(0, len(jobs), batch_size):
+        batch = jobs[start:start + batch_size]
+        width = max(len(job[3]) for job in batch)
+        ids = torch.full((len(batch), width), tokenizer.pad_id, dtype=torch.long)
+        for row, job in enumerate(batch):
+            ids[row, :len(job[3])] = torch.tensor(job[3])
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = model(ids[:, :-1])  # logits[:, j] predicts ids[:, j + 1]
+        lp = F.log_softmax(logits.float(), dim=-1)
+        for row, (i, position, end, _, first) in enumerate(batch):
+            j = torch.arange(first, first + end - position)
+            out[i][position:end] = lp[row, j, ids[row, j + 1]].numpy()
     return np.concatenate(out)
 
 
