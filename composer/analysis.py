@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def _profiles(method: str) -> np.ndarray:
     analyser_class = analysisClassFromMethodName(method)
     if analyser_class is None:
         raise ValueError(f"music21 has no key analysis called {method!r}")
-    analyser = analyser_class()
+    analyser: Any = analyser_class()  # the key-weight subclasses define getWeights
     return np.array([analyser.getWeights("major"), analyser.getWeights("minor")], dtype=np.float64)
 
 

@@ -6,7 +6,7 @@ import io
 import os
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import mido
 import numpy as np
@@ -26,10 +26,10 @@ from composer.score import (
     TempoChange,
     TimeSignature,
     Track,
+    one_per_tick,
 )
 from composer.theory import sharps_for_key
 
-_Timed = TypeVar("_Timed", TempoChange, TimeSignature, KeySignature)
 # symusic.Score is a factory object rather than a class, so symusic scores are typed Any here.
 MELODIC_CHANNELS = [c for c in range(16) if c != DRUM_CHANNEL]
 
@@ -85,9 +85,9 @@ class _MidoReader:
             tracks += self._read_track(mido_track, title if index == 0 else "")
         return Score(
             tracks=tracks,
-            tempos=_dedupe_by_tick(self.tempos) or [TempoChange(0, 120.0)],
-            time_signatures=_dedupe_by_tick(self.meters) or [TimeSignature(0, 4, 4)],
-            key_signatures=_dedupe_by_tick(self.keys),
+            tempos=one_per_tick(self.tempos) or [TempoChange(0, 120.0)],
+            time_signatures=one_per_tick(self.meters) or [TimeSignature(0, 4, 4)],
+            key_signatures=one_per_tick(self.keys),
             markers=sorted(self.markers, key=lambda m: m.tick),
             title=title,
         )
@@ -180,18 +180,12 @@ def from_symusic(parsed: Any, title: str = "") -> Score:
     markers = [Marker(m.time, m.text) for m in parsed.markers]
     return Score(
         tracks=tracks,
-        tempos=_dedupe_by_tick(tempos),
-        time_signatures=_dedupe_by_tick(meters) or [TimeSignature(0, 4, 4)],
-        key_signatures=_dedupe_by_tick(keys),
+        tempos=one_per_tick(tempos),
+        time_signatures=one_per_tick(meters) or [TimeSignature(0, 4, 4)],
+        key_signatures=one_per_tick(keys),
         markers=markers,
         title=title,
     )
-
-
-def _dedupe_by_tick(events: list[_Timed]) -> list[_Timed]:
-    """Keep the last event at each tick, sorted by tick (files often repeat a meta event at tick 0)."""
-    by_tick = {e.tick: e for e in events}
-    return [by_tick[t] for t in sorted(by_tick)]
 
 
 def to_symusic(score: Score) -> Any:

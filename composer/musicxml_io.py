@@ -19,7 +19,9 @@ from composer.score import (
     TempoChange,
     TimeSignature,
     Track,
+    one_per_tick,
 )
+from composer.theory import Mode
 
 
 def score_from_music21(stream: Any, title: str = "") -> Score:
@@ -81,15 +83,15 @@ def score_from_music21(stream: Any, title: str = "") -> Score:
                     meters.append(TimeSignature(round(float(signature.offset) * TICKS_PER_BEAT),
                                                 signature.numerator, signature.denominator))
             for signature in flat.getElementsByClass(m21key.KeySignature):
-                mode = "minor" if getattr(signature, "mode", "major") == "minor" else "major"
+                mode: Mode = "minor" if getattr(signature, "mode", "major") == "minor" else "major"
                 if -7 <= signature.sharps <= 7:
                     keys.append(KeySignature.from_sharps(round(float(signature.offset) * TICKS_PER_BEAT),
                                                          signature.sharps, mode))
     metadata_title = str(getattr(getattr(stream, "metadata", None), "title", "") or "")
     return Score(tracks=[t for t in tracks if t.notes],
-                 tempos=_first_per_tick(tempos) or [TempoChange(0, 120.0)],
-                 time_signatures=_first_per_tick(meters) or [TimeSignature(0, 4, 4)],
-                 key_signatures=_first_per_tick(keys), title=title or metadata_title)
+                 tempos=one_per_tick(tempos, keep="first") or [TempoChange(0, 120.0)],
+                 time_signatures=one_per_tick(meters, keep="first") or [TimeSignature(0, 4, 4)],
+                 key_signatures=one_per_tick(keys, keep="first"), title=title or metadata_title)
 
 
 def _has_shared_meta_events(stream: Any) -> bool:
@@ -111,14 +113,6 @@ def _unshare_meta_events(stream: Any) -> None:
             if id(element) in seen:
                 container.replace(element, copy.deepcopy(element))
             seen.add(id(element))
-
-
-def _first_per_tick(events: list[Any]) -> list[Any]:
-    """One event per tick (the first), in time order."""
-    by_tick: dict[int, Any] = {}
-    for event in events:
-        by_tick.setdefault(event.tick, event)
-    return [by_tick[t] for t in sorted(by_tick)]
 
 
 def to_music21(score: Score) -> Any:

@@ -221,3 +221,12 @@ class TempoMap:
     def seconds_at(self, tick: int) -> float:
         i = bisect.bisect_right(self._ticks, tick) - 1
         return self._seconds[i] + (tick - self._ticks[i]) * self._seconds_per_tick[i]
+
+
+def one_per_tick(events: list, keep: str = "last") -> list:
+    """One event per tick (the first or the last given), in time order: files often repeat meta events."""
+    by_tick: dict[int, object] = {}
+    for event in events:
+        if keep == "last" or event.tick not in by_tick:
+            by_tick[event.tick] = event
+    return [by_tick[t] for t in sorted(by_tick)]

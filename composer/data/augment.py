@@ -1,5 +1,5 @@
-"""Training-data augmentation on Scores: re-orchestration within instrument ranges, velocity shaping,
-tempo jitter. (Transposition to all 12 keys happens on token ids while training, see data/loader.py.)
+"""Training-data augmentation on Scores: re-orchestration within instrument ranges and velocity shaping.
+(Transposition and tempo jitter happen on token ids while training, see data/loader.py.)
 
 Drums: the corpus has none, so the model never learns them; drum parts come from the arranger's
 groove library at generation time, not from training data.
@@ -11,7 +11,7 @@ import dataclasses
 import random
 
 from composer.gm import playable_range
-from composer.score import Note, Score, TempoChange, Track
+from composer.score import Note, Score, Track
 
 # Ensembles for several voices, top voice first; the last entry repeats for extra voices.
 ENSEMBLES: dict[str, list[tuple[str, int]]] = {
@@ -96,11 +96,4 @@ def shape_velocities(score: Score, rng: random.Random, level: str | None = None)
             velocity = base + 24 * swell + (8 if note.start in bar_starts else 0) + rng.randint(-6, 6)
             notes.append(dataclasses.replace(note, velocity=max(1, min(127, round(velocity)))))
         track.notes = notes
-    return out
-
-
-def jitter_tempo(score: Score, rng: random.Random, spread: float = 0.08) -> Score:
-    factor = 1 + rng.uniform(-spread, spread)
-    out = score.copy()
-    out.tempos = [TempoChange(t.tick, round(min(1000.0, max(1.0, t.bpm * factor)), 2)) for t in score.tempos]
     return out
