@@ -77,6 +77,14 @@ def _record(piece_id: str, collection: str, title: str, rhythm: str, has_tempo: 
                        base64.b64encode(midi_bytes(score)).decode())
 
 
+def _accept(result: ConvertResult, piece_id: str, score: Score, title: str, rhythm: str, has_tempo: bool) -> None:
+    """Keep a converted piece, or report it as skipped when it has no notes."""
+    if score.note_count == 0:
+        result.skipped.append((piece_id, "no notes"))
+    else:
+        result.pieces.append(_record(piece_id, result.collection, title, rhythm, has_tempo, score))
+
+
 def convert_abc(source: SourceFile, result: ConvertResult) -> None:
     """Each tune through abc2midi (symusic's embedded copy), which music21's MIDI writer cannot always do."""
     import symusic
@@ -92,11 +100,7 @@ def convert_abc(source: SourceFile, result: ConvertResult) -> None:
         except Exception as exc:
             result.skipped.append((piece_id, f"abc2midi failed: {str(exc)[:120]}"))
             continue
-        if score.note_count == 0:
-            result.skipped.append((piece_id, "no notes"))
-            continue
-        result.pieces.append(_record(piece_id, source.collection, headers.get("T", ""), headers.get("R", ""),
-                                     "Q" in headers, score))
+        _accept(result, piece_id, score, headers.get("T", ""), headers.get("R", ""), "Q" in headers)
 
 
 def convert_music21(source: SourceFile, result: ConvertResult) -> None:
@@ -119,14 +123,11 @@ def convert_music21(source: SourceFile, result: ConvertResult) -> None:
         try:
             score = score_from_music21(item)
         except Exception as exc:
-            result.skipped.append((piece_id, f"MIDI conversion failed: {type(exc).__name__}: {str(exc)[:100]}"))
-            continue
-        if score.note_count == 0:
-            result.skipped.append((piece_id, "no notes"))
+            result.skipped.append((piece_id, f"conversion failed: {type(exc).__name__}: {str(exc)[:100]}"))
             continue
         has_tempo = bool(item.recurse().getElementsByClass(tempo.MetronomeMark))
         title = str(getattr(item.metadata, "title", "") or "") if item.metadata else ""
-        result.pieces.append(_record(piece_id, source.collection, title or source.path.stem, "", has_tempo, score))
+        _accept(result, piece_id, score, title or source.path.stem, "", has_tempo)
 
 
 def convert_midi(source: SourceFile, result: ConvertResult) -> None:
