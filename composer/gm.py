@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-import pretty_midi
+import contextlib
+import sys
+
+# pretty_midi imports pyfluidsynth, which prints where it found the library to stdout whenever $CI is
+# set; that line would corrupt `composer generate --json`, so it goes to stderr.
+with contextlib.redirect_stdout(sys.stderr):
+    import pretty_midi
 
 DRUM_CHANNEL = 9  # channel 10 when counted from 1, as General MIDI does
 NUM_PROGRAMS = 128

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import math
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +69,8 @@ class Audio:
 def _load_fluidsynth() -> Any:
     """Import pyfluidsynth; a missing FluidSynth library becomes one clear FluidSynthMissing."""
     try:
-        import fluidsynth
+        with contextlib.redirect_stdout(sys.stderr):  # it reports where it found the library when $CI is set
+            import fluidsynth
     except (ImportError, OSError) as exc:
         raise FluidSynthMissing(f"the FluidSynth library is not available ({exc}); {INSTALL_HINT}") from None
     return fluidsynth

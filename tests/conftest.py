@@ -68,6 +68,7 @@ needs_mscore = pytest.mark.skipif(shutil.which("mscore3") is None, reason="MuseS
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run `python -m composer ARGS` as a user would, capturing output."""
-    full_env = {**os.environ, **(env or {})}
+    # CI=1 as on the CI machine: pyfluidsynth prints to stdout there, which once broke --json output.
+    full_env = {**os.environ, "CI": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", "composer", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd or REPO, timeout=300)
