@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import sys
+import io
 
 # pretty_midi imports pyfluidsynth, which prints where it found the library to stdout whenever $CI is
-# set; that line would corrupt `composer generate --json`, so it goes to stderr.
-with contextlib.redirect_stdout(sys.stderr):
+# set; that line would corrupt `composer generate --json` (and stderr holds one error line), so drop it.
+with contextlib.redirect_stdout(io.StringIO()):
     import pretty_midi
 
 DRUM_CHANNEL = 9  # channel 10 when counted from 1, as General MIDI does

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import math
 import os
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +69,7 @@ class Audio:
 def _load_fluidsynth() -> Any:
     """Import pyfluidsynth; a missing FluidSynth library becomes one clear FluidSynthMissing."""
     try:
-        with contextlib.redirect_stdout(sys.stderr):  # it reports where it found the library when $CI is set
+        with contextlib.redirect_stdout(io.StringIO()):  # it reports where it found the library when $CI is set
             import fluidsynth
     except (ImportError, OSError) as exc:
         raise FluidSynthMissing(f"the FluidSynth library is not available ({exc}); {INSTALL_HINT}") from None
