@@ -63,20 +63,28 @@ def model_section(result: dict) -> str:
 
 
 def decode_section(result: dict) -> str:
-    return "\n".join([
+    speeds = result["tokens_per_second"]
+    nll = result.get("stepwise_test_nll")
+    lines = [
         f"**Decode speed** (`benchmarks/decode.py`, {result['date'][:10]}, {result['machine']['cpu']}, "
         f"{result['machine']['cores']} cores): batch 1, sampling {result['tokens_per_run']} tokens, "
-        f"{result['parameters'] / 1e6:.1f} M parameters ({result['model']}).",
+        f"{result['parameters'] / 1e6:.1f} M parameters ({result['model']}); {result['repeats']} runs of each, "
+        "interleaved so that all meet the same machine (this VM's speed drifts by 2-3x over minutes).",
         "",
-        "| decoder | tokens/s |",
-        "|---|---:|",
-        f"| composer (KV cache, relative attention) | {result['composer_tokens_per_second']} |",
-        f"| HF `GPT2LMHeadModel.generate`, same size, random weights (peer, same run) "
-        f"| {result['gpt2_generate_tokens_per_second']} |",
+        "| decoder | median tokens/s | best |",
+        "|---|---:|---:|",
+        f"| composer, int8 weights (default) | {speeds['composer']['median']} | {speeds['composer']['best']} |",
+        f"| composer, float weights | {speeds['composer_float']['median']} | {speeds['composer_float']['best']} |",
+        f"| HF `GPT2LMHeadModel.generate`, same size, random weights (peer) "
+        f"| {speeds['gpt2']['median']} | {speeds['gpt2']['best']} |",
         "",
-        f"Ratio {result['ratio']}x. Floor: {result['floor_tokens_per_second']:.0f} tokens/s and "
+        f"Ratio (medians) {result['ratio']}x. Floor: {result['floor_tokens_per_second']:.0f} tokens/s and "
         f"{result['floor_ratio']:.0f}x the peer: {'met' if result['meets_floor'] else '**not met**'}.",
-    ])
+    ]
+    if nll:
+        lines += ["", f"Held-out NLL of the same {nll['tokens']} test tokens decoded step by step: float "
+                      f"{nll['float']:.4f}, int8 {nll['int8']:.4f} nats/token."]
+    return "\n".join(lines)
 
 
 SECTIONS = {"render": render_section, "model": model_section, "decode": decode_section}
