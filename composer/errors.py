@@ -23,3 +23,7 @@ class FluidSynthMissing(ComposerError):
 
 class ChannelOverflowError(ComposerError):
     """More distinct instruments than MIDI's 15 melodic channels can hold."""
+
+
+class UnsatisfiableError(ComposerError):
+    """Constraints that no token sequence can meet (refused before generation, or when a mask empties)."""

@@ -66,13 +66,55 @@ def _load(checkpoint: str | None) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def compose(prompt: str | None = None, *, key: str | None = None, tempo: float | None = None,
-            meter: str | None = None, bars: int = 8, instruments: list[int] | None = None, seed: int | None = None,
-            temperature: float = 1.0, top_p: float = 0.95, guidance: float = 1.0,
-            checkpoint: str | None = None) -> Piece:
-    """Generate a piece. Options become control tokens; the prompt is not read yet (conditioning issue)."""
-    import torch
+def _meter_tuple(meter: str | None) -> tuple[int, int] | None:
+    if meter is None:
+        return None
+    numerator, denominator = (int(x) for x in meter.split("/"))
+    return numerator, denominator
 
+
+ROMAN_NUMERAL = re.compile(r"[b#]?(iii|ii|iv|vii|vi|v|i|III|II|IV|VII|VI|V|I)(o|ø|\+)?\d*")
+
+
+def parse_chords(text: str, key: str | None = None) -> list[set[int]]:
+    """"Am F C G7" (chord symbols) or "i iv V7 i" (Roman numerals in `key`, e.g. "D minor") -> the
+    pitch classes of each bar's chord."""
+    from music21 import harmony, roman
+
+    chords = []
+    for symbol in text.replace(",", " ").replace("|", " ").split():
+        if ROMAN_NUMERAL.fullmatch(symbol) and key is None:
+            raise ComposerError(f"Roman numeral chords like {symbol!r} need a key (--key)")
+        try:
+            if ROMAN_NUMERAL.fullmatch(symbol):
+                assert key is not None
+                tonic, mode = key.split()
+                tonic = tonic.replace("b", "-")
+                numeral = roman.RomanNumeral(symbol, tonic if mode == "major" else tonic.lower())
+                pitch_classes = {p.pitchClass for p in numeral.pitches}
+            else:  # music21 writes flats as "-": Bb -> B-, Ebm7 -> E-m7
+                chord = harmony.ChordSymbol(symbol[0] + symbol[1:].replace("b", "-", 1)
+                                            if symbol[1:2] == "b" else symbol)
+                pitch_classes = {p.pitchClass for p in chord.pitches}
+        except Exception:
+            pitch_classes = set()
+        if not pitch_classes:
+            raise ComposerError(f"cannot read chord {symbol!r}; write chord symbols like 'Am F C G7' or "
+                                "Roman numerals like 'i iv V7 i'")
+        chords.append(pitch_classes)
+    if not chords:
+        raise ComposerError("no chords given")
+    return chords
+
+
+def compose(prompt: str | None = None, *, key: str | None = None, tempo: float | None = None,
+            meter: str | None = None, bars: int = 8, instruments: list[int] | None = None,
+            chords: str | None = None, seed: int | None = None, temperature: float = 1.0, top_p: float = 0.95,
+            guidance: float = 1.0, constraints: bool = True, constraints_off: list[str] | None = None,
+            chromatic: int = 0, checkpoint: str | None = None) -> Piece:
+    """Generate a piece. Options become control tokens and constraint masks; the prompt is not read yet
+    (conditioning issue). Impossible requests raise ComposerError before the model loads."""
+    from composer.constraints import ConstraintSpec, build_constraints
     from composer.generate import SamplingConfig, sample
 
     if not 1 <= bars <= MAX_BARS:
@@ -83,10 +125,15 @@ def compose(prompt: str | None = None, *, key: str | None = None, tempo: float |
         raise ComposerError(f"tempo must be 20-400 bpm, not {tempo}")
     controls: list[str] = []
     resolved: dict[str, Any] = {"bars": bars}
+    resolved_key: tuple[int, str] | None = None
     if key:
         pc, mode, tonic = parse_key(key)
         controls.append(key_token(pc, mode))
         resolved["key"] = f"{tonic} {mode}"
+        resolved_key = (pc, mode)
+    chord_sets = parse_chords(chords, resolved.get("key")) if chords else None
+    if chords:
+        resolved["chords"] = chords
     started = time.perf_counter()
     model, tokenizer = _load(checkpoint)
     loaded = time.perf_counter()
@@ -101,26 +148,13 @@ def compose(prompt: str | None = None, *, key: str | None = None, tempo: float |
     if instruments:
         resolved["instruments"] = instruments
     prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in controls]
-    bar_id = tokenizer.vocab["Bar_None"]
-
-    class StopAfterBars:
-        """Stop when bar `bars + 1` would begin (a stop rule; exact bar masks come with the constraints)."""
-
-        def __init__(self) -> None:
-            self.count = 0
-
-        def __call__(self, ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-            self.count = int((ids[len(prompt_ids):] == bar_id).sum())
-            if self.count >= bars:
-                out = scores.clone()
-                out[bar_id] = float("-inf")
-                out[tokenizer.eos_id] = scores.max() + 10  # force the end instead of another bar
-                return out
-            return scores
-
+    spec = ConstraintSpec(bars=bars, meter=_meter_tuple(meter), key=resolved_key,
+                          programs=sorted(set(instruments)) if instruments else None, chords=chord_sets,
+                          chromatic_budget=chromatic, off=set(constraints_off or ()), enabled=constraints)
+    processors = build_constraints(tokenizer, spec)
     config = SamplingConfig(temperature=temperature, top_p=top_p, guidance=guidance, seed=seed,
-                            max_tokens=bars * 256)
-    ids = sample(model, prompt_ids, None, config, processors=[StopAfterBars()], stop_ids=[tokenizer.eos_id],
+                            max_tokens=bars * 512)
+    ids = sample(model, prompt_ids, None, config, processors=processors, stop_ids=[tokenizer.eos_id],
                  null_prompt=[tokenizer.bos_id])
     sampled = time.perf_counter()
     score = tokenizer.decode(ids)

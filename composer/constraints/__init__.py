@@ -1,0 +1,97 @@
+"""Music-theory constraints on the logits while decoding: hard masks first, then soft biases.
+
+    spec = ConstraintSpec(bars=8, meter=(3, 4), key=(2, "minor"), programs=[40, 42])
+    processors = build_constraints(tokenizer, spec)   # a list of (input_ids, scores) -> scores
+    ids = sample(model, prompt, None, config, processors=processors, stop_ids=[tokenizer.eos_id])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from composer.constraints.biases import ChordBias, CoverageBias, LeapBias, TargetBias
+from composer.constraints.masks import (
+    GrammarMask,
+    InstrumentMask,
+    KeyMask,
+    MeterMask,
+    polyphony_cap,
+    scale_pitch_classes,
+)
+from composer.constraints.state import GRAMMAR, DecodeState, Tracker, VocabTables
+from composer.errors import UnsatisfiableError
+from composer.tokens import MusicTokenizer
+
+SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "leaps", "targets", "coverage")
+
+__all__ = [
+    "GRAMMAR",
+    "SWITCHES",
+    "ChordBias",
+    "ConstraintSpec",
+    "CoverageBias",
+    "DecodeState",
+    "GrammarMask",
+    "InstrumentMask",
+    "KeyMask",
+    "LeapBias",
+    "MeterMask",
+    "TargetBias",
+    "Tracker",
+    "UnsatisfiableError",
+    "VocabTables",
+    "build_constraints",
+    "polyphony_cap",
+    "scale_pitch_classes",
+]
+
+
+@dataclass
+class ConstraintSpec:
+    """What the output must (masks) and should (biases) be. `off` names switched-off constraints."""
+
+    bars: int = 8
+    meter: tuple[int, int] | None = None
+    key: tuple[int, str] | None = None  # (tonic pitch class, "major" | "minor")
+    programs: list[int] | None = None  # GM programs, -1 for drums; None: any
+    chords: list[set[int]] | None = None  # pitch classes per bar, cycling
+    chromatic_budget: int = 0  # off-beat notes allowed outside the scale
+    centre_pitch: int | None = None  # register target
+    velocity: int | None = None  # dynamics target
+    chord_strength: float = 2.0
+    coverage_strength: float = 4.0
+    leap_strength: float = 1.5
+    target_strength: float = 1.0
+    off: set[str] = field(default_factory=set)
+    enabled: bool = True  # False: --no-constraints (only the bar count still stops the piece)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.off) - set(SWITCHES)
+        if unknown:
+            raise UnsatisfiableError(f"unknown constraint switch {sorted(unknown)}; known: {', '.join(SWITCHES)}")
+
+
+def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list:  # type: ignore[type-arg]
+    """The filters for `spec`, hard masks first. Impossible requests raise UnsatisfiableError here,
+    before any token is sampled."""
+    tracker = Tracker(tokenizer)
+    if not spec.enabled:
+        return [GrammarMask(tracker), MeterMask(tracker, spec.bars, None)]
+    on = set(SWITCHES) - set(spec.off)
+    scale = scale_pitch_classes(*spec.key) if spec.key and "key" in on else None
+    filters: list = [GrammarMask(tracker), MeterMask(tracker, spec.bars, spec.meter if "meter" in on else None)]  # type: ignore[type-arg]
+    if "instruments" in on or "polyphony" in on:  # ranges and caps hold for any program the model picks
+        programs = spec.programs if spec.programs and "instruments" in on else list(range(-1, 128))
+        filters.append(InstrumentMask(tracker, programs, polyphony="polyphony" in on, scale=scale))
+    if spec.key and "key" in on:
+        filters.append(KeyMask(tracker, spec.key[0], spec.key[1], spec.bars, spec.chromatic_budget,
+                               cadence="cadence" in on))
+    if spec.programs and len(spec.programs) > 1 and "coverage" in on:
+        filters.append(CoverageBias(tracker, spec.programs, spec.coverage_strength))
+    if spec.chords and "chords" in on:
+        filters.append(ChordBias(tracker, spec.chords, spec.chord_strength))
+    if "leaps" in on:
+        filters.append(LeapBias(tracker, spec.leap_strength))
+    if "targets" in on and (spec.centre_pitch is not None or spec.velocity is not None):
+        filters.append(TargetBias(tracker, spec.centre_pitch, spec.velocity, spec.target_strength))
+    return filters
