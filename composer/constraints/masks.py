@@ -14,7 +14,8 @@ from composer.gm import playable_range
 
 NEG_INF = float("-inf")
 GM_DRUM_PITCHES = range(35, 82)  # General MIDI percussion key map: 35 (acoustic bass drum) to 81 (open triangle)
-ONSET_PHASES = ("Position", "Tempo", "Duration")  # after these a Program (a note) may come
+ONSET_PHASES = ("Position", "Tempo", "Duration")
+MELODIC_CHANNELS = 15  # 16 MIDI channels, one kept for drums  # after these a Program (a note) may come
 
 
 class Mask:
@@ -202,6 +203,9 @@ class InstrumentMask(Mask):
         if state.last_type not in ONSET_PHASES and state.last_type != "TimeSig":
             return None
         allowed = self.requested
+        melodic = [p for p in state.sounding if p != DRUMS]
+        if len(melodic) >= MELODIC_CHANNELS:  # a MIDI file holds no more melodic programs than channels
+            allowed = allowed & (~self.any_program | _in(self.tables.program, {*melodic, DRUMS}))
         full = [p for p in self.programs if state.voices(p) >= self.caps[p]]
         if full:
             allowed = allowed.clone()
