@@ -68,8 +68,8 @@ class GrammarMask(Mask):
 
 
 class MeterMask(Mask):
-    """The requested time signature in every bar, exactly `bars` bars, then the end; notes of the last
-    bar end by its barline."""
+    """The requested time signature in every bar, exactly `bars` bars, then the end; no note lasts past
+    the final barline."""
 
     name = "meter and length"
 
@@ -77,7 +77,7 @@ class MeterMask(Mask):
         super().__init__(tracker)
         if bars < 1:
             raise UnsatisfiableError(f"a piece needs at least 1 bar, not {bars}")
-        self.bars = bars
+        self.bars, self.fixed = bars, meter is not None
         self.meter_ids = torch.zeros(self.tables.size, dtype=torch.bool)
         for token, value in self.tables.meter.items():
             self.meter_ids[token] = meter is None or value == meter
@@ -94,8 +94,11 @@ class MeterMask(Mask):
             return self.meter_ids
         if state.last_type in ("TimeSig", "Duration", "BOS"):
             return self.not_eos if state.bar < self.bars else self.not_bar
-        if state.last_type == "Velocity" and state.bar == self.bars:
-            return self.not_duration | (self.tables.duration <= state.bar_length - state.position)
+        if state.last_type == "Velocity" and (state.bar == self.bars or self.fixed):
+            # every note ends by the final barline (bars after this one are as long as this one when
+            # the meter is fixed; with a free meter only the last bar is checked)
+            left = state.bar_length * (self.bars - state.bar + 1) - state.position
+            return self.not_duration | (self.tables.duration <= left)
         return None
 
 
@@ -129,21 +132,18 @@ class KeyMask(Mask):
         self.triad = self.other | (is_pitch & _in(pitch_class, tonic_triad(tonic, mode)))
         self.tonic_only = self.other | (is_pitch & (pitch_class == self.tonic))
         self.everything = torch.ones(self.tables.size, dtype=torch.bool)
-        self.first_onset = -1
-        self.chromatic_used = 0
+        self.outside = [pc for pc in range(12) if pc not in self.scale_set]
 
     def allowed(self, state: DecodeState) -> torch.Tensor | None:
-        if state.last_type == "Pitch" and state.program != DRUMS and state.pitch % 12 not in self.scale_set:
-            self.chromatic_used += 1  # the token just sampled was one of the chromatic notes allowed below
         if state.last_type != "Program" or state.program == DRUMS:
             return None
-        if self.first_onset < 0 or state.now == self.first_onset:
-            self.first_onset = state.now
+        if state.now == state.first_onset:
             return self.triad
         if self.cadence and state.bar == self.bars:
             first = state.position == 0 and not state.pitches_at_onset
             return self.tonic_only if first else self.triad
-        if self.budget > self.chromatic_used and state.position % self.tables.beat_resolution != 0:
+        used = sum(state.pitch_class_counts[pc] for pc in self.outside)
+        if self.budget > used and state.position % self.tables.beat_resolution != 0:
             return self.everything
         return self.scale
 

@@ -96,6 +96,8 @@ class DecodeState:
     sounding: dict[int, list[int]] = field(default_factory=dict)  # program -> end times of notes still sounding
     last_pitch: dict[int, int] = field(default_factory=dict)  # program -> its latest pitch
     pitches_at_onset: list[int] = field(default_factory=list)  # pitches begun at the current position
+    first_onset: int = -1  # absolute time of the piece's first note (-1: none yet)
+    pitch_class_counts: list[int] = field(default_factory=lambda: [0] * 12)  # pitched notes so far
 
     @property
     def now(self) -> int:
@@ -127,6 +129,8 @@ class DecodeState:
                 self.sounding[program] = [end for end in ends if end > now]
         elif kind == "Program":
             self.program = int(t.program[token])
+            if self.first_onset < 0:
+                self.first_onset = self.now
         elif kind in ("Pitch", "PitchDrum"):
             self.pitch = int(t.pitch[token] if kind == "Pitch" else t.drum_pitch[token])
         elif kind == "Duration":
@@ -134,6 +138,7 @@ class DecodeState:
             if self.program != DRUMS:
                 self.last_pitch[self.program] = self.pitch
                 self.pitches_at_onset.append(self.pitch)
+                self.pitch_class_counts[self.pitch % 12] += 1
             self.onsets += 1
         self.last_type = kind
 

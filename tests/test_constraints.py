@@ -1,0 +1,188 @@
+"""Constraint filters: exact masked ids on a small vocabulary, inputs unchanged, impossible requests refused,
+and (hypothesis) a random model under random settings always meets every hard constraint."""
+
+import functools
+import itertools
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from composer.constraints import (
+    GRAMMAR,
+    ConstraintSpec,
+    GrammarMask,
+    InstrumentMask,
+    KeyMask,
+    MeterMask,
+    Tracker,
+    UnsatisfiableError,
+    build_constraints,
+    polyphony_cap,
+    scale_pitch_classes,
+)
+from composer.generate import SamplingConfig, sample
+from composer.gm import playable_range
+from composer.model import ModelConfig, MusicTransformer
+from composer.tokens import MusicTokenizer, TokenizerSettings
+
+from .conftest import corpus_score
+
+
+@functools.cache
+def small_tokenizer() -> MusicTokenizer:
+    """Pitches 48-84, 4 positions a beat, two meters: a vocabulary small enough to read the masks."""
+    return MusicTokenizer(TokenizerSettings(pitch_range=(48, 84), beat_resolution=4, long_note_resolution=2,
+                                            max_note_beats=4, num_velocities=4, num_tempos=2,
+                                            time_signatures=("3/4", "4/4")))
+
+
+def ids_of(tokenizer: MusicTokenizer, *tokens: str) -> list[int]:
+    return [tokenizer.token_id(t) for t in tokens]
+
+
+def run(filter_, tokenizer: MusicTokenizer, tokens: list[str]) -> tuple[set[int], torch.Tensor]:
+    """Feed BOS + tokens, apply the filter to zero scores; the ids left allowed, and the input after."""
+    ids = torch.tensor(ids_of(tokenizer, "BOS", *tokens))
+    scores = torch.zeros(len(tokenizer))
+    out = filter_(ids, scores)
+    return set(torch.nonzero(torch.isfinite(out)).flatten().tolist()), scores
+
+
+def named(tokenizer: MusicTokenizer, prefix: str, values) -> set[int]:  # type: ignore[no-untyped-def]
+    return {tokenizer.token_id(f"{prefix}_{v}") for v in values}
+
+
+NOTE = ["Program_0", "Pitch_60", "Velocity_63", "Duration_1.0.4"]  # a crotchet on middle C
+
+
+def test_grammar_table_holds_for_real_pieces():
+    tokenizer = MusicTokenizer()
+    for path, number in (("bach/bwv66.6", None), ("essenFolksong/altdeu10", 1)):
+        ids = tokenizer.encode(corpus_score(path, number))
+        kinds = ["BOS"] + [tokenizer.token_type(i) for i in ids] + ["EOS"]
+        assert all(b in GRAMMAR[a] for a, b in itertools.pairwise(kinds)), path
+
+
+def test_grammar_mask_exact_ids_and_input_unchanged():
+    tok = small_tokenizer()
+    mask = GrammarMask(Tracker(tok))
+    allowed, scores = run(mask, tok, [])
+    assert allowed == {tok.token_id("Bar")} and torch.equal(scores, torch.zeros(len(tok)))
+    mask = GrammarMask(Tracker(tok))
+    allowed, _ = run(mask, tok, ["Bar", "TimeSig_4/4", "Position_5", *NOTE])
+    # 4/4 at 4 positions a beat: 16 positions; after position 5 come 6..15, another note, a bar, or the end
+    assert allowed == named(tok, "Position", range(6, 16)) | named(tok, "Program", range(-1, 128)) \
+        | set(ids_of(tok, "Bar", "EOS"))
+    mask = GrammarMask(Tracker(tok))
+    allowed, _ = run(mask, tok, ["Bar", "TimeSig_3/4", "Position_0", "Program_-1"])
+    assert allowed == {i for i in range(len(tok)) if tok.token_type(i) == "PitchDrum"}
+
+
+def test_meter_mask_forces_the_meter_and_the_bar_count():
+    tok = small_tokenizer()
+    mask = MeterMask(Tracker(tok), bars=2, meter=(3, 4))
+    assert run(mask, tok, ["Bar"])[0] == {tok.token_id("TimeSig_3/4")}
+    allowed, _ = run(MeterMask(Tracker(tok), bars=2, meter=(3, 4)), tok, ["Bar", "TimeSig_3/4", "Position_0", *NOTE])
+    assert tok.eos_id not in allowed and tok.token_id("Bar") in allowed  # bar 1 of 2: no end yet
+    last = ["Bar", "TimeSig_3/4", "Bar", "TimeSig_3/4", "Position_8", *NOTE]
+    allowed, _ = run(MeterMask(Tracker(tok), bars=2, meter=(3, 4)), tok, last)
+    assert tok.eos_id in allowed and tok.token_id("Bar") not in allowed
+    # in the last bar a note at position 8 of 12 may last 4 positions (one beat), not longer
+    allowed, _ = run(MeterMask(Tracker(tok), bars=2, meter=(3, 4)), tok, last[:-1])
+    durations = {i for i in allowed if tok.token_type(i) == "Duration"}
+    assert durations == set(ids_of(tok, "Duration_0.1.4", "Duration_0.2.4", "Duration_0.3.4", "Duration_1.0.4"))
+    with pytest.raises(UnsatisfiableError):
+        MeterMask(Tracker(tok), bars=0)
+    with pytest.raises(UnsatisfiableError):
+        MeterMask(Tracker(tok), bars=2, meter=(7, 8))
+
+
+def test_key_mask_opens_on_the_tonic_triad_keeps_the_scale_and_cadences():
+    tok = small_tokenizer()
+    pitches = range(48, 85)
+    key = KeyMask(Tracker(tok), tonic=2, mode="minor", bars=2)
+    allowed, _ = run(key, tok, ["Bar", "TimeSig_4/4", "Position_0", "Program_0"])
+    triad = named(tok, "Pitch", [p for p in pitches if p % 12 in (2, 5, 9)])
+    assert {i for i in allowed if tok.token_type(i) == "Pitch"} == triad
+    key = KeyMask(Tracker(tok), tonic=2, mode="minor", bars=2)
+    allowed, _ = run(key, tok, ["Bar", "TimeSig_4/4", "Position_0", *NOTE[:1], "Pitch_62", *NOTE[2:],
+                                "Position_4", "Program_0"])
+    scale = named(tok, "Pitch", [p for p in pitches if p % 12 in scale_pitch_classes(2, "minor")])
+    assert {i for i in allowed if tok.token_type(i) == "Pitch"} == scale
+    assert tok.token_id("Pitch_61") in allowed and tok.token_id("Pitch_71") in allowed  # raised 7th and 6th
+    assert tok.token_id("Pitch_63") not in allowed
+    key = KeyMask(Tracker(tok), tonic=2, mode="minor", bars=2)
+    allowed, _ = run(key, tok, ["Bar", "TimeSig_4/4", "Position_0", *NOTE[:1], "Pitch_62", *NOTE[2:],
+                                "Bar", "TimeSig_4/4", "Position_0", "Program_0"])
+    assert {i for i in allowed if tok.token_type(i) == "Pitch"} == named(tok, "Pitch", [50, 62, 74])
+    chromatic = KeyMask(Tracker(tok), tonic=2, mode="minor", bars=4, chromatic_budget=1)
+    prefix = ["Bar", "TimeSig_4/4", "Position_0", *NOTE[:1], "Pitch_62", *NOTE[2:]]
+    assert tok.token_id("Pitch_63") in run(chromatic, tok, [*prefix, "Position_2", "Program_0"])[0]  # off the beat
+    chromatic = KeyMask(Tracker(tok), tonic=2, mode="minor", bars=4, chromatic_budget=1)
+    assert tok.token_id("Pitch_63") not in run(chromatic, tok, [*prefix, "Position_4", "Program_0"])[0]  # on it
+
+
+def test_instrument_mask_programs_ranges_polyphony_and_drum_keys():
+    tok = small_tokenizer()
+    mask = InstrumentMask(Tracker(tok), [73, -1])  # flute and drums
+    allowed, _ = run(mask, tok, ["Bar", "TimeSig_4/4", "Position_0"])
+    assert {i for i in allowed if tok.token_type(i) == "Program"} == set(ids_of(tok, "Program_73", "Program_-1"))
+    mask = InstrumentMask(Tracker(tok), [73, -1])
+    allowed, _ = run(mask, tok, ["Bar", "TimeSig_4/4", "Position_0", "Program_73"])
+    low, high = playable_range(73)
+    assert {i for i in allowed if tok.token_type(i) == "Pitch"} == named(tok, "Pitch", range(low, min(high, 84) + 1))
+    mask = InstrumentMask(Tracker(tok), [73, -1])
+    allowed, _ = run(mask, tok, ["Bar", "TimeSig_4/4", "Position_0", "Program_73", "Pitch_72", "Velocity_63",
+                                 "Duration_2.0.4"])
+    assert polyphony_cap(73) == 1 and tok.token_id("Program_73") not in allowed  # the flute is still sounding
+    assert tok.token_id("Program_-1") in allowed
+    mask = InstrumentMask(Tracker(tok), [73, -1])
+    allowed, _ = run(mask, tok, ["Bar", "TimeSig_4/4", "Position_0", "Program_-1"])
+    drums = {i for i in allowed if tok.token_type(i) == "PitchDrum"}
+    assert drums and all(35 <= int(tok.tokens[i].split("_")[1]) <= 81 for i in drums)
+    with pytest.raises(UnsatisfiableError):
+        InstrumentMask(Tracker(tok), [73], scale=set())
+    with pytest.raises(UnsatisfiableError):
+        InstrumentMask(Tracker(tok), [])
+
+
+@functools.cache
+def random_model() -> tuple[MusicTransformer, MusicTokenizer]:
+    tokenizer = MusicTokenizer()
+    torch.manual_seed(0)
+    model = MusicTransformer(ModelConfig(vocab_size=len(tokenizer), n_layer=1, n_head=2, d_model=32, d_ff=64,
+                                         max_relative=64, block_size=64, dropout=0.0)).eval()
+    return model, tokenizer
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tonic=st.integers(0, 11), mode=st.sampled_from(["major", "minor"]),
+       meter=st.sampled_from([(2, 4), (3, 4), (4, 4), (6, 8)]), bars=st.integers(1, 3),
+       programs=st.lists(st.sampled_from([0, 24, 33, 40, 56, 73, 48, -1]), min_size=1, max_size=3, unique=True),
+       seed=st.integers(0, 10**6))
+def test_random_model_meets_every_hard_constraint(tonic, mode, meter, bars, programs, seed):
+    model, tok = random_model()
+    spec = ConstraintSpec(bars=bars, meter=meter, key=(tonic, mode), programs=programs)
+    ids = sample(model, [tok.bos_id], None, SamplingConfig(seed=seed, max_tokens=bars * 400),
+                 processors=build_constraints(tok, spec), stop_ids=[tok.eos_id])
+    assert ids[-1] == tok.eos_id
+    kinds = ["BOS"] + [tok.token_type(i) for i in ids]
+    assert all(b in GRAMMAR[a] for a, b in itertools.pairwise(kinds))
+    assert kinds.count("Bar") == bars
+    assert {tok.tokens[i] for i in ids if kinds[ids.index(i) + 1] == "TimeSig"} == {f"TimeSig_{meter[0]}/{meter[1]}"}
+    score = tok.decode(ids)
+    bar_ticks = 480 * 4 * meter[0] // meter[1]
+    scale = scale_pitch_classes(tonic, mode)
+    for track in score.tracks:
+        program = -1 if track.is_drum else track.program
+        assert program in programs
+        for note in track.notes:
+            assert note.start + note.duration <= bars * bar_ticks
+            if not track.is_drum:
+                low, high = playable_range(program)
+                assert note.pitch % 12 in scale and low <= note.pitch <= high
+        starts = sorted({n.start for n in track.notes})
+        for t in starts:  # polyphony: notes of this track sounding at each onset
+            assert sum(1 for n in track.notes if n.start <= t < n.start + n.duration) <= polyphony_cap(program)
