@@ -120,8 +120,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     instruments = parse_instruments(args.instruments) if args.instruments else None
     piece = compose(args.prompt, key=args.key, tempo=args.tempo, meter=args.meter, bars=args.bars,
-                    instruments=instruments, seed=args.seed, temperature=args.temperature,
-                    guidance=args.guidance, checkpoint=args.checkpoint)
+                    instruments=instruments, chords=args.chords, seed=args.seed, temperature=args.temperature,
+                    guidance=args.guidance, constraints=not args.no_constraints,
+                    constraints_off=args.constraints_off.split(",") if args.constraints_off else None,
+                    chromatic=args.chromatic, checkpoint=args.checkpoint)
     if piece.score.note_count == 0:
         raise EmptyScoreError("the model produced no notes; try another --seed")
     outputs = {"midi": str(piece.save_midi(args.output))}
@@ -200,8 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--meter", metavar="N/D", help="e.g. 3/4, 6/8")
     generate.add_argument("--bars", type=int, default=8, metavar="N")
     generate.add_argument("--instruments", metavar="LIST", help="e.g. piano,strings,bass")
+    generate.add_argument("--chords", metavar="CHORDS", help='one chord a bar: "Am F C G" or "i iv V7 i"')
     generate.add_argument("--seed", type=int, default=None)
     generate.add_argument("--temperature", type=float, default=1.0)
+    generate.add_argument("--no-constraints", action="store_true",
+                          help="only the grammar and bar count; options are conditioning alone")
+    generate.add_argument("--constraints-off", metavar="LIST",
+                          help="switch off some: meter,key,instruments,polyphony,cadence,chords,leaps,targets,coverage")
+    generate.add_argument("--chromatic", type=int, default=0, metavar="N",
+                          help="off-beat notes allowed outside the key (default 0: strictly in the scale)")
     generate.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1: off)")
     generate.add_argument("--checkpoint", default=None, help="a name under composer/checkpoints/ or a folder")
     generate.add_argument("-o", "--output", required=True, metavar="OUT.mid")

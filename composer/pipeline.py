@@ -123,6 +123,11 @@ def compose(prompt: str | None = None, *, key: str | None = None, tempo: float |
         raise ComposerError(f"meter {meter} is not one of {', '.join(METERS)}")
     if tempo is not None and not 20 <= tempo <= 400:
         raise ComposerError(f"tempo must be 20-400 bpm, not {tempo}")
+    from composer.constraints import SWITCHES
+
+    unknown = sorted({name.strip() for name in constraints_off or ()} - set(SWITCHES))
+    if unknown:
+        raise ComposerError(f"unknown constraint switch {', '.join(unknown)}; known: {', '.join(SWITCHES)}")
     controls: list[str] = []
     resolved: dict[str, Any] = {"bars": bars}
     resolved_key: tuple[int, str] | None = None
@@ -150,7 +155,8 @@ def compose(prompt: str | None = None, *, key: str | None = None, tempo: float |
     prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in controls]
     spec = ConstraintSpec(bars=bars, meter=_meter_tuple(meter), key=resolved_key,
                           programs=sorted(set(instruments)) if instruments else None, chords=chord_sets,
-                          chromatic_budget=chromatic, off=set(constraints_off or ()), enabled=constraints)
+                          chromatic_budget=chromatic, off={c.strip() for c in constraints_off or ()},
+                          enabled=constraints)
     processors = build_constraints(tokenizer, spec)
     config = SamplingConfig(temperature=temperature, top_p=top_p, guidance=guidance, seed=seed,
                             max_tokens=bars * 512)

@@ -70,3 +70,21 @@ def test_bad_generate_options_are_one_clear_line(tmp_path, args, contains):
     assert result.returncode == 2, result.stderr
     assert contains in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "x.mid").exists()
+
+
+@shipped
+def test_generate_holds_key_instruments_and_bars_and_refuses_bad_chords(tmp_path):
+    out = tmp_path / "c.mid"
+    result = run_cli("generate", "--key", "E minor", "--meter", "6/8", "--bars", "4", "--instruments", "flute,cello",
+                     "--chords", "Em C D Em", "--seed", "3", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    pm = pretty_midi.PrettyMIDI(str(out))
+    assert {i.program for i in pm.instruments} <= {73, 42}
+    scale = {4, 6, 7, 9, 11, 0, 1, 2, 3}  # E minor with raised 6th (C#) and 7th (D#)
+    assert all(n.pitch % 12 in scale for i in pm.instruments for n in i.notes)
+    bar = 60 / pm.get_tempo_changes()[1][0] * 3  # 6/8: three crotchets a bar
+    assert max(n.end for i in pm.instruments for n in i.notes) <= 4 * bar + 1e-3
+    bad = run_cli("generate", "--chords", "Xq Yz", "-o", str(tmp_path / "x.mid"))
+    assert bad.returncode == 2 and "cannot read chord" in bad.stderr and not (tmp_path / "x.mid").exists()
+    off = run_cli("generate", "--constraints-off", "keys", "-o", str(tmp_path / "y.mid"))
+    assert off.returncode == 2 and "unknown constraint switch" in off.stderr
