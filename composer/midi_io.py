@@ -265,7 +265,7 @@ def _conductor_track(score: Score) -> mido.MidiTrack:
         events.append((m.tick, 3, mido.MetaMessage("marker", text=m.text)))
     events.sort(key=lambda e: (e[0], e[1]))
     track = mido.MidiTrack([mido.MetaMessage("track_name", name=score.title or "composer")])
-    _append_delta_timed(track, [(tick, msg) for tick, _, msg in events])
+    _append_delta_timed(track, [(tick, msg) for tick, _, msg in events], end=score.length_ticks)
     return track
 
 
@@ -301,12 +301,14 @@ def _part_track(track: Track, channel: int, keys: list[KeySignature]) -> mido.Mi
     return out
 
 
-def _append_delta_timed(track: mido.MidiTrack, timed: list[tuple[int, mido.Message | mido.MetaMessage]]) -> None:
+def _append_delta_timed(track: mido.MidiTrack, timed: list[tuple[int, mido.Message | mido.MetaMessage]],
+                        end: int = 0) -> None:
+    """Append messages at absolute ticks as delta times, then the end of the track at `end` or later."""
     now = 0
     for tick, msg in timed:
         track.append(msg.copy(time=tick - now))
         now = tick
-    track.append(mido.MetaMessage("end_of_track", time=0))
+    track.append(mido.MetaMessage("end_of_track", time=max(0, end - now)))
 
 
 def midi_bytes(score: Score) -> bytes:

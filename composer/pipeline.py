@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from composer.controls import METERS, TEMPO_BINS, TEMPO_EDGES, bin_of, key_token
 from composer.errors import ComposerError
 from composer.gm import default_track_name
-from composer.score import KeySignature, Score, TempoChange, TimeSignature
+from composer.score import TICKS_PER_BEAT, KeySignature, Score, TempoChange, TimeSignature
 from composer.theory import pitch_class
 
 MAX_BARS = 256
@@ -157,7 +158,7 @@ def compose(prompt: str | None = None, *, key: str | None = None, tempo: float |
                           programs=sorted(set(instruments)) if instruments else None, chords=chord_sets,
                           chromatic_budget=chromatic, off={c.strip() for c in constraints_off or ()},
                           enabled=constraints)
-    processors = build_constraints(tokenizer, spec)
+    processors = [_Timed(f) for f in build_constraints(tokenizer, spec)]
     config = SamplingConfig(temperature=temperature, top_p=top_p, guidance=guidance, seed=seed,
                             max_tokens=bars * 512)
     ids = sample(model, prompt_ids, None, config, processors=processors, stop_ids=[tokenizer.eos_id],
@@ -169,10 +170,28 @@ def compose(prompt: str | None = None, *, key: str | None = None, tempo: float |
     if meter:
         numerator, denominator = (int(x) for x in meter.split("/"))
         score.time_signatures = [TimeSignature(0, numerator, denominator)]
+    if len(score.time_signatures) == 1:  # the file lasts `bars` whole bars, even if the last one ends in rests
+        only = score.time_signatures[0]
+        score.length = bars * TICKS_PER_BEAT * 4 * only.numerator // only.denominator
     if key:
         score.key_signatures = [KeySignature(0, resolved["key"].split()[0], resolved["key"].split()[1])]
     for track in score.tracks:
         track.name = default_track_name(track.program, track.is_drum)
     score.title = prompt or "composer"
     return Piece(score, resolved, len(ids), {"load": loaded - started, "sample": sampled - loaded,
+                                             "constraints": sum(f.seconds for f in processors),
                                              "decode": time.perf_counter() - sampled})
+
+
+class _Timed:
+    """A logits processor that adds up the time it spends (the constraints' share of sampling)."""
+
+    def __init__(self, inner: Callable[[Any, Any], Any]) -> None:
+        self.inner, self.seconds = inner, 0.0
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.inner(input_ids, scores)
+        finally:
+            self.seconds += time.perf_counter() - started

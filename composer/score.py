@@ -160,6 +160,7 @@ class Score:
     key_signatures: list[KeySignature] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
     title: str = ""
+    length: int | None = None  # ticks, where the piece is meant to last past its last release (N whole bars)
 
     @property
     def note_count(self) -> int:
@@ -169,6 +170,11 @@ class Score:
     def end_tick(self) -> int:
         """The release of the last note."""
         return max((t.end_tick for t in self.tracks), default=0)
+
+    @property
+    def length_ticks(self) -> int:
+        """The piece's length: `length` when set, else the release of the last note."""
+        return max(self.length or 0, self.end_tick)
 
     def copy(self) -> Score:
         """A copy whose lists can be changed without touching this score (notes are immutable)."""
