@@ -87,7 +87,8 @@ def main() -> int:
     parser.add_argument("--key-pairs", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    warnings.filterwarnings("ignore", message="Tempo, Key or Time signature change events")  # keys in parts: kept for MuseScore
+    # pretty_midi warns about key signatures in part tracks, which composer writes for MuseScore
+    warnings.filterwarnings("ignore", message="Tempo, Key or Time signature change events")
     rng = random.Random(args.seed)
     totals: dict[str, int] = {}
     failures: list[dict] = []
