@@ -14,7 +14,7 @@ from composer.controls import METERS, TEMPO_BINS, TEMPO_EDGES, bin_of, key_token
 from composer.errors import ComposerError
 from composer.gm import default_track_name
 from composer.score import TICKS_PER_BEAT, KeySignature, Score, TempoChange, TimeSignature
-from composer.theory import pitch_class
+from composer.theory import pitch_class, sharps_for_key, tonic_for_sharps
 
 MAX_BARS = 256
 
@@ -56,6 +56,8 @@ def parse_key(text: str) -> tuple[int, str, str]:
         raise ComposerError(f"cannot read key {text!r}; write it like 'D minor', 'Eb major' or 'F#m'")
     tonic = match.group(1).upper() + match.group(2).replace("♯", "#").replace("♭", "b")
     mode = "minor" if (match.group(3) or "").startswith("m") and match.group(3) not in ("maj", "major") else "major"
+    # a tonic without a key signature of its own (G# major, Db minor) takes its enharmonic (Ab major, C# minor)
+    tonic = tonic_for_sharps(sharps_for_key(tonic, mode), mode)  # type: ignore[arg-type]
     return pitch_class(tonic), mode, tonic
 
 

@@ -186,3 +186,57 @@ def test_random_model_meets_every_hard_constraint(tonic, mode, meter, bars, prog
         starts = sorted({n.start for n in track.notes})
         for t in starts:  # polyphony: notes of this track sounding at each onset
             assert sum(1 for n in track.notes if n.start <= t < n.start + n.duration) <= polyphony_cap(program)
+
+
+def biased(bias, tok: MusicTokenizer, tokens: list[str]) -> dict[str, float]:
+    """Feed BOS + tokens, apply the bias to zero scores; the tokens it moved and by how much."""
+    ids = torch.tensor(ids_of(tok, "BOS", *tokens))
+    scores = torch.zeros(len(tok))
+    out = bias(ids, scores)
+    assert torch.equal(scores, torch.zeros(len(tok)))  # input unchanged
+    return {tok.tokens[i]: float(out[i]) for i in torch.nonzero(out).flatten().tolist()}
+
+
+def test_chord_bias_favours_chord_tones_on_the_beat_only():
+    from composer.constraints import ChordBias
+
+    tok = small_tokenizer()
+    start = ["Bar", "TimeSig_4/4", "Position_4", "Program_0"]
+    moved = biased(ChordBias(Tracker(tok), [{0, 4, 7}], strength=2.0), tok, start)
+    assert {t for t, v in moved.items() if v > 0} == {f"Pitch_{p}" for p in range(48, 85) if p % 12 in (0, 4, 7)}
+    assert all(v == -1.0 for t, v in moved.items() if t not in {f"Pitch_{p}" for p in (48, 52, 55, 60, 64, 67,
+                                                                                       72, 76, 79, 84)})
+    assert biased(ChordBias(Tracker(tok), [{0, 4, 7}]), tok, ["Bar", "TimeSig_4/4", "Position_5", "Program_0"]) == {}
+
+
+def test_leap_bias_penalises_wide_leaps_and_parallel_fifths():
+    from composer.constraints import LeapBias
+
+    tok = small_tokenizer()
+    one = ["Bar", "TimeSig_4/4", "Position_0", "Program_0", "Pitch_60", "Velocity_63", "Duration_1.0.4",
+           "Position_4", "Program_0"]
+    moved = biased(LeapBias(Tracker(tok), 1.0), tok, one)
+    assert set(moved) == {f"Pitch_{p}" for p in range(48, 85) if abs(p - 60) > 12}
+    # cello C3 and violin G3 (a fifth), then the cello moves to D3: the violin's A3 (and its octaves) would
+    # make parallel fifths; its own G3 (no motion) is fine
+    two = ["Bar", "TimeSig_4/4", "Position_0", "Program_42", "Pitch_48", "Velocity_63", "Duration_1.0.4",
+           "Program_40", "Pitch_55", "Velocity_63", "Duration_1.0.4",
+           "Position_4", "Program_42", "Pitch_50", "Velocity_63", "Duration_1.0.4", "Program_40"]
+    moved = biased(LeapBias(Tracker(tok), 1.0), tok, two)
+    assert moved["Pitch_57"] == -1.0 and "Pitch_55" not in moved and "Pitch_58" not in moved
+    assert moved["Pitch_69"] == -2.0  # a fifth again (compound), and a leap of more than an octave from G3
+
+
+def test_motif_and_density_biases_point_at_the_right_positions_and_pitches():
+    from composer.constraints import DensityBias, MotifBias
+
+    tok = small_tokenizer()
+    bar = ["Bar", "TimeSig_4/4", "Position_2", "Program_0", "Pitch_64", "Velocity_63", "Duration_0.2.4"]
+    moved = biased(MotifBias(Tracker(tok), period=2), tok, [*bar, "Bar", "TimeSig_4/4", "Bar", "TimeSig_4/4"])
+    assert moved == {"Position_2": 1.0}  # bar 3 repeats bar 1's rhythm...
+    moved = biased(MotifBias(Tracker(tok), period=2), tok,
+                   [*bar, "Bar", "TimeSig_4/4", "Bar", "TimeSig_4/4", "Position_2", "Program_0"])
+    assert moved == {"Pitch_64": 1.0}  # ...and its pitch
+    moved = biased(DensityBias(Tracker(tok), onsets_per_bar=4), tok, ["Bar", "TimeSig_4/4", "Position_0", *NOTE[:4]])
+    assert "Position_4" not in moved  # four onsets a bar in 4/4: the next one a beat later is on schedule
+    assert set(moved) == {f"Position_{p}" for p in range(16) if p != 4} and all(v < 0 for v in moved.values())

@@ -88,3 +88,20 @@ def test_generate_holds_key_instruments_and_bars_and_refuses_bad_chords(tmp_path
     assert bad.returncode == 2 and "cannot read chord" in bad.stderr and not (tmp_path / "x.mid").exists()
     off = run_cli("generate", "--constraints-off", "keys", "-o", str(tmp_path / "y.mid"))
     assert off.returncode == 2 and "unknown constraint switch" in off.stderr
+
+
+@pytest.mark.parametrize("mode", ["major", "minor"])
+def test_every_key_is_spelled_with_a_real_signature_and_written(tmp_path, mode):
+    from composer.midi_io import write_midi
+    from composer.pipeline import parse_key
+    from composer.score import KeySignature, Note, Score, Track
+    from composer.theory import PITCH_CLASS_NAMES_SHARP
+
+    for pc, name in enumerate(PITCH_CLASS_NAMES_SHARP):  # G# major becomes Ab major, and so on
+        parsed_pc, parsed_mode, tonic = parse_key(f"{name} {mode}")
+        assert (parsed_pc, parsed_mode) == (pc, mode)
+        score = Score(tracks=[Track("Piano", 0, notes=[Note(60, 0, 480, 80)])],
+                      key_signatures=[KeySignature(0, tonic, mode)])
+        path = write_midi(score, tmp_path / f"{pc}{mode}.mid")
+        key = pretty_midi.PrettyMIDI(str(path)).key_signature_changes[0].key_number
+        assert key == pc + (12 if mode == "minor" else 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from composer.constraints.biases import ChordBias, CoverageBias, LeapBias, TargetBias
+from composer.constraints.biases import ChordBias, CoverageBias, DensityBias, LeapBias, MotifBias, TargetBias
 from composer.constraints.masks import (
     GrammarMask,
     InstrumentMask,
@@ -22,7 +22,8 @@ from composer.constraints.state import GRAMMAR, DecodeState, Tracker, VocabTable
 from composer.errors import UnsatisfiableError
 from composer.tokens import MusicTokenizer
 
-SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "leaps", "targets", "coverage")
+SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "leaps", "targets", "coverage", "motif",
+            "density")
 
 __all__ = [
     "GRAMMAR",
@@ -31,11 +32,13 @@ __all__ = [
     "ConstraintSpec",
     "CoverageBias",
     "DecodeState",
+    "DensityBias",
     "GrammarMask",
     "InstrumentMask",
     "KeyMask",
     "LeapBias",
     "MeterMask",
+    "MotifBias",
     "TargetBias",
     "Tracker",
     "UnsatisfiableError",
@@ -58,6 +61,10 @@ class ConstraintSpec:
     chromatic_budget: int = 0  # off-beat notes allowed outside the scale
     centre_pitch: int | None = None  # register target
     velocity: int | None = None  # dynamics target
+    onsets_per_bar: float | None = None  # density target
+    motif_period: int = 2  # bars between a figure and its repeat
+    motif_strength: float = 1.0
+    density_strength: float = 1.0
     chord_strength: float = 2.0
     coverage_strength: float = 4.0
     leap_strength: float = 1.5
@@ -92,6 +99,10 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         filters.append(ChordBias(tracker, spec.chords, spec.chord_strength))
     if "leaps" in on:
         filters.append(LeapBias(tracker, spec.leap_strength))
+    if "motif" in on and spec.motif_strength > 0:
+        filters.append(MotifBias(tracker, spec.motif_period, spec.motif_strength))
+    if "density" in on and spec.onsets_per_bar:
+        filters.append(DensityBias(tracker, spec.onsets_per_bar, spec.density_strength))
     if "targets" in on and (spec.centre_pitch is not None or spec.velocity is not None):
         filters.append(TargetBias(tracker, spec.centre_pitch, spec.velocity, spec.target_strength))
     return filters

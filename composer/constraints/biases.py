@@ -47,17 +47,28 @@ class ChordBias(Bias):
 
 
 class LeapBias(Bias):
-    """Penalise a leap of more than an octave from the same instrument's previous note."""
+    """Voice leading: penalise a leap of more than an octave from the instrument's previous note, and
+    parallel fifths or octaves (perfect intervals, compound ones included) against any other
+    instrument that moves to a new note at the same onset."""
 
     name = "voice leading"
 
     def bias(self, state: DecodeState) -> torch.Tensor | None:
         if state.last_type != "Program" or state.program == DRUMS or state.program not in state.last_pitch:
             return None
-        previous = state.last_pitch[state.program]
+        previous = state.previous_pitch.get(state.program, state.last_pitch[state.program])
         pitch = self.tables.pitch
-        leap = ((pitch - previous).abs() > 12) & (pitch >= 0)
-        return -leap.float()
+        is_pitch = pitch >= 0
+        penalty = (((pitch - previous).abs() > 12) & is_pitch).float()
+        for other, now in state.onset_pitch.items():
+            before = state.previous_pitch.get(other)
+            if other == state.program or before is None or before == now:
+                continue
+            interval = (previous - before) % 12
+            if interval in (0, 7):  # a perfect octave/unison or fifth before: the same one again, by motion
+                parallel = ((pitch - now) % 12 == interval) & (pitch != previous) & is_pitch
+                penalty = penalty + parallel.float()
+        return -penalty
 
 
 class TargetBias(Bias):
@@ -99,3 +110,61 @@ class CoverageBias(Bias):
         bias = torch.zeros(self.tables.size)
         bias[silent] = 1.0
         return bias
+
+
+class MotifBias(Bias):
+    """Recognisable structure: favour onsets where the bar `period` bars back had them, and each
+    instrument's pitch from that bar at the same position (a repeated figure)."""
+
+    name = "motif"
+
+    def __init__(self, tracker: Tracker, period: int = 2, strength: float = 1.0) -> None:
+        super().__init__(tracker, strength)
+        if period < 1:
+            raise ValueError(f"a motif period is >= 1 bar, not {period}")
+        self.period = period
+        self.pitch_ids = {int(p): i for i, p in enumerate(self.tables.pitch.tolist()) if p >= 0}
+        self.position_ids = {int(p): i for i, p in enumerate(self.tables.position.tolist()) if p >= 0}
+
+    def bias(self, state: DecodeState) -> torch.Tensor | None:
+        source = state.bar - self.period
+        if source < 1:
+            return None
+        if state.last_type == "Program" and state.program != DRUMS:
+            pitch = state.history.get((source, max(state.position, 0), state.program))
+            if pitch is None or pitch not in self.pitch_ids:
+                return None
+            bias = torch.zeros(self.tables.size)
+            bias[self.pitch_ids[pitch]] = 1.0
+            return bias
+        if state.last_type in ("TimeSig", "Duration"):
+            onsets = {position for (bar, position, _), _ in state.history.items() if bar == source}
+            later = [self.position_ids[p] for p in onsets if p > state.position and p in self.position_ids]
+            if not later:
+                return None
+            bias = torch.zeros(self.tables.size)
+            bias[min(later, key=lambda i: int(self.tables.position[i]))] = 1.0  # the next onset of that bar
+            return bias
+        return None
+
+
+class DensityBias(Bias):
+    """Pull the number of note onsets per bar toward a target: after a note, favour the Position that
+    keeps the bar on schedule."""
+
+    name = "density"
+
+    def __init__(self, tracker: Tracker, onsets_per_bar: float, strength: float = 1.0) -> None:
+        super().__init__(tracker, strength)
+        if onsets_per_bar <= 0:
+            raise ValueError(f"a density target is > 0 onsets per bar, not {onsets_per_bar}")
+        self.target = onsets_per_bar
+        self.is_position = self.tables.position >= 0
+
+    def bias(self, state: DecodeState) -> torch.Tensor | None:
+        if state.last_type not in ("TimeSig", "Duration") or state.bar_length <= 0:
+            return None
+        gap = state.bar_length / self.target  # positions between onsets on schedule
+        ideal = max(state.position, 0) + gap if state.position >= 0 else 0
+        distance = (self.tables.position.float() - ideal).abs() / max(gap, 1.0)
+        return torch.where(self.is_position, -distance, 0.0)

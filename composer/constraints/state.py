@@ -96,6 +96,10 @@ class DecodeState:
     sounding: dict[int, list[int]] = field(default_factory=dict)  # program -> end times of notes still sounding
     last_pitch: dict[int, int] = field(default_factory=dict)  # program -> its latest pitch
     pitches_at_onset: list[int] = field(default_factory=list)  # pitches begun at the current position
+    previous_pitch: dict[int, int] = field(default_factory=dict)  # program -> its pitch before this position
+    onset_pitch: dict[int, int] = field(default_factory=dict)  # program -> pitch begun at this position
+    notes_in_bar: int = 0  # onsets in the current bar
+    history: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (bar, position, program) -> pitch
     first_onset: int = -1  # absolute time of the piece's first note (-1: none yet)
     pitch_class_counts: list[int] = field(default_factory=lambda: [0] * 12)  # pitched notes so far
 
@@ -118,12 +122,17 @@ class DecodeState:
             self.bar_start += self.bar_length
             self.bar += 1
             self.position = -1
+            self.notes_in_bar = 0
+            for key in [k for k in self.history if k[0] < self.bar - 4]:  # keep the last four bars
+                del self.history[key]
         elif kind == "TimeSig":
             numerator, _ = t.meter[token]
             self.bar_length = numerator * t.beat_resolution
         elif kind == "Position":
             self.position = int(t.position[token])
             self.pitches_at_onset = []
+            self.previous_pitch = dict(self.last_pitch)
+            self.onset_pitch = {}
             now = self.now
             for program, ends in self.sounding.items():
                 self.sounding[program] = [end for end in ends if end > now]
@@ -139,7 +148,10 @@ class DecodeState:
                 self.last_pitch[self.program] = self.pitch
                 self.pitches_at_onset.append(self.pitch)
                 self.pitch_class_counts[self.pitch % 12] += 1
+                self.onset_pitch[self.program] = self.pitch
+                self.history[(self.bar, self.position, self.program)] = self.pitch
             self.onsets += 1
+            self.notes_in_bar += 1
         self.last_type = kind
 
     def voices(self, program: int) -> int:
