@@ -66,7 +66,7 @@ class ConstraintSpec:
     motif_strength: float = 1.0
     density_strength: float = 1.0
     chord_strength: float = 2.0
-    coverage_strength: float = 4.0
+    coverage_strength: float = 2.0
     leap_strength: float = 1.5
     target_strength: float = 1.0
     off: set[str] = field(default_factory=set)

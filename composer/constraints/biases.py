@@ -93,22 +93,25 @@ class TargetBias(Bias):
 
 
 class CoverageBias(Bias):
-    """Favour requested instruments that have not played yet, so that each of them gets a part."""
+    """Keep every requested instrument in the texture: a program gets strength x (bars it has been
+    silent, at most 4) on its Program token, and one silent for `insist` bars (or never heard by
+    bar insist - 1) is brought in at the next onset (+100: the model alone may keep it below top-p's
+    nucleus, as the trained model does with a second instrument, so a mild bias would never sound)."""
 
     name = "coverage"
 
-    def __init__(self, tracker: Tracker, programs: list[int], strength: float = 2.0) -> None:
+    def __init__(self, tracker: Tracker, programs: list[int], strength: float = 2.0, insist: int = 3) -> None:
         super().__init__(tracker, strength)
+        self.insist = insist
         self.program_ids = {p: int(torch.nonzero(self.tables.program == p)[0]) for p in programs}
 
     def bias(self, state: DecodeState) -> torch.Tensor | None:
         if state.last_type not in ("Position", "Tempo", "Duration"):
             return None
-        silent = [token for program, token in self.program_ids.items() if program not in state.sounding]
-        if not silent:
-            return None
         bias = torch.zeros(self.tables.size)
-        bias[silent] = 1.0
+        for program, token in self.program_ids.items():
+            silent = state.bar - state.last_onset_bar.get(program, -1)
+            bias[token] = min(silent, 4) + (100.0 / self.strength if silent >= self.insist else 0.0)
         return bias
 
 

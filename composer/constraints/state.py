@@ -99,6 +99,7 @@ class DecodeState:
     previous_pitch: dict[int, int] = field(default_factory=dict)  # program -> its pitch before this position
     onset_pitch: dict[int, int] = field(default_factory=dict)  # program -> pitch begun at this position
     notes_in_bar: int = 0  # onsets in the current bar
+    last_onset_bar: dict[int, int] = field(default_factory=dict)  # program -> bar of its latest note
     history: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (bar, position, program) -> pitch
     first_onset: int = -1  # absolute time of the piece's first note (-1: none yet)
     pitch_class_counts: list[int] = field(default_factory=lambda: [0] * 12)  # pitched notes so far
@@ -152,6 +153,7 @@ class DecodeState:
                 self.history[(self.bar, self.position, self.program)] = self.pitch
             self.onsets += 1
             self.notes_in_bar += 1
+            self.last_onset_bar[self.program] = self.bar
         self.last_type = kind
 
     def voices(self, program: int) -> int:
