@@ -240,3 +240,16 @@ def test_motif_and_density_biases_point_at_the_right_positions_and_pitches():
     moved = biased(DensityBias(Tracker(tok), onsets_per_bar=4), tok, ["Bar", "TimeSig_4/4", "Position_0", *NOTE[:4]])
     assert "Position_4" not in moved  # four onsets a bar in 4/4: the next one a beat later is on schedule
     assert set(moved) == {f"Position_{p}" for p in range(16) if p != 4} and all(v < 0 for v in moved.values())
+
+
+def test_default_harmony_plan_ends_on_dominant_then_tonic():
+    from composer.constraints import default_harmony
+
+    plan = default_harmony(9, "minor", 6)  # A minor: i iv i V, then V i
+    assert plan == [{9, 0, 4}, {2, 5, 9}, {9, 0, 4}, {4, 8, 11}, {4, 8, 11}, {9, 0, 4}]
+    assert default_harmony(0, "major", 1) == [{0, 4, 7}]
+    spec = ConstraintSpec(bars=4, key=(0, "major"))
+    names = [type(f).__name__ for f in build_constraints(MusicTokenizer(), spec)]
+    assert "ChordBias" in names
+    spec = ConstraintSpec(bars=4, key=(0, "major"), off={"harmony"})
+    assert "ChordBias" not in [type(f).__name__ for f in build_constraints(MusicTokenizer(), spec)]

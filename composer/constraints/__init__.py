@@ -22,8 +22,8 @@ from composer.constraints.state import GRAMMAR, DecodeState, Tracker, VocabTable
 from composer.errors import UnsatisfiableError
 from composer.tokens import MusicTokenizer
 
-SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "leaps", "targets", "coverage", "motif",
-            "density")
+SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "harmony", "leaps", "targets", "coverage",
+            "motif", "density")
 
 __all__ = [
     "GRAMMAR",
@@ -44,6 +44,7 @@ __all__ = [
     "UnsatisfiableError",
     "VocabTables",
     "build_constraints",
+    "default_harmony",
     "polyphony_cap",
     "scale_pitch_classes",
 ]
@@ -66,6 +67,7 @@ class ConstraintSpec:
     motif_strength: float = 1.0
     density_strength: float = 1.0
     chord_strength: float = 2.0
+    harmony_strength: float = 3.0  # the key's default plan (I IV I V ..., V I at the end) when no chords are given
     coverage_strength: float = 2.0
     leap_strength: float = 1.5
     target_strength: float = 1.0
@@ -76,6 +78,20 @@ class ConstraintSpec:
         unknown = set(self.off) - set(SWITCHES)
         if unknown:
             raise UnsatisfiableError(f"unknown constraint switch {sorted(unknown)}; known: {', '.join(SWITCHES)}")
+
+
+def default_harmony(tonic: int, mode: str, bars: int) -> list[set[int]]:
+    """One chord a bar when none are given: I IV I V cycling, with V then I in the last two bars
+    (minor: i iv V i, the dominant major, so that its leading tone tells minor from the relative major)."""
+    third = 4 if mode == "major" else 3
+    tonic_chord = {0, third, 7}
+    subdominant = {5, 9 if mode == "major" else 8, 0}
+    dominant = {7, 11, 2}
+    cycle = [tonic_chord, subdominant, tonic_chord, dominant]
+    plan = [cycle[bar % 4] for bar in range(bars)]
+    if bars >= 2:
+        plan[-2], plan[-1] = dominant, tonic_chord
+    return [{(tonic + step) % 12 for step in chord} for chord in plan]
 
 
 def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list:  # type: ignore[type-arg]
@@ -97,6 +113,8 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         filters.append(CoverageBias(tracker, spec.programs, spec.coverage_strength))
     if spec.chords and "chords" in on:
         filters.append(ChordBias(tracker, spec.chords, spec.chord_strength))
+    elif spec.key and "key" in on and "harmony" in on:
+        filters.append(ChordBias(tracker, default_harmony(*spec.key, spec.bars), spec.harmony_strength))
     if "leaps" in on:
         filters.append(LeapBias(tracker, spec.leap_strength))
     if "motif" in on and spec.motif_strength > 0:
