@@ -87,7 +87,31 @@ def decode_section(result: dict) -> str:
     return "\n".join(lines)
 
 
-SECTIONS = {"render": render_section, "model": model_section, "decode": decode_section}
+def constraints_section(result: dict) -> str:
+    compliance = result["compliance"]
+    accuracy = result["key_accuracy_music21"]
+    names = {"decodable": "decodable MIDI with notes", "in_scale": "pitched notes in the scale (strict)",
+             "in_range": "notes within the instrument's range", "instruments": "only the requested instruments",
+             "exact_bars": "exactly the requested bars", "polyphony": "polyphony caps held"}
+    lines = [
+        f"**Constraints** (`benchmarks/constraints.py`, {result['date'][:10]}): {result['generations']} generations "
+        "with random keys, meters, bar counts (2-8), 1-3 instruments and seeds, judged from the written MIDI "
+        "files alone (pretty_midi, mido).",
+        "",
+        "| hard constraint | held in |",
+        "|---|---:|",
+        *[f"| {names.get(k, k)} | {v}% |" for k, v in compliance.items()],
+        "",
+        f"Key accuracy by music21's own `analyze('key')` of the MIDI files ({accuracy['pairs']} pieces, same settings "
+        f"and seeds, the key control token given both times): {accuracy['key_constraint_on']}% with the key "
+        f"constraints, {accuracy['key_constraint_off']}% without. The filters took "
+        f"{result['constraint_share_of_sampling']}% of sampling time (limit 25%).",
+    ]
+    return "\n".join(lines)
+
+
+SECTIONS = {"render": render_section, "model": model_section, "decode": decode_section,
+            "constraints": constraints_section}
 
 
 def main() -> int:
