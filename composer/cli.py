@@ -121,6 +121,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     instruments = parse_instruments(args.instruments) if args.instruments else None
     piece = compose(args.prompt, key=args.key, tempo=args.tempo, meter=args.meter, bars=args.bars,
                     instruments=instruments, chords=args.chords, seed=args.seed, temperature=args.temperature,
+                    top_k=args.top_k, top_p=args.top_p,
                     guidance=args.guidance, constraints=not args.no_constraints,
                     constraints_off=args.constraints_off.split(",") if args.constraints_off else None,
                     chromatic=args.chromatic, checkpoint=args.checkpoint)
@@ -205,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--chords", metavar="CHORDS", help='one chord a bar: "Am F C G" or "i iv V7 i"')
     generate.add_argument("--seed", type=int, default=None)
     generate.add_argument("--temperature", type=float, default=1.0)
+    generate.add_argument("--top-k", type=int, default=0, metavar="K", help="keep the K likeliest tokens (0: all)")
+    generate.add_argument("--top-p", type=float, default=0.95, metavar="P", help="nucleus sampling mass")
     generate.add_argument("--no-constraints", action="store_true",
                           help="only the grammar and bar count; options are conditioning alone")
     generate.add_argument("--constraints-off", metavar="LIST",

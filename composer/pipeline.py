@@ -112,22 +112,26 @@ def parse_chords(text: str, key: str | None = None) -> list[set[int]]:
 
 def compose(prompt: str | None = None, *, key: str | None = None, tempo: float | None = None,
             meter: str | None = None, bars: int = 8, instruments: list[int] | None = None,
-            chords: str | None = None, seed: int | None = None, temperature: float = 1.0, top_p: float = 0.95,
+            chords: str | None = None, seed: int | None = None, temperature: float = 1.0, top_k: int = 0,
+            top_p: float = 0.95,
             guidance: float = 1.0, constraints: bool = True, constraints_off: list[str] | None = None,
             chromatic: int = 0, checkpoint: str | None = None) -> Piece:
     """Generate a piece. Options become control tokens and constraint masks; the prompt is not read yet
     (conditioning issue). Impossible requests raise ComposerError before the model loads."""
-    from composer.constraints import ConstraintSpec, build_constraints
+    from composer.constraints import SWITCHES, ConstraintSpec, build_constraints
     from composer.generate import SamplingConfig, sample
 
     if not 1 <= bars <= MAX_BARS:
         raise ComposerError(f"bars must be 1-{MAX_BARS}, not {bars}")
+    try:
+        config = SamplingConfig(temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance, seed=seed,
+                                max_tokens=bars * 512)
+    except ValueError as exc:
+        raise ComposerError(str(exc)) from None
     if meter is not None and meter not in METERS:
         raise ComposerError(f"meter {meter} is not one of {', '.join(METERS)}")
     if tempo is not None and not 20 <= tempo <= 400:
         raise ComposerError(f"tempo must be 20-400 bpm, not {tempo}")
-    from composer.constraints import SWITCHES
-
     unknown = sorted({name.strip() for name in constraints_off or ()} - set(SWITCHES))
     if unknown:
         raise ComposerError(f"unknown constraint switch {', '.join(unknown)}; known: {', '.join(SWITCHES)}")
@@ -161,8 +165,6 @@ def compose(prompt: str | None = None, *, key: str | None = None, tempo: float |
                           chromatic_budget=chromatic, off={c.strip() for c in constraints_off or ()},
                           enabled=constraints)
     processors = [_Timed(f) for f in build_constraints(tokenizer, spec)]
-    config = SamplingConfig(temperature=temperature, top_p=top_p, guidance=guidance, seed=seed,
-                            max_tokens=bars * 512)
     ids = sample(model, prompt_ids, None, config, processors=processors, stop_ids=[tokenizer.eos_id],
                  null_prompt=[tokenizer.bos_id])
     sampled = time.perf_counter()

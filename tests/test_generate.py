@@ -64,7 +64,10 @@ def test_generate_writes_midi_with_the_requested_meter_tempo_and_key(tmp_path):
     (["--key", "H major"], "cannot read key"),
     (["--instruments", "kazoo-violin"], "unknown instrument"),
     (["--meter", "7/3"], "meter"),
-], ids=["zero-bars", "ten-thousand-bars", "impossible-key", "unknown-instrument", "bad-meter"])
+    (["--temperature", "0"], "temperature must be"),
+    (["--top-p", "1.5"], "top_p must be"),
+], ids=["zero-bars", "ten-thousand-bars", "impossible-key", "unknown-instrument", "bad-meter", "zero-temperature",
+        "top-p-above-one"])
 def test_bad_generate_options_are_one_clear_line(tmp_path, args, contains):
     result = run_cli("generate", *args, "-o", str(tmp_path / "x.mid"))
     assert result.returncode == 2, result.stderr
