@@ -119,7 +119,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     instruments = parse_instruments(args.instruments) if args.instruments else None
-    piece = compose(args.prompt, key=args.key, tempo=args.tempo, meter=args.meter, bars=args.bars,
+    piece = compose(args.prompt, image=args.image, key=args.key, tempo=args.tempo, meter=args.meter, bars=args.bars,
                     instruments=instruments, chords=args.chords, seed=args.seed, temperature=args.temperature,
                     top_k=args.top_k, top_p=args.top_p,
                     guidance=args.guidance, constraints=not args.no_constraints,
@@ -144,6 +144,30 @@ def cmd_generate(args: argparse.Namespace) -> int:
     else:
         for path in outputs.values():
             print(path)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    import json
+
+    from composer.condition.text import describe_programs
+    from composer.instruments import parse_instruments
+    from composer.pipeline import describe
+
+    instruments = parse_instruments(args.instruments) if args.instruments else None
+    request = describe(args.prompt, image=args.image, key=args.key, tempo=args.tempo, meter=args.meter,
+                       bars=args.bars, instruments=instruments, chords=args.chords)
+    if args.json:
+        print(json.dumps(request.as_json()))
+        return 0
+    for name, value in request.values.items():
+        shown = value.value
+        if name in ("instruments", "excluded"):
+            shown = ", ".join(describe_programs(value.value))
+        detail = f"  ({value.detail})" if value.detail else ""
+        print(f"{name:15s} {shown!s:32s} {value.source}{detail}")
+    if request.caption:
+        print(f"{'condition':15s} embedding of {request.caption!r}")
     return 0
 
 
@@ -201,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--key", help='e.g. "D minor", "Eb major", "F#m"')
     generate.add_argument("--tempo", type=float, metavar="BPM")
     generate.add_argument("--meter", metavar="N/D", help="e.g. 3/4, 6/8")
-    generate.add_argument("--bars", type=int, default=8, metavar="N")
+    generate.add_argument("--bars", type=int, default=None, metavar="N", help="default: from the prompt, else 8")
+    generate.add_argument("--image", metavar="PATH", help="a PNG, JPEG or WebP picture to score")
     generate.add_argument("--instruments", metavar="LIST", help="e.g. piano,strings,bass")
     generate.add_argument("--chords", metavar="CHORDS", help='one chord a bar: "Am F C G" or "i iv V7 i"')
     generate.add_argument("--seed", type=int, default=None)
@@ -222,6 +247,18 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--piano-roll", metavar="OUT.png")
     generate.add_argument("--json", action="store_true", help="print one JSON object with what was done")
     generate.set_defaults(run=cmd_generate)
+
+    explain = sub.add_parser("explain", help="what a prompt (and options) resolve to, and where each value comes from")
+    explain.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
+    explain.add_argument("--image", metavar="PATH")
+    explain.add_argument("--key")
+    explain.add_argument("--tempo", type=float, metavar="BPM")
+    explain.add_argument("--meter", metavar="N/D")
+    explain.add_argument("--bars", type=int, metavar="N")
+    explain.add_argument("--instruments", metavar="LIST")
+    explain.add_argument("--chords", metavar="CHORDS")
+    explain.add_argument("--json", action="store_true")
+    explain.set_defaults(run=cmd_explain)
 
     demo = sub.add_parser("demo", help="write and render a demo piece into a folder")
     demo.add_argument("--out-dir", default="out", metavar="DIR")

@@ -10,7 +10,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from composer.controls import METERS, TEMPO_BINS, TEMPO_EDGES, bin_of, key_token
+from composer.condition.resolve import Resolved
+from composer.controls import (
+    DYNAMIC_BINS,
+    DYNAMIC_EDGES,
+    METERS,
+    REGISTER_BINS,
+    REGISTER_EDGES,
+    TEMPO_BINS,
+    TEMPO_EDGES,
+    bin_of,
+    key_token,
+)
 from composer.errors import ComposerError
 from composer.gm import default_track_name
 from composer.score import TICKS_PER_BEAT, KeySignature, Score, TempoChange, TimeSignature
@@ -110,81 +121,105 @@ def parse_chords(text: str, key: str | None = None) -> list[set[int]]:
     return chords
 
 
-def compose(prompt: str | None = None, *, key: str | None = None, tempo: float | None = None,
-            meter: str | None = None, bars: int = 8, instruments: list[int] | None = None,
-            chords: str | None = None, seed: int | None = None, temperature: float = 1.0, top_k: int = 0,
-            top_p: float = 0.95,
-            guidance: float = 1.0, constraints: bool = True, constraints_off: list[str] | None = None,
-            chromatic: int = 0, checkpoint: str | None = None) -> Piece:
-    """Generate a piece. Options become control tokens and constraint masks; the prompt is not read yet
-    (conditioning issue). Impossible requests raise ComposerError before the model loads."""
+def compose(prompt: str | None = None, *, image: str | Path | None = None, key: str | None = None,
+            tempo: float | None = None, meter: str | None = None, bars: int | None = None,
+            instruments: list[int] | None = None, chords: str | None = None, seed: int | None = None,
+            temperature: float = 1.0, top_k: int = 0, top_p: float = 0.95, guidance: float = 1.0,
+            constraints: bool = True, constraints_off: list[str] | None = None, chromatic: int = 0,
+            checkpoint: str | None = None) -> Piece:
+    """Generate a piece from a prompt, an image, options, or any mix (options win over the prompt).
+
+    The resolved attributes become control tokens and constraint masks, and the prompt (with the
+    image's description) conditions the decoder. Impossible requests raise ComposerError before the
+    model loads.
+    """
     from composer.constraints import SWITCHES, ConstraintSpec, build_constraints
     from composer.generate import SamplingConfig, sample
 
-    if not 1 <= bars <= MAX_BARS:
-        raise ComposerError(f"bars must be 1-{MAX_BARS}, not {bars}")
+    request = describe(prompt, image=image, key=key, tempo=tempo, meter=meter, bars=bars, instruments=instruments,
+                       chords=chords)
+    key, tempo, meter, bars = request["key"], float(request["tempo"]), request["meter"], int(request["bars"])
+    instruments, chords = request["instruments"], request["chords"]
     try:
         config = SamplingConfig(temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance, seed=seed,
                                 max_tokens=bars * 512)
     except ValueError as exc:
         raise ComposerError(str(exc)) from None
-    if meter is not None and meter not in METERS:
-        raise ComposerError(f"meter {meter} is not one of {', '.join(METERS)}")
-    if tempo is not None and not 20 <= tempo <= 400:
-        raise ComposerError(f"tempo must be 20-400 bpm, not {tempo}")
     unknown = sorted({name.strip() for name in constraints_off or ()} - set(SWITCHES))
     if unknown:
         raise ComposerError(f"unknown constraint switch {', '.join(unknown)}; known: {', '.join(SWITCHES)}")
-    controls: list[str] = []
-    resolved: dict[str, Any] = {"bars": bars}
-    resolved_key: tuple[int, str] | None = None
-    if key:
-        pc, mode, tonic = parse_key(key)
-        controls.append(key_token(pc, mode))
-        resolved["key"] = f"{tonic} {mode}"
-        resolved_key = (pc, mode)
-    chord_sets = parse_chords(chords, resolved.get("key")) if chords else None
-    if chords:
-        resolved["chords"] = chords
+    pc, mode, tonic = parse_key(key)
+    chord_sets = parse_chords(chords, key) if chords else None
+    controls = [key_token(pc, mode), f"Meter_{meter}", f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}"]
+    controls += ["Inst_drums" if program < 0 else f"Inst_{program}" for program in sorted(set(instruments))]
+    if request["velocity"] is not None:
+        controls.append(f"Dynamic_{bin_of(request['velocity'], DYNAMIC_EDGES, DYNAMIC_BINS)}")
+    if request["centre_pitch"] is not None:
+        controls.append(f"Register_{bin_of(request['centre_pitch'], REGISTER_EDGES, REGISTER_BINS)}")
     started = time.perf_counter()
     model, tokenizer = _load(checkpoint)
+    condition = _embed(request.caption) if request.caption else None
     loaded = time.perf_counter()
-    if meter:
-        controls.append(f"Meter_{meter}")
-        resolved["meter"] = meter
-    if tempo:
-        controls.append(f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}")
-        resolved["tempo"] = tempo
-    for program in sorted(set(instruments or [])):
-        controls.append("Inst_drums" if program < 0 else f"Inst_{program}")
-    if instruments:
-        resolved["instruments"] = instruments
     prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in controls]
-    spec = ConstraintSpec(bars=bars, meter=_meter_tuple(meter), key=resolved_key,
-                          programs=sorted(set(instruments)) if instruments else None, chords=chord_sets,
-                          chromatic_budget=chromatic, off={c.strip() for c in constraints_off or ()},
-                          enabled=constraints)
+    spec = ConstraintSpec(bars=bars, meter=_meter_tuple(meter), key=(pc, mode),
+                          programs=sorted(set(instruments)), chords=chord_sets, chromatic_budget=chromatic,
+                          centre_pitch=request["centre_pitch"], velocity=request["velocity"],
+                          onsets_per_bar=request["onsets_per_bar"],
+                          off={c.strip() for c in constraints_off or ()}, enabled=constraints)
     processors = [_Timed(f) for f in build_constraints(tokenizer, spec)]
-    ids = sample(model, prompt_ids, None, config, processors=processors, stop_ids=[tokenizer.eos_id],
+    ids = sample(model, prompt_ids, condition, config, processors=processors, stop_ids=[tokenizer.eos_id],
                  null_prompt=[tokenizer.bos_id])
     sampled = time.perf_counter()
     score = tokenizer.decode(ids)
-    if tempo:
-        score.tempos = [TempoChange(0, float(tempo))]
-    if meter:
-        numerator, denominator = (int(x) for x in meter.split("/"))
-        score.time_signatures = [TimeSignature(0, numerator, denominator)]
-    if len(score.time_signatures) == 1:  # the file lasts `bars` whole bars, even if the last one ends in rests
-        only = score.time_signatures[0]
-        score.length = bars * TICKS_PER_BEAT * 4 * only.numerator // only.denominator
-    if key:
-        score.key_signatures = [KeySignature(0, resolved["key"].split()[0], resolved["key"].split()[1])]
+    numerator, denominator = (int(x) for x in meter.split("/"))
+    score.tempos = [TempoChange(0, tempo)]
+    score.time_signatures = [TimeSignature(0, numerator, denominator)]
+    score.length = bars * TICKS_PER_BEAT * 4 * numerator // denominator  # whole bars, even if the last ends in rests
+    score.key_signatures = [KeySignature(0, tonic, "minor" if mode == "minor" else "major")]
     for track in score.tracks:
         track.name = default_track_name(track.program, track.is_drum)
     score.title = prompt or "composer"
-    return Piece(score, resolved, len(ids), {"load": loaded - started, "sample": sampled - loaded,
-                                             "constraints": sum(f.seconds for f in processors),
-                                             "decode": time.perf_counter() - sampled})
+    return Piece(score, request.as_json(), len(ids), {"load": loaded - started, "sample": sampled - loaded,
+                                                      "constraints": sum(f.seconds for f in processors),
+                                                      "decode": time.perf_counter() - sampled})
+
+
+def describe(prompt: str | None = None, *, image: str | Path | None = None, key: str | None = None,
+             tempo: float | None = None, meter: str | None = None, bars: int | None = None,
+             instruments: list[int] | None = None, chords: str | None = None) -> Resolved:
+    """What a request resolves to, each value with its source, checked; loads no model."""
+    from composer.condition.resolve import resolve
+
+    if key is not None:
+        _, key_mode, key_tonic = parse_key(key)
+        key = f"{key_tonic} {key_mode}"
+    image_affect = image_band = None
+    image_caption = ""
+    if image is not None:
+        from composer.condition.image import describe_image
+
+        seen = describe_image(image)
+        image_affect, image_band, image_caption = seen.affect, seen.band, seen.caption
+    request = resolve(prompt, {"key": key, "tempo": tempo, "meter": meter, "bars": bars, "instruments": instruments,
+                               "chords": chords}, image_affect, image_band, image_caption)
+    if not 1 <= int(request["bars"]) <= MAX_BARS:
+        raise ComposerError(f"bars must be 1-{MAX_BARS}, not {request['bars']}")
+    if request["meter"] not in METERS:
+        raise ComposerError(f"meter {request['meter']} is not one of {', '.join(METERS)}")
+    if not 20 <= float(request["tempo"]) <= 400:
+        raise ComposerError(f"tempo must be 20-400 bpm, not {request['tempo']}")
+    parse_key(request["key"])
+    if request["chords"]:
+        parse_chords(request["chords"], request["key"])
+    return request
+
+
+def _embed(caption: str) -> Any:
+    import torch
+
+    from composer.condition.text_encoder import embed_texts
+
+    return torch.from_numpy(embed_texts([caption])[0]).float()
 
 
 class _Timed:

@@ -1,0 +1,117 @@
+"""Every musical attribute of a request with where it came from: option > text > inferred > default.
+
+Options are what the caller set (CLI flags, API arguments); text is what the prompt states outright;
+inferred comes from mood and scene words or from an image; defaults fill the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from composer.condition.mood import Affect, affect_of_text, attributes_from_affect, band_of_text
+from composer.condition.text import TextValues, parse_text
+from composer.errors import ComposerError
+from composer.theory import pitch_class
+
+DEFAULTS: dict[str, Any] = {"tempo": 100.0, "meter": "4/4", "bars": 8, "instruments": [0]}
+DEFAULT_TONIC = {"major": "C", "minor": "A"}  # when only the mode is known
+MAX_SECONDS_BARS = 256
+
+
+@dataclass
+class Value:
+    value: Any
+    source: str  # "option", "text", "inferred", "image" or "default"
+    detail: str = ""  # the words or features behind it
+
+    def as_json(self) -> dict[str, Any]:
+        out = {"value": self.value, "source": self.source}
+        if self.detail:
+            out["from"] = self.detail
+        return out
+
+
+@dataclass
+class Resolved:
+    """The request, attribute by attribute. `key` is "D minor"; `instruments` GM programs (-1 drums)."""
+
+    values: dict[str, Value] = field(default_factory=dict)
+    caption: str = ""  # what conditions the decoder: the prompt, an image's description, or both
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name].value if name in self.values else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {name: value.as_json() for name, value in self.values.items()}
+
+
+def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
+            image_affect: Affect | None = None, image_band: list[int] | None = None,
+            image_caption: str = "") -> Resolved:
+    """Combine options, the prompt's explicit words, its mood (blended with an image's) and defaults."""
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+    text = parse_text(prompt) if prompt else TextValues()
+    text_affect = affect_of_text(prompt) if prompt else None
+    affect = _blend(text_affect, image_affect)
+    mood = attributes_from_affect(affect) if affect else None
+    mood_source = "image" if image_affect and not text_affect else "inferred"
+    mood_detail = ", ".join(affect.words) if affect else ""
+    out = Resolved(caption=" ".join(p for p in (prompt or "", image_caption) if p))
+    values = out.values
+
+    def pick(name: str, from_text: Any, inferred: Any = None, detail: str = "") -> None:
+        if name in options:
+            values[name] = Value(options[name], "option")
+        elif from_text is not None:
+            values[name] = Value(from_text, "text", text.matched.get(name, ""))
+        elif inferred is not None:
+            values[name] = Value(inferred, mood_source, detail or mood_detail)
+        elif name in DEFAULTS:
+            values[name] = Value(DEFAULTS[name], "default")
+
+    text_key = f"{text.key[2]} {text.key[1]}" if text.key else None
+    inferred_key = f"{DEFAULT_TONIC[mood.mode]} {mood.mode}" if mood else None
+    pick("key", text_key, inferred_key)
+    if "key" not in values:
+        values["key"] = Value("C major", "default")
+    pick("meter", text.meter)
+    pick("tempo", text.tempo, mood.tempo if mood else None)
+    band = band_of_text(prompt or "") or image_band
+    explicit_instruments = text.instruments or None
+    if explicit_instruments is None and band is not None and text.excluded:
+        band = [p for p in band if p not in text.excluded] or None
+    pick("instruments", explicit_instruments, band, detail=f"scene: {mood_detail}" if band else "")
+    if text.excluded and "instruments" in values and values["instruments"].source != "option":
+        kept = [p for p in values["instruments"].value if p not in text.excluded]
+        values["instruments"] = Value(kept or [0], values["instruments"].source, values["instruments"].detail)
+        values["excluded"] = Value(text.excluded, "text", text.matched.get("instruments", ""))
+    pick("chords", text.chords)
+    pick("velocity", text.velocity, mood.velocity if mood else None)
+    if mood:
+        values["onsets_per_bar"] = Value(mood.onsets_per_bar, mood_source, mood_detail)
+        values["centre_pitch"] = Value(mood.centre_pitch, mood_source, mood_detail)
+    bars_from_seconds = _bars_for_seconds(text.seconds, values) if text.seconds else None
+    pick("bars", text.bars if text.bars is not None else bars_from_seconds)
+    if text.seconds and values["bars"].source == "text" and text.bars is None:
+        values["bars"].detail = f"{text.matched['seconds']} at {values['tempo'].value:g} bpm"
+    return out
+
+
+def _blend(a: Affect | None, b: Affect | None) -> Affect | None:
+    if a is None or b is None:
+        return a or b
+    return Affect((a.valence + b.valence) / 2, (a.arousal + b.arousal) / 2, a.words + b.words)
+
+
+def _bars_for_seconds(seconds: float, values: dict[str, Value]) -> int:
+    numerator, denominator = (int(x) for x in values["meter"].value.split("/"))
+    quarter_notes_per_bar = numerator * 4 / denominator
+    bars = round(seconds * float(values["tempo"].value) / 60 / quarter_notes_per_bar)
+    if bars > MAX_SECONDS_BARS:
+        raise ComposerError(f"{seconds:g} seconds is more than {MAX_SECONDS_BARS} bars at this tempo")
+    return max(1, bars)
+
+
+def key_pitch_class(key: str) -> int:
+    return pitch_class(key.split()[0])
