@@ -42,6 +42,13 @@ def versions(*packages: str) -> dict[str, str]:
     return found
 
 
+def _plain(value: Any) -> Any:
+    """numpy scalars (from pretty_midi or music21) as plain numbers."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
 def write_result(name: str, figures: dict[str, Any], packages: tuple[str, ...] = ()) -> Path:
     """Write benchmarks/results/NAME.json with the figures, the machine, versions and the date."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -53,5 +60,5 @@ def write_result(name: str, figures: dict[str, Any], packages: tuple[str, ...] =
         "versions": versions(*packages),
         **figures,
     }
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    path.write_text(json.dumps(record, indent=2, default=_plain) + "\n")
     return path

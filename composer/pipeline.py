@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import random
 import re
 import time
 from collections.abc import Callable
@@ -38,6 +40,7 @@ class Piece:
     attributes: dict[str, Any]
     token_count: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    attempts: int = 1  # samples drawn: more than one when key analysis of the first disagreed with the key
 
     def save_midi(self, path: str | Path) -> Path:
         from composer.midi_io import write_midi
@@ -166,11 +169,27 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None, key: 
                           centre_pitch=request["centre_pitch"], velocity=request["velocity"],
                           onsets_per_bar=request["onsets_per_bar"],
                           off={c.strip() for c in constraints_off or ()}, enabled=constraints)
-    processors = [_Timed(f) for f in build_constraints(tokenizer, spec)]
-    ids = sample(model, prompt_ids, condition, config, processors=processors, stop_ids=[tokenizer.eos_id],
-                 null_prompt=[tokenizer.bos_id])
+    verify = constraints and "key" not in spec.off and "verify" not in spec.off
+    base_seed = seed if seed is not None else random.randrange(2**31)
+    best: tuple[int, list[int], Score] | None = None
+    processors: list[_Timed] = []
+    attempts = 0
+    for attempt in range(KEY_ATTEMPTS if verify else 1):  # a new seed only when key analysis disagrees
+        attempts += 1
+        attempt_processors = [_Timed(f) for f in build_constraints(tokenizer, spec)]
+        processors += attempt_processors
+        attempt_config = dataclasses.replace(config, seed=base_seed + 1_000_003 * attempt)
+        ids = sample(model, prompt_ids, condition, attempt_config, processors=attempt_processors,
+                     stop_ids=[tokenizer.eos_id], null_prompt=[tokenizer.bos_id])
+        candidate = tokenizer.decode(ids)
+        agreeing = _key_agreement(candidate, pc, mode) if verify else 0
+        if best is None or agreeing > best[0]:
+            best = (agreeing, ids, candidate)
+        if agreeing == len(KEY_ANALYSES):
+            break
+    assert best is not None
+    _, ids, score = best
     sampled = time.perf_counter()
-    score = tokenizer.decode(ids)
     numerator, denominator = (int(x) for x in meter.split("/"))
     score.tempos = [TempoChange(0, tempo)]
     score.time_signatures = [TimeSignature(0, numerator, denominator)]
@@ -181,7 +200,19 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None, key: 
     score.title = prompt or "composer"
     return Piece(score, request.as_json(), len(ids), {"load": loaded - started, "sample": sampled - loaded,
                                                       "constraints": sum(f.seconds for f in processors),
-                                                      "decode": time.perf_counter() - sampled})
+                                                      "decode": time.perf_counter() - sampled}, attempts)
+
+
+KEY_ANALYSES = ("key", "Krumhansl")  # music21's default (Aarden-Essen) and Krumhansl-Schmuckler
+KEY_ATTEMPTS = 6
+
+
+def _key_agreement(score: Score, tonic: int, mode: str) -> int:
+    """How many of music21's key analyses (run on the score itself) find the key that was asked for."""
+    from composer.analysis import estimate_key
+
+    found = [estimate_key(score, method) for method in KEY_ANALYSES]
+    return sum(1 for k in found if k is not None and (k.tonic_pc, k.mode) == (tonic, mode))
 
 
 def describe(prompt: str | None = None, *, image: str | Path | None = None, key: str | None = None,

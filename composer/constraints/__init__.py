@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from composer.constraints.biases import ChordBias, CoverageBias, DensityBias, LeapBias, MotifBias, TargetBias
+from composer.constraints.biases import (
+    ChordBias,
+    CoverageBias,
+    DensityBias,
+    LeapBias,
+    MotifBias,
+    TargetBias,
+    TonalBias,
+)
 from composer.constraints.masks import (
     GrammarMask,
     InstrumentMask,
@@ -22,8 +30,8 @@ from composer.constraints.state import GRAMMAR, DecodeState, Tracker, VocabTable
 from composer.errors import UnsatisfiableError
 from composer.tokens import MusicTokenizer
 
-SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "harmony", "leaps", "targets", "coverage",
-            "motif", "density")
+SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "harmony", "tonal", "leaps", "targets",
+            "coverage", "motif", "density", "verify")
 
 __all__ = [
     "GRAMMAR",
@@ -40,6 +48,7 @@ __all__ = [
     "MeterMask",
     "MotifBias",
     "TargetBias",
+    "TonalBias",
     "Tracker",
     "UnsatisfiableError",
     "VocabTables",
@@ -67,6 +76,7 @@ class ConstraintSpec:
     motif_strength: float = 1.0
     density_strength: float = 1.0
     chord_strength: float = 2.0
+    tonal_strength: float = 1.0  # the key's tonal hierarchy on every pitched note
     harmony_strength: float = 3.0  # the key's default plan (I IV I V ..., V I at the end) when no chords are given
     coverage_strength: float = 2.0
     leap_strength: float = 1.5
@@ -111,6 +121,8 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
                                cadence="cadence" in on))
     if spec.programs and len(spec.programs) > 1 and "coverage" in on:
         filters.append(CoverageBias(tracker, spec.programs, spec.coverage_strength))
+    if spec.key and "key" in on and "tonal" in on:
+        filters.append(TonalBias(tracker, spec.key[0], spec.key[1], spec.tonal_strength))
     if spec.chords and "chords" in on:
         filters.append(ChordBias(tracker, spec.chords, spec.chord_strength))
     elif spec.key and "key" in on and "harmony" in on:

@@ -171,3 +171,29 @@ class DensityBias(Bias):
         ideal = max(state.position, 0) + gap if state.position >= 0 else 0
         distance = (self.tables.position.float() - ideal).abs() / max(gap, 1.0)
         return torch.where(self.is_position, -distance, 0.0)
+
+
+# Krumhansl & Kessler (1982) probe-tone ratings, tonic first: how well each degree fits the key.
+KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+
+
+class TonalBias(Bias):
+    """Weight every pitched note by the key's tonal hierarchy: strength x log(rating / best rating) of
+    its degree (Krumhansl-Kessler), so tonic and dominant notes come more often than the other scale
+    degrees, as they do in tonal music, and key analysis of the result finds the key asked for rather
+    than its dominant or subdominant, which share most of its notes."""
+
+    name = "tonal"
+
+    def __init__(self, tracker: Tracker, tonic: int, mode: str, strength: float = 1.0) -> None:
+        super().__init__(tracker, strength)
+        ratings = torch.tensor(KK_MAJOR if mode == "major" else KK_MINOR)
+        weights = torch.log(ratings / ratings.max())
+        pitch = self.tables.pitch
+        self.weights = torch.where(pitch >= 0, weights[(pitch - tonic) % 12], 0.0)
+
+    def bias(self, state: DecodeState) -> torch.Tensor | None:
+        if state.last_type != "Program" or state.program == DRUMS:
+            return None
+        return self.weights
