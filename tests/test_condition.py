@@ -134,3 +134,31 @@ def test_a_file_that_is_not_an_image_is_refused(tmp_path):
     result = run_cli("generate", "--image", str(fake), "-o", str(tmp_path / "x.mid"))
     assert result.returncode == 2 and "not a readable image" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "x.mid").exists()
+
+
+def test_brighter_pictures_sound_more_major_and_higher_vivid_ones_faster_and_busier(tmp_path):
+    """Judged from the generated music over three seeds, not from the resolved attributes."""
+    from composer.analysis import estimate_key
+    from composer.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
+    from composer.pipeline import compose
+
+    if not (CHECKPOINT_ROOT / DEFAULT_CHECKPOINT / "model.safetensors").exists():
+        pytest.skip("no shipped checkpoint")
+    pictures = {"bright": picture(tmp_path / "bright.png", (250, 235, 170)),
+                "dark": picture(tmp_path / "dark.png", (20, 22, 40)),
+                "vivid": picture(tmp_path / "vivid.png", (255, 20, 0), (0, 40, 255), noise=70),
+                "grey": picture(tmp_path / "grey.png", (120, 120, 120))}
+    heard = {}
+    for name, path in pictures.items():
+        scores = [compose(image=path, bars=4, seed=seed).score for seed in range(3)]
+        notes = [(n, s) for s in scores for t in s.tracks if not t.is_drum for n in t.notes]
+        heard[name] = {
+            "major": sum(estimate_key(s).mode == "major" for s in scores) / 3,
+            "pitch": float(np.mean([n.pitch for n, _ in notes])),
+            "tempo": float(np.mean([s.tempos[0].bpm for s in scores])),
+            "notes_per_second": float(np.mean([s.note_count / s.seconds_at(s.length_ticks) for s in scores])),
+        }
+    assert heard["bright"]["major"] > heard["dark"]["major"]
+    assert heard["bright"]["pitch"] > heard["dark"]["pitch"]
+    assert heard["vivid"]["tempo"] > heard["grey"]["tempo"]
+    assert heard["vivid"]["notes_per_second"] > heard["grey"]["notes_per_second"]
