@@ -110,8 +110,29 @@ def constraints_section(result: dict) -> str:
     return "\n".join(lines)
 
 
+def prompts_section(result: dict) -> str:
+    rates = result["rates"]
+    floors = result["floors"]
+    lines = [
+        f"**Text control** (`benchmarks/prompts.py`, {result['date'][:10]}): the {result['prompts']} prompts of "
+        f"`{result['prompt_file']}`, {len(result['seeds'])} seeds each, every MIDI file judged on its own "
+        "(music21 key analysis; tempo, meter, programs and velocities read by pretty_midi).",
+        "",
+        "| prompts | check | met | floor |",
+        "|---|---|---:|---:|",
+    ]
+    for kind in ("explicit", "implicit"):
+        for name, rate in sorted(rates.get(kind, {}).items()):
+            floor = floors.get(name) if kind == "explicit" else None
+            lines.append(f"| {kind} | {name} | {rate}% | {f'{floor:.0f}%' if floor else ''} |")
+    lines += ["", f"Implicit expectations met overall: {result['implicit_expectations_met']}% (floor 85%). "
+                  f"`key` is music21's default analysis (Aarden-Essen), `key_krumhansl` Krumhansl-Schmuckler. "
+                  f"Floors: {'met' if result['meets_floors'] else '**not met**'}."]
+    return "\n".join(lines)
+
+
 SECTIONS = {"render": render_section, "model": model_section, "decode": decode_section,
-            "constraints": constraints_section}
+            "constraints": constraints_section, "prompts": prompts_section}
 
 
 def main() -> int:

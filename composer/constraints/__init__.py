@@ -74,13 +74,13 @@ class ConstraintSpec:
     onsets_per_bar: float | None = None  # density target
     motif_period: int = 2  # bars between a figure and its repeat
     motif_strength: float = 1.0
-    density_strength: float = 1.0
+    density_strength: float = 2.0
     chord_strength: float = 2.0
     tonal_strength: float = 1.0  # the key's tonal hierarchy on every pitched note
     harmony_strength: float = 3.0  # the key's default plan (I IV I V ..., V I at the end) when no chords are given
     coverage_strength: float = 2.0
     leap_strength: float = 1.5
-    target_strength: float = 1.0
+    target_strength: float = 2.5
     off: set[str] = field(default_factory=set)
     enabled: bool = True  # False: --no-constraints (only the bar count still stops the piece)
 
