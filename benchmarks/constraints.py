@@ -5,7 +5,8 @@ seed) through composer.compose, each written to MIDI and read back with pretty_m
 decodable, pitched notes in the scale (strict: no chromatic budget), within each instrument's
 range, exactly the requested bars (file length and no note past the last barline), polyphony caps.
 Effect: key accuracy by music21's own analysis (`analyze("key")`) of the MIDI files, for the same
-settings and seeds with the key constraint on and off (the key control token is given either way).
+settings and seeds with the key constraints on and off ("off" drops the scale mask, the cadence, the
+key's harmony and tonal biases and the key check; the key control token is given either way).
 Overhead: time spent in the filters as a share of sampling time.
 Run: .venv/bin/python benchmarks/constraints.py [--count 200] [--key-pairs 60]
 """
