@@ -14,6 +14,8 @@ from typing import Any
 
 from composer.condition.resolve import Resolved
 from composer.controls import (
+    DENSITY_BINS,
+    DENSITY_EDGES,
     DYNAMIC_BINS,
     DYNAMIC_EDGES,
     METERS,
@@ -157,6 +159,9 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None, key: 
     controls += ["Inst_drums" if program < 0 else f"Inst_{program}" for program in sorted(set(instruments))]
     if request["velocity"] is not None:
         controls.append(f"Dynamic_{bin_of(request['velocity'], DYNAMIC_EDGES, DYNAMIC_BINS)}")
+    if request["onsets_per_bar"] is not None:  # the model's density control counts notes a bar, all parts
+        notes_per_bar = request["onsets_per_bar"] * min(len(set(instruments)), 3)
+        controls.append(f"Density_{bin_of(notes_per_bar, DENSITY_EDGES, DENSITY_BINS)}")
     if request["centre_pitch"] is not None:
         controls.append(f"Register_{bin_of(request['centre_pitch'], REGISTER_EDGES, REGISTER_BINS)}")
     started = time.perf_counter()

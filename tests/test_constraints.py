@@ -237,9 +237,11 @@ def test_motif_and_density_biases_point_at_the_right_positions_and_pitches():
     moved = biased(MotifBias(Tracker(tok), period=2), tok,
                    [*bar, "Bar", "TimeSig_4/4", "Bar", "TimeSig_4/4", "Position_2", "Program_0"])
     assert moved == {"Pitch_64": 1.0}  # ...and its pitch
-    moved = biased(DensityBias(Tracker(tok), onsets_per_bar=4), tok, ["Bar", "TimeSig_4/4", "Position_0", *NOTE[:4]])
-    assert "Position_4" not in moved  # four onsets a bar in 4/4: the next one a beat later is on schedule
-    assert set(moved) == {f"Position_{p}" for p in range(16) if p != 4} and all(v < 0 for v in moved.values())
+    moved = biased(DensityBias(Tracker(tok), onsets_per_bar=8), tok, ["Bar", "TimeSig_4/4", "Position_0", *NOTE[:4]])
+    assert "Position_2" not in moved  # eight onsets a bar in 4/4: the next one a quaver later is on schedule
+    assert set(moved) == {f"Position_{p}" for p in range(16) if p != 2} and all(v < 0 for v in moved.values())
+    sparse = biased(DensityBias(Tracker(tok), onsets_per_bar=2), tok, ["Bar", "TimeSig_4/4", "Position_0", *NOTE[:4]])
+    assert "Position_8" not in sparse and sparse["Program_0"] < 0  # a sparse target also thins the chords
 
 
 def test_default_harmony_plan_ends_on_dominant_then_tonic():

@@ -103,7 +103,7 @@ def attributes_from_affect(affect: Affect) -> MoodAttributes:
     return MoodAttributes(
         mode="major" if v >= 0 else "minor",
         tempo=round(98 + 52 * a + 8 * v),  # ~46 bpm (a = -1) .. ~158 (a = 1)
-        onsets_per_bar=round(5.5 + 5 * a, 1),  # 0.5 .. 10.5 onsets a bar
+        onsets_per_bar=round(max(1.0, 5 + 5.5 * a), 1),  # 1 .. 10.5 onsets a bar
         centre_pitch=round(64 + 6 * v + 4 * a),
         velocity=round(82 + 32 * a),  # 50 .. 114
     )

@@ -153,7 +153,8 @@ class MotifBias(Bias):
 
 class DensityBias(Bias):
     """Pull the number of note onsets per bar toward a target: after a note, favour the Position that
-    keeps the bar on schedule."""
+    keeps the bar on schedule; for sparse targets (under 6 a bar) also thin the chords, as another
+    note at the same onset adds density too."""
 
     name = "density"
 
@@ -163,6 +164,8 @@ class DensityBias(Bias):
             raise ValueError(f"a density target is > 0 onsets per bar, not {onsets_per_bar}")
         self.target = onsets_per_bar
         self.is_position = self.tables.position >= 0
+        self.is_program = self.tables.masks["Program"]
+        self.thinning = max(0.0, (6.0 - onsets_per_bar) / 6.0)
 
     def bias(self, state: DecodeState) -> torch.Tensor | None:
         if state.last_type not in ("TimeSig", "Duration") or state.bar_length <= 0:
@@ -170,7 +173,10 @@ class DensityBias(Bias):
         gap = state.bar_length / self.target  # positions between onsets on schedule
         ideal = max(state.position, 0) + gap if state.position >= 0 else 0
         distance = (self.tables.position.float() - ideal).abs() / max(gap, 1.0)
-        return torch.where(self.is_position, -distance, 0.0)
+        bias = torch.where(self.is_position, -distance, 0.0)
+        if state.last_type == "Duration" and self.thinning:
+            bias = bias - self.thinning * self.is_program.float()
+        return bias
 
 
 # Krumhansl & Kessler (1982) probe-tone ratings, tonic first: how well each degree fits the key.
