@@ -119,7 +119,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     instruments = parse_instruments(args.instruments) if args.instruments else None
-    piece = compose(args.prompt, image=args.image, key=args.key, tempo=args.tempo, meter=args.meter, bars=args.bars,
+    piece = compose(args.prompt, image=args.image, image_encoder=args.image_encoder, key=args.key,
+                    tempo=args.tempo, meter=args.meter, bars=args.bars,
                     instruments=instruments, chords=args.chords, seed=args.seed, temperature=args.temperature,
                     top_k=args.top_k, top_p=args.top_p,
                     guidance=args.guidance, constraints=not args.no_constraints,
@@ -156,7 +157,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from composer.pipeline import describe
 
     instruments = parse_instruments(args.instruments) if args.instruments else None
-    request = describe(args.prompt, image=args.image, key=args.key, tempo=args.tempo, meter=args.meter,
+    request = describe(args.prompt, image=args.image, image_encoder=args.image_encoder, key=args.key,
+                       tempo=args.tempo, meter=args.meter,
                        bars=args.bars, instruments=instruments, chords=args.chords)
     if args.json:
         print(json.dumps(request.as_json()))
@@ -250,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--meter", metavar="N/D", help="e.g. 3/4, 6/8")
     generate.add_argument("--bars", type=int, default=None, metavar="N", help="default: from the prompt, else 8")
     generate.add_argument("--image", metavar="PATH", help="a PNG, JPEG or WebP picture to score")
+    generate.add_argument("--image-encoder", metavar="DIR", help="a local CLIP or SigLIP model folder (optional)")
     generate.add_argument("--instruments", metavar="LIST", help="e.g. piano,strings,bass")
     generate.add_argument("--chords", metavar="CHORDS", help='one chord a bar: "Am F C G" or "i iv V7 i"')
     generate.add_argument("--seed", type=int, default=None)
@@ -274,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="what a prompt (and options) resolve to, and where each value comes from")
     explain.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
     explain.add_argument("--image", metavar="PATH")
+    explain.add_argument("--image-encoder", metavar="DIR")
     explain.add_argument("--key")
     explain.add_argument("--tempo", type=float, metavar="BPM")
     explain.add_argument("--meter", metavar="N/D")

@@ -126,7 +126,8 @@ def parse_chords(text: str, key: str | None = None) -> list[set[int]]:
     return chords
 
 
-def compose(prompt: str | None = None, *, image: str | Path | None = None, key: str | None = None,
+def compose(prompt: str | None = None, *, image: str | Path | None = None,
+            image_encoder: str | Path | None = None, key: str | None = None,
             tempo: float | None = None, meter: str | None = None, bars: int | None = None,
             instruments: list[int] | None = None, chords: str | None = None, seed: int | None = None,
             temperature: float = 1.0, top_k: int = 0, top_p: float = 0.95, guidance: float = 1.0,
@@ -141,7 +142,8 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None, key: 
     from composer.constraints import SWITCHES, ConstraintSpec, build_constraints
     from composer.generate import SamplingConfig, sample
 
-    request = describe(prompt, image=image, key=key, tempo=tempo, meter=meter, bars=bars, instruments=instruments,
+    request = describe(prompt, image=image, image_encoder=image_encoder, key=key, tempo=tempo, meter=meter,
+                       bars=bars, instruments=instruments,
                        chords=chords)
     key, tempo, meter, bars = request["key"], float(request["tempo"]), request["meter"], int(request["bars"])
     instruments, chords = request["instruments"], request["chords"]
@@ -220,7 +222,8 @@ def _key_agreement(score: Score, tonic: int, mode: str) -> int:
     return sum(1 for k in found if k is not None and (k.tonic_pc, k.mode) == (tonic, mode))
 
 
-def describe(prompt: str | None = None, *, image: str | Path | None = None, key: str | None = None,
+def describe(prompt: str | None = None, *, image: str | Path | None = None,
+             image_encoder: str | Path | None = None, key: str | None = None,
              tempo: float | None = None, meter: str | None = None, bars: int | None = None,
              instruments: list[int] | None = None, chords: str | None = None) -> Resolved:
     """What a request resolves to, each value with its source, checked; loads no model."""
@@ -234,7 +237,7 @@ def describe(prompt: str | None = None, *, image: str | Path | None = None, key:
     if image is not None:
         from composer.condition.image import describe_image
 
-        seen = describe_image(image)
+        seen = describe_image(image, image_encoder)
         image_affect, image_band, image_caption = seen.affect, seen.band, seen.caption
     request = resolve(prompt, {"key": key, "tempo": tempo, "meter": meter, "bars": bars, "instruments": instruments,
                                "chords": chords}, image_affect, image_band, image_caption)

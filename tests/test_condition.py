@@ -162,3 +162,38 @@ def test_brighter_pictures_sound_more_major_and_higher_vivid_ones_faster_and_bus
     assert heard["bright"]["pitch"] > heard["dark"]["pitch"]
     assert heard["vivid"]["tempo"] > heard["grey"]["tempo"]
     assert heard["vivid"]["notes_per_second"] > heard["grey"]["notes_per_second"]
+
+
+@pytest.fixture(scope="module")
+def tiny_clip(tmp_path_factory):
+    """A random CLIP small enough to build here, with MiniLM's tokenizer: a stand-in for a user's folder."""
+    from transformers import AutoTokenizer, CLIPConfig, CLIPImageProcessor, CLIPModel
+
+    from composer.condition.text_encoder import model_dir
+
+    folder = tmp_path_factory.mktemp("clip")
+    config = CLIPConfig(
+        text_config={"vocab_size": 30522, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+                     "num_attention_heads": 2, "max_position_embeddings": 64, "eos_token_id": 102},
+        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2,
+                       "image_size": 32, "patch_size": 8},
+        projection_dim=16)
+    CLIPModel(config).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(model_dir(), local_files_only=True).save_pretrained(folder)
+    CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(folder)
+    return folder
+
+
+def test_a_local_clip_folder_tags_the_picture_with_mood_words(tmp_path, tiny_clip):
+    from composer.condition.mood import AFFECT
+
+    path = picture(tmp_path / "p.png", (200, 120, 40))
+    plain = describe_image(path)
+    tagged = describe_image(path, tiny_clip)
+    words = tagged.affect.words[1:]
+    assert len(words) == 3 and all(w in AFFECT for w in words) and words[0] in tagged.caption
+    assert tagged.affect != plain.affect and describe_image(path, tiny_clip) == tagged
+    with pytest.raises(ComposerError, match="not a CLIP or SigLIP model folder"):
+        describe_image(path, tmp_path)
+    result = run_cli("explain", "--image", str(path), "--image-encoder", str(tmp_path / "missing"))
+    assert result.returncode == 2 and "no such folder" in result.stderr

@@ -122,7 +122,51 @@ def caption_of_image(f: ImageFeatures, affect: Affect) -> str:
     return f"a {mood}, {pace} piece for a {light} {colour} picture"
 
 
-def describe_image(path: str | Path) -> SeenImage:
-    features = image_features(load_image(path))
+def affect_from_encoder(image, encoder_dir: str | Path, top: int = 3) -> Affect:  # type: ignore[no-untyped-def]
+    """Zero-shot mood words for the picture from a local CLIP or SigLIP model: the picture is compared
+    with "a picture that feels WORD" for every word of the mood lexicon, and the best `top` words'
+    valence and arousal are averaged, weighted by their probabilities. Nothing is downloaded."""
+    import torch
+    from transformers import AutoImageProcessor, AutoModel, AutoTokenizer
+
+    from composer.condition.mood import AFFECT
+
+    folder = Path(encoder_dir)
+    if not folder.is_dir():
+        raise ComposerError(f"--image-encoder {folder}: no such folder")
+    try:
+        model = AutoModel.from_pretrained(folder, local_files_only=True).eval()
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        processor = AutoImageProcessor.from_pretrained(folder, local_files_only=True)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ComposerError(f"{folder} is not a CLIP or SigLIP model folder ({str(exc).splitlines()[0]})") from None
+    if not (hasattr(model, "get_text_features") and hasattr(model, "get_image_features")):
+        raise ComposerError(f"{folder} holds a {type(model).__name__}, not a CLIP or SigLIP model")
+    words = list(AFFECT)
+    with torch.no_grad():
+        text = model.get_text_features(**tokenizer([f"a picture that feels {w}" for w in words], padding=True,
+                                                   return_tensors="pt"))
+        seen = model.get_image_features(**processor(images=image, return_tensors="pt"))
+    text, seen = (getattr(x, "pooler_output", x) for x in (text, seen))
+    similarity = torch.nn.functional.normalize(seen, dim=-1) @ torch.nn.functional.normalize(text, dim=-1).T
+    weights, best = torch.softmax(similarity[0] * 100.0, dim=-1).topk(min(top, len(words)))
+    weights = weights / weights.sum()
+    chosen = [words[i] for i in best.tolist()]
+    valence = float(sum(w * AFFECT[word][0] for w, word in zip(weights.tolist(), chosen, strict=True)))
+    arousal = float(sum(w * AFFECT[word][1] for w, word in zip(weights.tolist(), chosen, strict=True)))
+    return Affect(valence, arousal, tuple(chosen))
+
+
+def describe_image(path: str | Path, encoder_dir: str | Path | None = None) -> SeenImage:
+    """Features, affect, band and caption of a picture; with a local CLIP/SigLIP folder, its zero-shot
+    mood words are blended with the colour features."""
+    image = load_image(path)
+    features = image_features(image)
     affect = affect_of_image(features)
-    return SeenImage(features, affect, band_of_image(features, affect), caption_of_image(features, affect))
+    caption = caption_of_image(features, affect)
+    if encoder_dir is not None:
+        tagged = affect_from_encoder(image, encoder_dir)
+        affect = Affect((affect.valence + tagged.valence) / 2, (affect.arousal + tagged.arousal) / 2,
+                        affect.words + tagged.words)
+        caption += ", " + ", ".join(tagged.words)
+    return SeenImage(features, affect, band_of_image(features, affect), caption)
