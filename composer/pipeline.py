@@ -240,7 +240,7 @@ def describe(prompt: str | None = None, *, image: str | Path | None = None,
         seen = describe_image(image, image_encoder)
         image_affect, image_band, image_caption = seen.affect, seen.band, seen.caption
     request = resolve(prompt, {"key": key, "tempo": tempo, "meter": meter, "bars": bars, "instruments": instruments,
-                               "chords": chords}, image_affect, image_band, image_caption)
+                               "chords": chords}, image_affect, image_band, image_caption, predict=_predict_mood)
     if not 1 <= int(request["bars"]) <= MAX_BARS:
         raise ComposerError(f"bars must be 1-{MAX_BARS}, not {request['bars']}")
     if request["meter"] not in METERS:
@@ -253,12 +253,25 @@ def describe(prompt: str | None = None, *, image: str | Path | None = None,
     return request
 
 
+@functools.lru_cache(maxsize=32)
+def _embedding(text: str) -> Any:
+    from composer.condition.text_encoder import embed_texts
+
+    return embed_texts([text])[0]
+
+
 def _embed(caption: str) -> Any:
     import torch
 
-    from composer.condition.text_encoder import embed_texts
+    return torch.from_numpy(_embedding(caption)).float()
 
-    return torch.from_numpy(embed_texts([caption])[0]).float()
+
+def _predict_mood(prompt: str) -> Any:
+    """The mood head's reading of a prompt the lexicon does not know (None without a shipped head)."""
+    from composer.condition.head import load_head
+
+    head = load_head()
+    return head.predict(_embedding(prompt)) if head is not None else None
 
 
 class _Timed:

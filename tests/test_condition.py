@@ -197,3 +197,18 @@ def test_a_local_clip_folder_tags_the_picture_with_mood_words(tmp_path, tiny_cli
         describe_image(path, tmp_path)
     result = run_cli("explain", "--image", str(path), "--image-encoder", str(tmp_path / "missing"))
     assert result.returncode == 2 and "no such folder" in result.stderr
+
+
+def test_the_mood_head_reads_wording_the_lexicon_does_not_know():
+    from composer.condition.head import load_head
+    from composer.condition.mood import affect_of_text
+    from composer.pipeline import describe
+
+    if load_head() is None:
+        pytest.skip("no shipped mood head")
+    sad, glad = "an elegiac, sorrowful procession", "a jubilant, exuberant romp"
+    assert affect_of_text(sad) is None and affect_of_text(glad) is None  # unknown to the lexicon
+    sad_request, glad_request = describe(sad), describe(glad)
+    assert sad_request["key"].endswith("minor") and glad_request["key"].endswith("major")
+    assert glad_request["tempo"] > sad_request["tempo"]
+    assert sad_request.values["tempo"].source == "inferred" and "text model" in sad_request.values["tempo"].detail

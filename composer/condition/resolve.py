@@ -6,10 +6,18 @@ inferred comes from mood and scene words or from an image; defaults fill the res
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from composer.condition.mood import Affect, affect_of_text, attributes_from_affect, band_of_text
+from composer.condition.head import (
+    DENSITY_ONSETS,
+    DYNAMIC_VELOCITY,
+    REGISTER_PITCH,
+    TEMPO_VALUES,
+    Prediction,
+)
+from composer.condition.mood import Affect, MoodAttributes, affect_of_text, attributes_from_affect, band_of_text
 from composer.condition.text import TextValues, parse_text
 from composer.errors import ComposerError
 from composer.theory import pitch_class
@@ -48,8 +56,11 @@ class Resolved:
 
 def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
             image_affect: Affect | None = None, image_band: list[int] | None = None,
-            image_caption: str = "") -> Resolved:
-    """Combine options, the prompt's explicit words, its mood (blended with an image's) and defaults."""
+            image_caption: str = "", predict: Callable[[str], Prediction | None] | None = None) -> Resolved:
+    """Combine options, the prompt's explicit words, its mood (blended with an image's) and defaults.
+
+    `predict` (the MiniLM mood head) is asked only when the lexicon knows none of the prompt's words.
+    """
     options = {k: v for k, v in (options or {}).items() if v is not None}
     text = parse_text(prompt) if prompt else TextValues()
     text_affect = affect_of_text(prompt) if prompt else None
@@ -57,6 +68,12 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
     mood = attributes_from_affect(affect) if affect else None
     mood_source = "image" if image_affect and not text_affect else "inferred"
     mood_detail = ", ".join(affect.words) if affect else ""
+    if mood is None and prompt and predict is not None:
+        predicted = predict(prompt)
+        if predicted is not None:
+            mood = mood_from_prediction(predicted)
+            mood_detail = "text model: " + ", ".join(f"{v} {predicted.confidence[k]:.0%}"
+                                                     for k, v in predicted.labels.items())
     out = Resolved(caption=" ".join(p for p in (prompt or "", image_caption) if p))
     values = out.values
 
@@ -115,3 +132,10 @@ def _bars_for_seconds(seconds: float, values: dict[str, Value]) -> int:
 
 def key_pitch_class(key: str) -> int:
     return pitch_class(key.split()[0])
+
+
+def mood_from_prediction(predicted: Prediction) -> MoodAttributes:
+    labels = predicted.labels
+    return MoodAttributes(mode=labels["mode"], tempo=TEMPO_VALUES[labels["tempo"]],
+                          onsets_per_bar=DENSITY_ONSETS[labels["density"]],
+                          centre_pitch=REGISTER_PITCH[labels["register"]], velocity=DYNAMIC_VELOCITY[labels["dynamic"]])
