@@ -212,3 +212,21 @@ def test_the_mood_head_reads_wording_the_lexicon_does_not_know():
     assert sad_request["key"].endswith("minor") and glad_request["key"].endswith("major")
     assert glad_request["tempo"] > sad_request["tempo"]
     assert sad_request.values["tempo"].source == "inferred" and "text model" in sad_request.values["tempo"].detail
+
+
+def test_eval_control_judges_the_written_files(tmp_path):
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text(json.dumps({"id": "a", "kind": "explicit", "prompt": "Waltz for flute in D major, 120 bpm",
+                                   "key": "D major", "meter": "3/4", "tempo_range": [118, 122],
+                                   "instruments": ["flute"]}) + "\n"
+                       + json.dumps({"id": "b", "kind": "explicit", "prompt": "March in F major", "key": "G major",
+                                     "meter": "2/4"}) + "\n")
+    result = run_cli("eval", "control", "--prompts", str(prompts), "--seeds", "1", "--out", str(tmp_path / "out"),
+                     "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["rates"]["explicit"]["meter"] == 100.0 and report["rates"]["explicit"]["tempo_in_range"] == 100.0
+    assert report["rates"]["explicit"]["key"] == 50.0  # prompt b expects a key it does not ask for: judged, failed
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a-0.mid", "b-0.mid"]
+    bad = run_cli("eval", "control", "--prompts", str(tmp_path / "missing.jsonl"))
+    assert bad.returncode == 2 and "no such prompt file" in bad.stderr
