@@ -94,11 +94,14 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
         values["key"] = Value("C major", "default")
     pick("meter", text.meter)
     pick("tempo", text.tempo, mood.tempo if mood else None)
-    band = band_of_text(prompt or "") or image_band
+    scene_band = band_of_text(prompt or "")
+    band = scene_band or image_band
     explicit_instruments = text.instruments or None
     if explicit_instruments is None and band is not None and text.excluded:
         band = [p for p in band if p not in text.excluded] or None
-    pick("instruments", explicit_instruments, band, detail=f"scene: {mood_detail}" if band else "")
+    pick("instruments", explicit_instruments, band, detail=f"scene: {mood_detail}" if scene_band else "picture")
+    if values.get("instruments") and values["instruments"].detail == "picture":
+        values["instruments"].source = "image"
     if text.excluded and "instruments" in values and values["instruments"].source != "option":
         kept = [p for p in values["instruments"].value if p not in text.excluded]
         values["instruments"] = Value(kept or [0], values["instruments"].source, values["instruments"].detail)
