@@ -128,16 +128,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
                     chromatic=args.chromatic, checkpoint=args.checkpoint)
     if piece.score.note_count == 0:
         raise EmptyScoreError("the model produced no notes; try another --seed")
-    outputs = {"midi": str(piece.save_midi(args.output))}
+    outputs: dict[str, str | list[str]] = {"midi": str(piece.save_midi(args.output))}
     if args.musicxml:
         outputs["musicxml"] = str(piece.save_musicxml(args.musicxml))
     if args.piano_roll:
         outputs["piano_roll"] = str(piece.piano_roll_png(args.piano_roll))
-    if args.audio:
+    if args.audio or args.stems:
         with progress_bar("Rendering") as update:
             from composer.render import render_to_files
 
-            outputs["audio"] = str(render_to_files(piece.score, args.audio, on_progress=update)[0])
+            written = render_to_files(piece.score, args.audio, stems_dir=args.stems, on_progress=update)
+        if args.audio:
+            outputs["audio"] = str(written[0])
+        if args.stems:
+            outputs["stems"] = [str(p) for p in written[1 if args.audio else 0:]]
     if args.json:
         print(json.dumps({"attributes": piece.attributes, "outputs": outputs, "tokens": piece.token_count,
                           "attempts": piece.attempts,
@@ -145,7 +149,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                                       "total": round(time.perf_counter() - started, 3)}}))
     else:
         for path in outputs.values():
-            print(path)
+            print("\n".join(path) if isinstance(path, list) else path)
     return 0
 
 
@@ -270,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("-o", "--output", required=True, metavar="OUT.mid")
     generate.add_argument("--audio", metavar="OUT.wav|.flac|.ogg")
     generate.add_argument("--musicxml", metavar="OUT.musicxml")
+    generate.add_argument("--stems", metavar="DIR", help="one audio file per track, sample-aligned with --audio")
     generate.add_argument("--piano-roll", metavar="OUT.png")
     generate.add_argument("--json", action="store_true", help="print one JSON object with what was done")
     generate.set_defaults(run=cmd_generate)

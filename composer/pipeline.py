@@ -59,6 +59,13 @@ class Piece:
 
         return render_to_files(self.score, path, **options)
 
+    def stems(self, folder: str | Path, audio: str | Path | None = None, **options: Any) -> list[Path]:
+        """One audio file per track in `folder` (sample-aligned, same gain as the mix), and the mix too
+        when `audio` is given."""
+        from composer.render import render_to_files
+
+        return render_to_files(self.score, audio, stems_dir=folder, **options)
+
     def piano_roll_png(self, path: str | Path) -> Path:
         from composer.pianoroll import save_piano_roll
 

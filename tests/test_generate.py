@@ -108,3 +108,29 @@ def test_every_key_is_spelled_with_a_real_signature_and_written(tmp_path, mode):
         path = write_midi(score, tmp_path / f"{pc}{mode}.mid")
         key = pretty_midi.PrettyMIDI(str(path)).key_signature_changes[0].key_number
         assert key == pc + (12 if mode == "minor" else 0)
+
+
+def test_importing_composer_loads_no_torch_and_the_api_is_lazy():
+    import subprocess
+    import sys
+
+    code = ("import sys, composer; assert 'torch' not in sys.modules; "
+            "assert callable(composer.compose) and composer.Piece.__name__ == 'Piece'")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+@shipped
+def test_api_piece_writes_midi_musicxml_stems_and_a_piano_roll(tmp_path):
+    import soundfile
+
+    from composer import compose
+
+    piece = compose("string quartet in G major", bars=2, seed=1)
+    assert piece.attributes["key"] == {"value": "G major", "source": "text", "from": "G major"}
+    assert piece.save_midi(tmp_path / "q.mid").exists() and piece.save_musicxml(tmp_path / "q.musicxml").exists()
+    assert piece.piano_roll_png(tmp_path / "q.png").exists()
+    stems = piece.stems(tmp_path / "stems", audio=tmp_path / "mix.wav")
+    names = [p.name for p in stems]
+    assert names[0] == "mix.wav" and len(names) == 1 + len(piece.score.tracks)
+    lengths = {soundfile.info(str(p)).frames for p in stems}
+    assert len(lengths) == 1  # sample-aligned
