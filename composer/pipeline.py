@@ -146,8 +146,8 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None,
     image's description) conditions the decoder. Impossible requests raise ComposerError before the
     model loads.
     """
-    from composer.constraints import SWITCHES, ConstraintSpec, build_constraints
-    from composer.generate import SamplingConfig, sample
+    from composer.constraints import SWITCHES, ConstraintSpec
+    from composer.generate import SamplingConfig
 
     request = describe(prompt, image=image, image_encoder=image_encoder, key=key, tempo=tempo, meter=meter,
                        bars=bars, instruments=instruments,
@@ -184,25 +184,8 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None,
                           onsets_per_bar=request["onsets_per_bar"],
                           off={c.strip() for c in constraints_off or ()}, enabled=constraints)
     verify = constraints and "key" not in spec.off and "verify" not in spec.off
-    base_seed = seed if seed is not None else random.randrange(2**31)
-    best: tuple[int, list[int], Score] | None = None
-    processors: list[_Timed] = []
-    attempts = 0
-    for attempt in range(KEY_ATTEMPTS if verify else 1):  # a new seed only when key analysis disagrees
-        attempts += 1
-        attempt_processors = [_Timed(f) for f in build_constraints(tokenizer, spec)]
-        processors += attempt_processors
-        attempt_config = dataclasses.replace(config, seed=base_seed + 1_000_003 * attempt)
-        ids = sample(model, prompt_ids, condition, attempt_config, processors=attempt_processors,
-                     stop_ids=[tokenizer.eos_id], null_prompt=[tokenizer.bos_id])
-        candidate = tokenizer.decode(ids)
-        agreeing = _key_agreement(candidate, pc, mode) if verify else 0
-        if best is None or agreeing > best[0]:
-            best = (agreeing, ids, candidate)
-        if agreeing == len(KEY_ANALYSES):
-            break
-    assert best is not None
-    _, ids, score = best
+    ids, score, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, config, spec,
+                                                      (pc, mode) if verify else None, tokenizer.decode)
     sampled = time.perf_counter()
     numerator, denominator = (int(x) for x in meter.split("/"))
     score.tempos = [TempoChange(0, tempo)]
@@ -215,6 +198,35 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None,
     return Piece(score, request.as_json(), len(ids), {"load": loaded - started, "sample": sampled - loaded,
                                                       "constraints": sum(f.seconds for f in processors),
                                                       "decode": time.perf_counter() - sampled}, attempts)
+
+
+def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition: Any, config: Any, spec: Any,
+                   key: tuple[int, str] | None, music: Callable[[list[int]], Score],
+                   ) -> tuple[list[int], Score, list[_Timed], int]:
+    """Sample under `spec`'s constraints; with a `key`, sample again (derived seeds, up to KEY_ATTEMPTS)
+    while music21's key analyses of `music(ids)` disagree with it, keeping the best. Returns the ids,
+    their music, the timed filters of every attempt and the number of attempts."""
+    from composer.constraints import build_constraints
+    from composer.generate import sample
+
+    base_seed = config.seed if config.seed is not None else random.randrange(2**31)
+    best: tuple[int, list[int], Score] | None = None
+    processors: list[_Timed] = []
+    attempts = 0
+    for attempt in range(KEY_ATTEMPTS if key else 1):
+        attempts += 1
+        attempt_processors = [_Timed(f) for f in build_constraints(tokenizer, spec)]
+        processors += attempt_processors
+        ids = sample(model, prompt_ids, condition, dataclasses.replace(config, seed=base_seed + 1_000_003 * attempt),
+                     processors=attempt_processors, stop_ids=[tokenizer.eos_id], null_prompt=[tokenizer.bos_id])
+        candidate = music(ids)
+        agreeing = _key_agreement(candidate, *key) if key else 0
+        if best is None or agreeing > best[0]:
+            best = (agreeing, ids, candidate)
+        if agreeing == len(KEY_ANALYSES):
+            break
+    assert best is not None
+    return best[1], best[2], processors, attempts
 
 
 KEY_ANALYSES = ("key", "Krumhansl")  # music21's default (Aarden-Essen) and Krumhansl-Schmuckler
