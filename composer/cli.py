@@ -153,6 +153,34 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_continue(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from composer.extend import continue_midi
+
+    started = time.perf_counter()
+    piece = continue_midi(args.input, args.bars, args.prompt, seed=args.seed, temperature=args.temperature,
+                          top_p=args.top_p, guidance=args.guidance, checkpoint=args.checkpoint)
+    outputs: dict[str, str | list[str]] = {"midi": str(piece.save_midi(args.output))}
+    if args.piano_roll:
+        outputs["piano_roll"] = str(piece.piano_roll_png(args.piano_roll))
+    if args.audio:
+        with progress_bar("Rendering") as update:
+            from composer.render import render_to_files
+
+            outputs["audio"] = str(render_to_files(piece.score, args.audio, on_progress=update)[0])
+    if args.json:
+        print(json.dumps({"attributes": piece.attributes, "outputs": outputs, "tokens": piece.token_count,
+                          "attempts": piece.attempts,
+                          "seconds": {**{k: round(v, 3) for k, v in piece.seconds.items()},
+                                      "total": round(time.perf_counter() - started, 3)}}))
+    else:
+        for path in outputs.values():
+            print(path)
+    return 0
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     import json
 
@@ -278,6 +306,21 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--piano-roll", metavar="OUT.png")
     generate.add_argument("--json", action="store_true", help="print one JSON object with what was done")
     generate.set_defaults(run=cmd_generate)
+
+    extend = sub.add_parser("continue", help="append bars to your MIDI file, keeping its tracks, key, tempo and meter")
+    extend.add_argument("input", metavar="IN.mid")
+    extend.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
+    extend.add_argument("--bars", type=int, default=8, metavar="N")
+    extend.add_argument("-o", "--output", required=True, metavar="OUT.mid")
+    extend.add_argument("--audio", metavar="OUT.wav|.flac|.ogg")
+    extend.add_argument("--piano-roll", metavar="OUT.png")
+    extend.add_argument("--seed", type=int, default=None)
+    extend.add_argument("--temperature", type=float, default=1.0)
+    extend.add_argument("--top-p", type=float, default=0.95, metavar="P")
+    extend.add_argument("--guidance", type=float, default=1.0)
+    extend.add_argument("--checkpoint", default=None)
+    extend.add_argument("--json", action="store_true")
+    extend.set_defaults(run=cmd_continue)
 
     explain = sub.add_parser("explain", help="what a prompt (and options) resolve to, and where each value comes from")
     explain.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")

@@ -32,6 +32,10 @@ class Note:
     def duration(self) -> int:
         return self.end - self.start
 
+    def shifted(self, ticks: int) -> Note:
+        """The same note `ticks` later (earlier when negative)."""
+        return dataclasses.replace(self, start=self.start + ticks, end=self.end + ticks)
+
 
 @dataclass(frozen=True, slots=True)
 class ControlChange:

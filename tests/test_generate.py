@@ -134,3 +134,34 @@ def test_api_piece_writes_midi_musicxml_stems_and_a_piano_roll(tmp_path):
     assert names[0] == "mix.wav" and len(names) == 1 + len(piece.score.tracks)
     lengths = {soundfile.info(str(p)).frames for p in stems}
     assert len(lengths) == 1  # sample-aligned
+
+
+@shipped
+def test_continue_keeps_the_users_tracks_and_appends_whole_bars(tmp_path):
+    from composer.midi_io import read_midi, write_midi
+
+    from .conftest import corpus_score
+
+    source = corpus_score("bach/bwv66.6")
+    source.title = "chorale"
+    original = tmp_path / "in.mid"
+    write_midi(source, original)
+    before = read_midi(original)
+    out = tmp_path / "out.mid"
+    result = run_cli("continue", str(original), "--bars", "2", "-o", str(out), "--seed", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    after = read_midi(out)
+    assert [(t.name, t.program) for t in after.tracks] == [(t.name, t.program) for t in before.tracks]
+    assert after.key_signatures[0] == before.key_signatures[0] and after.tempos == before.tempos
+    assert after.time_signatures[0] == before.time_signatures[0]
+    end = max(n.end for t in before.tracks for n in t.notes)
+    for old, new in zip(before.tracks, after.tracks, strict=True):
+        kept = [n for n in new.notes if n in set(old.notes)]
+        assert sorted(kept, key=lambda n: (n.start, n.pitch)) == sorted(old.notes, key=lambda n: (n.start, n.pitch))
+    added = [n for t in after.tracks for n in t.notes if n.start >= end]
+    assert added, "nothing was appended"
+    bar = 480 * 4 * before.time_signatures[0].numerator // before.time_signatures[0].denominator
+    length = max(sum(m.time for m in track) for track in mido.MidiFile(out).tracks)
+    assert length % bar == 0 and max(n.end for n in added) <= length
+    bad = run_cli("continue", str(tmp_path / "missing.mid"), "-o", str(tmp_path / "x.mid"))
+    assert bad.returncode == 2 and "no such file" in bad.stderr
