@@ -17,17 +17,18 @@ MAX_NEW_BARS = 256
 
 
 def _key_of(score: Score) -> tuple[int, str]:
-    """The file's key signature, else music21's key analysis of its notes."""
+    """The key music21's analysis finds in the file's notes (what a listener's analysis will compare the
+    continuation with); its key signature only when it has no pitched notes to analyse."""
     from composer.analysis import estimate_key
     from composer.theory import pitch_class
 
+    found = estimate_key(score)
+    if found is not None:
+        return found.tonic_pc, found.mode
     if score.key_signatures:
         first = score.key_signatures[0]
         return pitch_class(first.tonic), first.mode
-    found = estimate_key(score)
-    if found is None:
-        raise EmptyScoreError("the file has no pitched notes to continue")
-    return found.tonic_pc, found.mode
+    raise EmptyScoreError("the file has no pitched notes to continue")
 
 
 def _context(ids: list[int], bar_id: int) -> tuple[list[int], int]:
@@ -97,7 +98,7 @@ def continue_score(score: Score, bars: int, prompt: str | None = None, *, seed: 
             target.notes = sorted([*target.notes, *added[id(target)]], key=lambda n: (n.start, n.pitch))
     out.length = offset + (context_bars + bars) * bar_ticks
     attributes = {"bars": {"value": bars, "source": "option"},
-                  "key": {"value": f"{_spell(tonic, mode)} {mode}", "source": "file"},
+                  "key": {"value": f"{_spell(tonic, mode)} {mode}", "source": "file", "from": "key analysis"},
                   "meter": {"value": meter_text, "source": "file"}, "tempo": {"value": tempo, "source": "file"},
                   "instruments": {"value": programs, "source": "file"},
                   "context": {"value": f"the last {context_bars} bars ({len(context)} tokens)", "source": "file"}}

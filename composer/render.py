@@ -254,14 +254,22 @@ def audio_format(path: str | os.PathLike[str]) -> tuple[str, str]:
     return AUDIO_FORMATS[suffix]
 
 
+WRITE_BLOCK = 1 << 15  # frames per write
+
+
 def save_audio(audio: Audio, path: str | os.PathLike[str]) -> Path:
     """Write audio atomically as WAV, FLAC or OGG, chosen by the extension."""
     import soundfile
 
     container, subtype = audio_format(path)
-    with atomic_output(path) as tmp:
-        soundfile.write(tmp, np.clip(audio.samples, -1.0, 1.0), audio.sample_rate,
-                        format=container, subtype=subtype)
+    samples = np.clip(audio.samples, -1.0, 1.0)
+    channels = 1 if samples.ndim == 1 else samples.shape[1]
+    with atomic_output(path) as tmp, soundfile.SoundFile(tmp, "w", audio.sample_rate, channels,
+                                                         format=container, subtype=subtype) as out:
+        # in blocks: libvorbis allocates a whole write on the stack, and one write of a minute or more
+        # of OGG audio overflows it (a segfault; python-soundfile issues 233, 396, 426)
+        for start in range(0, len(samples), WRITE_BLOCK):
+            out.write(samples[start:start + WRITE_BLOCK])
     return Path(path)
 
 

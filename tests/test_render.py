@@ -77,3 +77,16 @@ def test_a_failed_write_leaves_no_file(band_score, tmp_path, monkeypatch):
     with pytest.raises(OSError):
         save_audio(audio, tmp_path / "x.wav")
     assert not list(tmp_path.iterdir())
+
+
+def test_long_ogg_is_written_in_blocks_without_crashing(tmp_path):
+    """libvorbis overflows its stack on one large write (a segfault, so this runs in a child process)."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, soundfile, sys; from composer.render import Audio, save_audio; "
+            "a = Audio(np.random.default_rng(0).uniform(-0.5, 0.5, (44100 * 120, 2)).astype(np.float32), 44100); "
+            f"p = save_audio(a, {str(tmp_path / 'long.ogg')!r}); "
+            "assert abs(soundfile.info(str(p)).duration - 120) < 0.1")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-500:]
