@@ -131,8 +131,17 @@ def prompts_section(result: dict) -> str:
     return "\n".join(lines)
 
 
+def continuation_section(result: dict) -> str:
+    kept = result["kept"]
+    return (f"**Continuation** (`benchmarks/continuation.py`, {result['date'][:10]}): {result['runs']} held-out "
+            "(test-split) corpus pieces cut to 8 bars and continued by 8, the continued part judged on its own "
+            f"from the written file: key kept (music21's default analysis) {kept['key']}% "
+            f"(Krumhansl-Schmuckler {kept.get('key_krumhansl', '-')}%), meter {kept['meter']}%, programs "
+            f"{kept['programs']}%; all three {result['kept_all_percent']}% (floor 95%).")
+
+
 SECTIONS = {"render": render_section, "model": model_section, "decode": decode_section,
-            "constraints": constraints_section, "prompts": prompts_section}
+            "constraints": constraints_section, "prompts": prompts_section, "continuation": continuation_section}
 
 
 def main() -> int:
