@@ -204,13 +204,14 @@ def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition:
                    key: tuple[int, str] | None, music: Callable[[list[int]], Score],
                    ) -> tuple[list[int], Score, list[_Timed], int]:
     """Sample under `spec`'s constraints; with a `key`, sample again (derived seeds, up to KEY_ATTEMPTS)
-    while music21's key analyses of `music(ids)` disagree with it, keeping the best. Returns the ids,
+    while music21's default key analysis of `music(ids)` disagrees with it (in the first
+    BOTH_ANALYSES_ATTEMPTS samples, while either analysis does), keeping the best. Returns the ids,
     their music, the timed filters of every attempt and the number of attempts."""
     from composer.constraints import build_constraints
     from composer.generate import sample
 
     base_seed = config.seed if config.seed is not None else random.randrange(2**31)
-    best: tuple[int, list[int], Score] | None = None
+    best: tuple[tuple[bool, ...], list[int], Score] | None = None
     processors: list[_Timed] = []
     attempts = 0
     for attempt in range(KEY_ATTEMPTS if key else 1):
@@ -220,25 +221,27 @@ def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition:
         ids = sample(model, prompt_ids, condition, dataclasses.replace(config, seed=base_seed + 1_000_003 * attempt),
                      processors=attempt_processors, stop_ids=[tokenizer.eos_id], null_prompt=[tokenizer.bos_id])
         candidate = music(ids)
-        agreeing = _key_agreement(candidate, *key) if key else 0
+        agreeing = _key_agreement(candidate, *key) if key else (False, False)
         if best is None or agreeing > best[0]:
             best = (agreeing, ids, candidate)
-        if agreeing == len(KEY_ANALYSES):
+        default_agrees, both_agree = agreeing[0], all(agreeing)
+        if not key or both_agree or (default_agrees and attempt + 1 >= BOTH_ANALYSES_ATTEMPTS):
             break
     assert best is not None
     return best[1], best[2], processors, attempts
 
 
-KEY_ANALYSES = ("key", "Krumhansl")  # music21's default (Aarden-Essen) and Krumhansl-Schmuckler
-KEY_ATTEMPTS = 6
+KEY_ANALYSES = ("key", "Krumhansl")  # music21's default (Aarden-Essen) first, then Krumhansl-Schmuckler
+KEY_ATTEMPTS = 6  # samples at most, until music21's default analysis finds the key
+BOTH_ANALYSES_ATTEMPTS = 2  # within these, both analyses must agree; after them the default one is enough
 
 
-def _key_agreement(score: Score, tonic: int, mode: str) -> int:
-    """How many of music21's key analyses (run on the score itself) find the key that was asked for."""
+def _key_agreement(score: Score, tonic: int, mode: str) -> tuple[bool, ...]:
+    """Whether each of music21's key analyses (run on the score itself) finds the key asked for."""
     from composer.analysis import estimate_key
 
     found = [estimate_key(score, method) for method in KEY_ANALYSES]
-    return sum(1 for k in found if k is not None and (k.tonic_pc, k.mode) == (tonic, mode))
+    return tuple(k is not None and (k.tonic_pc, k.mode) == (tonic, mode) for k in found)
 
 
 def describe(prompt: str | None = None, *, image: str | Path | None = None,

@@ -247,11 +247,33 @@ def test_motif_and_density_biases_point_at_the_right_positions_and_pitches():
 def test_default_harmony_plan_ends_on_dominant_then_tonic():
     from composer.constraints import default_harmony
 
-    plan = default_harmony(9, "minor", 6)  # A minor: i iv i V, then V i
-    assert plan == [{9, 0, 4}, {2, 5, 9}, {9, 0, 4}, {4, 8, 11}, {4, 8, 11}, {9, 0, 4}]
+    plan = default_harmony(9, "minor", 6)  # A minor: i iv i V7, then V7 i
+    assert plan == [{9, 0, 4}, {2, 5, 9}, {9, 0, 4}, {4, 8, 11, 2}, {4, 8, 11, 2}, {9, 0, 4}]
     assert default_harmony(0, "major", 1) == [{0, 4, 7}]
     spec = ConstraintSpec(bars=4, key=(0, "major"))
     names = [type(f).__name__ for f in build_constraints(MusicTokenizer(), spec)]
     assert "ChordBias" in names
     spec = ConstraintSpec(bars=4, key=(0, "major"), off={"harmony"})
     assert "ChordBias" not in [type(f).__name__ for f in build_constraints(MusicTokenizer(), spec)]
+
+
+def test_copied_key_profiles_match_music21():
+    import numpy as np
+
+    from composer.analysis import PROFILES, music21_profiles
+
+    for method in ("key", "Krumhansl"):
+        assert np.allclose(PROFILES[method.lower()], music21_profiles(method))
+
+
+def test_tonal_balance_holds_back_an_overused_degree():
+    from composer.constraints import TonalBias
+
+    tok = small_tokenizer()
+    pedal = ["Bar", "TimeSig_4/4", "Position_0", "Program_0", "Pitch_69", "Velocity_63", "Duration_4.0.2",
+             "Bar", "TimeSig_4/4", "Position_0", "Program_0"]  # a whole bar of A in D major
+    held = biased(TonalBias(Tracker(tok), tonic=2, mode="major"), tok, pedal)
+    fresh = biased(TonalBias(Tracker(tok), tonic=2, mode="major"), tok, ["Bar", "TimeSig_4/4", "Position_0",
+                                                                         "Program_0"])
+    assert held["Pitch_69"] < fresh["Pitch_69"] - 1.0  # A was held: now it is held back
+    assert held["Pitch_66"] == fresh["Pitch_66"] < 0  # F# is not (and ranks below the tonic, which is 0)

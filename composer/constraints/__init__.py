@@ -91,12 +91,12 @@ class ConstraintSpec:
 
 
 def default_harmony(tonic: int, mode: str, bars: int) -> list[set[int]]:
-    """One chord a bar when none are given: I IV I V cycling, with V then I in the last two bars
+    """One chord a bar when none are given: I IV I V7 cycling, with V7 then I in the last two bars
     (minor: i iv V i, the dominant major, so that its leading tone tells minor from the relative major)."""
     third = 4 if mode == "major" else 3
     tonic_chord = {0, third, 7}
     subdominant = {5, 9 if mode == "major" else 8, 0}
-    dominant = {7, 11, 2}
+    dominant = {7, 11, 2, 5}  # V7: its seventh is the key's 4th, which tells the key from its dominant
     cycle = [tonic_chord, subdominant, tonic_chord, dominant]
     plan = [cycle[bar % 4] for bar in range(bars)]
     if bars >= 2:

@@ -103,6 +103,7 @@ class DecodeState:
     history: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (bar, position, program) -> pitch
     first_onset: int = -1  # absolute time of the piece's first note (-1: none yet)
     pitch_class_counts: list[int] = field(default_factory=lambda: [0] * 12)  # pitched notes so far
+    pitch_class_time: list[int] = field(default_factory=lambda: [0] * 12)  # their summed durations
 
     @property
     def now(self) -> int:
@@ -149,6 +150,7 @@ class DecodeState:
                 self.last_pitch[self.program] = self.pitch
                 self.pitches_at_onset.append(self.pitch)
                 self.pitch_class_counts[self.pitch % 12] += 1
+                self.pitch_class_time[self.pitch % 12] += int(t.duration[token])
                 self.onset_pitch[self.program] = self.pitch
                 self.history[(self.bar, self.position, self.program)] = self.pitch
             self.onsets += 1

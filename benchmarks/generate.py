@@ -1,0 +1,60 @@
+"""Generation speed and memory as a user meets them.
+
+Warm: after the model and text encoder are loaded, 16 bars for 4 instruments (median of 5 seeds, the
+key check's extra samples included). Cold: a fresh `composer generate` process writing 8 bars, wall
+clock. Peak memory: the cold process's maximum resident set. Floors: warm <= 3 s, cold <= 8 s,
+peak memory < 1.5 GB. Writes results/generate.json.
+Run: .venv/bin/python benchmarks/generate.py
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import write_result
+
+from composer.pipeline import compose
+
+PROMPT = "Adventure theme for strings, french horn, flute and timpani in D major"
+
+
+def main() -> int:
+    compose(PROMPT, bars=2, seed=0)  # load the model and the text encoder
+    warm, attempts = [], []
+    for seed in range(5):
+        started = time.perf_counter()
+        piece = compose(PROMPT, bars=16, seed=seed)
+        warm.append(time.perf_counter() - started)
+        attempts.append(piece.attempts)
+        assert len({t.program for t in piece.score.tracks}) <= 4
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "composer", "generate", PROMPT, "--bars", "8", "--seed", "1",
+                        "-o", str(Path(folder) / "cold.mid")], check=True, capture_output=True)
+        cold = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    figures = {
+        "warm_16_bars_4_instruments_seconds": round(statistics.median(warm), 2),
+        "warm_runs": [round(w, 2) for w in warm], "key_check_attempts": attempts,
+        "cold_8_bars_seconds": round(cold, 2), "cold_peak_memory_mb": round(peak_mb),
+        "floors": {"warm_seconds": 3.0, "cold_seconds": 8.0, "peak_memory_mb": 1536},
+    }
+    figures["meets_floors"] = (figures["warm_16_bars_4_instruments_seconds"] <= 3.0 and cold <= 8.0
+                               and peak_mb < 1536)
+    path = write_result("generate", figures, packages=("torch", "transformers"))
+    print(f"warm: 16 bars, 4 instruments: median {figures['warm_16_bars_4_instruments_seconds']} s "
+          f"(runs {figures['warm_runs']}, key-check attempts {attempts})")
+    print(f"cold `composer generate`, 8 bars: {cold:.2f} s, peak memory {peak_mb:.0f} MB   floors "
+          f"{'met' if figures['meets_floors'] else 'NOT met'}  -> {path}")
+    return 0 if figures["meets_floors"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
