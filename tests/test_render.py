@@ -73,7 +73,7 @@ def test_a_failed_write_leaves_no_file(band_score, tmp_path, monkeypatch):
     def broken_write(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(soundfile, "write", broken_write)
+    monkeypatch.setattr(soundfile.SoundFile, "write", broken_write)
     with pytest.raises(OSError):
         save_audio(audio, tmp_path / "x.wav")
     assert not list(tmp_path.iterdir())
