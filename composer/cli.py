@@ -111,7 +111,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    import json
     import time
 
     from composer.instruments import parse_instruments
@@ -128,6 +127,26 @@ def cmd_generate(args: argparse.Namespace) -> int:
                     chromatic=args.chromatic, checkpoint=args.checkpoint)
     if piece.score.note_count == 0:
         raise EmptyScoreError("the model produced no notes; try another --seed")
+    return _write_piece(piece, args, started)
+
+
+def cmd_continue(args: argparse.Namespace) -> int:
+    import time
+
+    from composer.extend import continue_midi
+
+    started = time.perf_counter()
+    piece = continue_midi(args.input, args.bars, args.prompt, seed=args.seed, temperature=args.temperature,
+                          top_p=args.top_p, guidance=args.guidance, checkpoint=args.checkpoint)
+    return _write_piece(piece, args, started)
+
+
+def _write_piece(piece, args: argparse.Namespace, started: float) -> int:  # type: ignore[no-untyped-def]
+    """Write what the command's options ask for (MIDI, MusicXML, piano roll, audio, stems) and print the
+    paths, or with --json one object: attributes and their sources, outputs, tokens, attempts, seconds."""
+    import json
+    import time
+
     outputs: dict[str, str | list[str]] = {"midi": str(piece.save_midi(args.output))}
     if args.musicxml:
         outputs["musicxml"] = str(piece.save_musicxml(args.musicxml))
@@ -150,34 +169,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     else:
         for path in outputs.values():
             print("\n".join(path) if isinstance(path, list) else path)
-    return 0
-
-
-def cmd_continue(args: argparse.Namespace) -> int:
-    import json
-    import time
-
-    from composer.extend import continue_midi
-
-    started = time.perf_counter()
-    piece = continue_midi(args.input, args.bars, args.prompt, seed=args.seed, temperature=args.temperature,
-                          top_p=args.top_p, guidance=args.guidance, checkpoint=args.checkpoint)
-    outputs: dict[str, str | list[str]] = {"midi": str(piece.save_midi(args.output))}
-    if args.piano_roll:
-        outputs["piano_roll"] = str(piece.piano_roll_png(args.piano_roll))
-    if args.audio:
-        with progress_bar("Rendering") as update:
-            from composer.render import render_to_files
-
-            outputs["audio"] = str(render_to_files(piece.score, args.audio, on_progress=update)[0])
-    if args.json:
-        print(json.dumps({"attributes": piece.attributes, "outputs": outputs, "tokens": piece.token_count,
-                          "attempts": piece.attempts,
-                          "seconds": {**{k: round(v, 3) for k, v in piece.seconds.items()},
-                                      "total": round(time.perf_counter() - started, 3)}}))
-    else:
-        for path in outputs.values():
-            print(path)
     return 0
 
 
@@ -313,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     extend.add_argument("--bars", type=int, default=8, metavar="N")
     extend.add_argument("-o", "--output", required=True, metavar="OUT.mid")
     extend.add_argument("--audio", metavar="OUT.wav|.flac|.ogg")
+    extend.add_argument("--musicxml", metavar="OUT.musicxml")
+    extend.add_argument("--stems", metavar="DIR", help="one audio file per track, sample-aligned with --audio")
     extend.add_argument("--piano-roll", metavar="OUT.png")
     extend.add_argument("--seed", type=int, default=None)
     extend.add_argument("--temperature", type=float, default=1.0)

@@ -6,6 +6,7 @@ Each finder returns what the words say, or None; nothing here guesses from mood 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from composer.instruments import DRUMS, INSTRUMENT_FAMILIES, INSTRUMENT_PROGRAMS
@@ -120,11 +121,10 @@ def _find_meter(text: str, lowered: str, found: TextValues) -> None:
             found.meter = meter
             found.matched["meter"] = match.group(0)
             return
-    for word in sorted(METER_WORDS, key=len, reverse=True):
-        if re.search(rf"\b{word}e?s?\b", lowered):
-            found.meter = METER_WORDS[word]
-            found.matched["meter"] = word
-            return
+    word = _first_listed(METER_WORDS, lowered, plural=True)
+    if word:
+        found.meter = METER_WORDS[word]
+        found.matched["meter"] = word
 
 
 def _find_instruments(lowered: str, found: TextValues) -> None:
@@ -154,11 +154,19 @@ def _find_instruments(lowered: str, found: TextValues) -> None:
 
 
 def _find_dynamics(lowered: str, found: TextValues) -> None:
-    for word in sorted(DYNAMIC_WORDS, key=len, reverse=True):
-        if re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", lowered):
-            found.velocity = DYNAMIC_WORDS[word]
-            found.matched["velocity"] = word
-            return
+    word = _first_listed(DYNAMIC_WORDS, lowered)
+    if word:
+        found.velocity = DYNAMIC_WORDS[word]
+        found.matched["velocity"] = word
+
+
+def _first_listed(words: Mapping[str, object], lowered: str, plural: bool = False) -> str | None:
+    """The longest of `words` that stands as a whole word in `lowered` (plurals too, if asked)."""
+    suffix = "(?:e?s)?" if plural else ""
+    for word in sorted(words, key=len, reverse=True):
+        if re.search(rf"(?<![a-z]){re.escape(word)}{suffix}(?![a-z])", lowered):
+            return word
+    return None
 
 
 def _find_chords(text: str, found: TextValues) -> None:
