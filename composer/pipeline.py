@@ -233,7 +233,7 @@ def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition:
 
 KEY_ANALYSES = ("key", "Krumhansl")  # music21's default (Aarden-Essen) first, then Krumhansl-Schmuckler
 KEY_ATTEMPTS = 6  # samples at most, until music21's default analysis finds the key
-BOTH_ANALYSES_ATTEMPTS = 2  # within these, both analyses must agree; after them the default one is enough
+BOTH_ANALYSES_ATTEMPTS = 1  # within these, both analyses must agree; after them the default one is enough
 
 
 def _key_agreement(score: Score, tonic: int, mode: str) -> tuple[bool, ...]:
