@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -357,7 +358,13 @@ def build_parser() -> argparse.ArgumentParser:
     shards.set_defaults(run=cmd_data_shards)
 
     sub.add_parser("train", help="train the model (`composer train --help`), or ship it (`composer train export`)")
+    for module in COMMAND_MODULES:  # each adds its subcommands through register(sub)
+        importlib.import_module(module).register(sub)
     return parser
+
+
+# Subcommands that live in their own modules; each module imports nothing heavy at the top.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
