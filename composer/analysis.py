@@ -102,3 +102,33 @@ def onset_polyphony(score: Score) -> float:
     started = np.searchsorted(starts, onsets, side="right")
     ended = np.searchsorted(ends_sorted, onsets, side="right")
     return float(np.mean(started - ended))
+
+
+# Chord templates for bar_chord: intervals above the root, simplest first (ties go to the simpler chord).
+CHORD_TEMPLATES = {"": (0, 4, 7), "m": (0, 3, 7), "7": (0, 4, 7, 10), "dim": (0, 3, 6), "m7": (0, 3, 7, 10),
+                   "maj7": (0, 4, 7, 11), "sus4": (0, 5, 7)}
+
+
+def bar_chord(score: Score, start: int, end: int) -> set[int] | None:
+    """The pitch classes of the chord that best explains the pitched notes sounding in [start, end): the
+    template with the most duration-weighted in-chord time minus out-of-chord time (None when silent)."""
+    weights = np.zeros(12)
+    for track in score.tracks:
+        if track.is_drum:
+            continue
+        for note in track.notes:
+            overlap = min(note.end, end) - max(note.start, start)
+            if overlap > 0:
+                weights[note.pitch % 12] += overlap
+    if not weights.any():
+        return None
+    best: tuple[float, set[int]] | None = None
+    for intervals in CHORD_TEMPLATES.values():
+        for root in range(12):
+            chord = {(root + step) % 12 for step in intervals}
+            inside = sum(weights[pc] for pc in chord)
+            fit = inside - (weights.sum() - inside) - 0.01 * len(chord) * weights.sum()
+            if best is None or fit > best[0]:
+                best = (fit, chord)
+    assert best is not None
+    return best[1]

@@ -142,6 +142,18 @@ def cmd_continue(args: argparse.Namespace) -> int:
     return _write_piece(piece, args, started)
 
 
+def cmd_infill(args: argparse.Namespace) -> int:
+    import time
+
+    from composer.infill import infill_midi
+
+    started = time.perf_counter()
+    piece = infill_midi(args.input, args.bars, args.tracks, args.prompt, seed=args.seed,
+                        temperature=args.temperature, top_p=args.top_p, guidance=args.guidance,
+                        checkpoint=args.checkpoint)
+    return _write_piece(piece, args, started)
+
+
 def _write_piece(piece, args: argparse.Namespace, started: float) -> int:  # type: ignore[no-untyped-def]
     """Write what the command's options ask for (MIDI, MusicXML, piano roll, audio, stems) and print the
     paths, or with --json one object: attributes and their sources, outputs, tokens, attempts, seconds."""
@@ -245,6 +257,21 @@ def cmd_data_shards(args: argparse.Namespace) -> int:
     return 0
 
 
+def _extension_options(parser: argparse.ArgumentParser) -> None:
+    """Outputs and sampling options of the commands that work on the user's MIDI (continue, infill)."""
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.mid")
+    parser.add_argument("--audio", metavar="OUT.wav|.flac|.ogg")
+    parser.add_argument("--musicxml", metavar="OUT.musicxml")
+    parser.add_argument("--stems", metavar="DIR", help="one audio file per track, sample-aligned with --audio")
+    parser.add_argument("--piano-roll", metavar="OUT.png")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-p", type=float, default=0.95, metavar="P")
+    parser.add_argument("--guidance", type=float, default=1.0)
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--json", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="composer", description="Symbolic music composition: MIDI in, MIDI and audio out.")
@@ -303,18 +330,16 @@ def build_parser() -> argparse.ArgumentParser:
     extend.add_argument("input", metavar="IN.mid")
     extend.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
     extend.add_argument("--bars", type=int, default=8, metavar="N")
-    extend.add_argument("-o", "--output", required=True, metavar="OUT.mid")
-    extend.add_argument("--audio", metavar="OUT.wav|.flac|.ogg")
-    extend.add_argument("--musicxml", metavar="OUT.musicxml")
-    extend.add_argument("--stems", metavar="DIR", help="one audio file per track, sample-aligned with --audio")
-    extend.add_argument("--piano-roll", metavar="OUT.png")
-    extend.add_argument("--seed", type=int, default=None)
-    extend.add_argument("--temperature", type=float, default=1.0)
-    extend.add_argument("--top-p", type=float, default=0.95, metavar="P")
-    extend.add_argument("--guidance", type=float, default=1.0)
-    extend.add_argument("--checkpoint", default=None)
-    extend.add_argument("--json", action="store_true")
+    _extension_options(extend)
     extend.set_defaults(run=cmd_continue)
+
+    infill = sub.add_parser("infill", help="regenerate bars of your MIDI file (all tracks or some), keeping the rest")
+    infill.add_argument("input", metavar="IN.mid")
+    infill.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
+    infill.add_argument("--bars", required=True, metavar="A-B", help="the bars to regenerate, e.g. 5-8 (from 1)")
+    infill.add_argument("--tracks", metavar="NAMES", help='only these tracks, by name: "Piano,Strings"')
+    _extension_options(infill)
+    infill.set_defaults(run=cmd_infill)
 
     explain = sub.add_parser("explain", help="what a prompt (and options) resolve to, and where each value comes from")
     explain.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
