@@ -389,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Subcommands that live in their own modules; each module imports nothing heavy at the top.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("composer.serve.command",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
