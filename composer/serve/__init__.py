@@ -1,0 +1,1 @@
+"""`composer serve`: an HTTP service that queues compositions, runs them in worker processes and serves the files."""
