@@ -28,10 +28,12 @@ from composer.controls import (
 )
 from composer.errors import ComposerError
 from composer.gm import default_track_name
+from composer.instruments import DRUMS
 from composer.score import TICKS_PER_BEAT, KeySignature, Score, TempoChange, TimeSignature
 from composer.theory import pitch_class, sharps_for_key, tonic_for_sharps
 
 MAX_BARS = 256
+PHRASE_BARS = 8  # without a form, the drums mark a phrase every this many bars (crash, fill before it)
 
 
 @dataclass
@@ -164,12 +166,13 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None,
         raise ComposerError(f"unknown constraint switch {', '.join(unknown)}; known: {', '.join(SWITCHES)}")
     pc, mode, tonic = parse_key(key)
     chord_sets = parse_chords(chords, key) if chords else None
+    pitched = sorted({p for p in instruments if p != DRUMS})  # the model plays these; drums are arranged
     controls = [key_token(pc, mode), f"Meter_{meter}", f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}"]
-    controls += ["Inst_drums" if program < 0 else f"Inst_{program}" for program in sorted(set(instruments))]
+    controls += [f"Inst_{program}" for program in pitched]
     if request["velocity"] is not None:
         controls.append(f"Dynamic_{bin_of(request['velocity'], DYNAMIC_EDGES, DYNAMIC_BINS)}")
     if request["onsets_per_bar"] is not None:  # the model's density control counts notes a bar, all parts
-        notes_per_bar = request["onsets_per_bar"] * min(len(set(instruments)), 3)
+        notes_per_bar = request["onsets_per_bar"] * min(max(len(pitched), 1), 3)
         controls.append(f"Density_{bin_of(notes_per_bar, DENSITY_EDGES, DENSITY_BINS)}")
     if request["centre_pitch"] is not None:
         controls.append(f"Register_{bin_of(request['centre_pitch'], REGISTER_EDGES, REGISTER_BINS)}")
@@ -179,15 +182,24 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None,
     loaded = time.perf_counter()
     prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in controls]
     spec = ConstraintSpec(bars=bars, meter=_meter_tuple(meter), key=(pc, mode),
-                          programs=sorted(set(instruments)), chords=chord_sets, chromatic_budget=chromatic,
+                          programs=pitched, chords=chord_sets, chromatic_budget=chromatic,
                           centre_pitch=request["centre_pitch"], velocity=request["velocity"],
                           onsets_per_bar=request["onsets_per_bar"],
                           off={c.strip() for c in constraints_off or ()}, enabled=constraints)
     verify = constraints and "key" not in spec.off and "verify" not in spec.off
-    ids, score, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, config, spec,
-                                                      (pc, mode) if verify else None, tokenizer.decode)
+    ids: list[int] = []
+    score, processors, attempts = Score(), [], 0
+    if pitched:
+        ids, score, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, config, spec,
+                                                          (pc, mode) if verify else None, tokenizer.decode)
     sampled = time.perf_counter()
     numerator, denominator = (int(x) for x in meter.split("/"))
+    if DRUMS in instruments:
+        from composer.drums import drum_track
+
+        score.tracks.append(drum_track(bars, (numerator, denominator), request["drum_style"],
+                                       velocity=int(request["velocity"] or 90),
+                                       section_starts=tuple(range(0, bars, PHRASE_BARS))))
     score.tempos = [TempoChange(0, tempo)]
     score.time_signatures = [TimeSignature(0, numerator, denominator)]
     score.length = bars * TICKS_PER_BEAT * 4 * numerator // denominator  # whole bars, even if the last ends in rests

@@ -19,7 +19,9 @@ from composer.condition.head import (
 )
 from composer.condition.mood import Affect, MoodAttributes, affect_of_text, attributes_from_affect, band_of_text
 from composer.condition.text import TextValues, parse_text
+from composer.drums import default_style, implied_kit, style_for
 from composer.errors import ComposerError
+from composer.instruments import DRUMS
 from composer.theory import pitch_class
 
 DEFAULTS: dict[str, Any] = {"tempo": 100.0, "meter": "4/4", "bars": 8, "instruments": [0]}
@@ -106,8 +108,14 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
         kept = [p for p in values["instruments"].value if p not in text.excluded]
         values["instruments"] = Value(kept or [0], values["instruments"].source, values["instruments"].detail)
         values["excluded"] = Value(text.excluded, "text", text.matched.get("instruments", ""))
+    _imply_drums(values, prompt, text.excluded)
     pick("chords", text.chords)
     pick("velocity", text.velocity, mood.velocity if mood else None)
+    if DRUMS in values["instruments"].value:
+        implied = style_for(prompt)
+        values["drum_style"] = (Value(implied[0], "text", implied[1]) if implied else
+                                Value(default_style(float(values["tempo"].value), values["velocity"].value
+                                                    if "velocity" in values else None), "default"))
     if mood:
         values["onsets_per_bar"] = Value(mood.onsets_per_bar, mood_source, mood_detail)
         values["centre_pitch"] = Value(mood.centre_pitch, mood_source, mood_detail)
@@ -116,6 +124,17 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
     if text.seconds and values["bars"].source == "text" and text.bars is None:
         values["bars"].detail = f"{text.matched['seconds']} at {values['tempo'].value:g} bpm"
     return out
+
+
+def _imply_drums(values: dict[str, Value], prompt: str | None, excluded: list[int]) -> None:
+    """Add drums to instruments that came from the prompt or a default when its style implies a kit
+    ("a rock song for piano and bass"), unless the prompt rules drums out or an option set the band."""
+    implied = implied_kit(prompt)
+    chosen = values.get("instruments")
+    if implied is None or chosen is None or chosen.source == "option" or DRUMS in chosen.value or DRUMS in excluded:
+        return
+    detail = "; ".join(d for d in (chosen.detail, f"drums implied by {implied[1]!r}") if d)
+    values["instruments"] = Value([*chosen.value, DRUMS], chosen.source, detail)
 
 
 def _blend(a: Affect | None, b: Affect | None) -> Affect | None:

@@ -144,7 +144,8 @@ def _find_instruments(lowered: str, found: TextValues) -> None:
             hits.append((match.start(), name, names[name]))
     for start, name, programs in sorted(hits):
         clause = re.split(r"[,;.]|\band\b|\bwith\b|\bbut\b|\bplus\b", text[:start])[-1].split()
-        negated = bool(clause) and clause[0] in NEGATIONS
+        # "no drums", "without any drums", "not the strings": a negation opening the clause or just before
+        negated = any(word in NEGATIONS for word in clause[:1] + clause[-2:])
         (found.excluded if negated else found.instruments).extend(programs)
         found.matched.setdefault("instruments", "")
         found.matched["instruments"] += ("no " if negated else "") + name + "; "
