@@ -59,9 +59,12 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise EmptyScoreError(f"{args.input} has no notes to render")
     with progress_bar(f"Rendering {Path(args.input).name}") as update:
         written = render_to_files(score, args.output, stems_dir=args.stems, config=_render_config(args),
-                                  soundfont=args.soundfont, on_progress=update)
+                                  soundfont=args.soundfont, on_progress=update, sidecar=not args.no_sidecar,
+                                  midi=args.input)
     for path in written:
         print(path)
+    if written.sidecar:
+        print(written.sidecar)
     return 0
 
 
@@ -160,7 +163,8 @@ def _write_piece(piece, args: argparse.Namespace, started: float) -> int:  # typ
     import json
     import time
 
-    outputs: dict[str, str | list[str]] = {"midi": str(piece.save_midi(args.output))}
+    midi = str(piece.save_midi(args.output))
+    outputs: dict[str, str | list[str]] = {"midi": midi}
     if args.musicxml:
         outputs["musicxml"] = str(piece.save_musicxml(args.musicxml))
     if args.piano_roll:
@@ -169,11 +173,14 @@ def _write_piece(piece, args: argparse.Namespace, started: float) -> int:  # typ
         with progress_bar("Rendering") as update:
             from composer.render import render_to_files
 
-            written = render_to_files(piece.score, args.audio, stems_dir=args.stems, on_progress=update)
+            written = render_to_files(piece.score, args.audio, stems_dir=args.stems, on_progress=update,
+                                      midi=midi)
         if args.audio:
             outputs["audio"] = str(written[0])
         if args.stems:
             outputs["stems"] = [str(p) for p in written[1 if args.audio else 0:]]
+        if written.sidecar:
+            outputs["sidecar"] = str(written.sidecar)  # bars, beats, loop and sections in seconds and samples
     if args.json:
         print(json.dumps({"attributes": piece.attributes, "outputs": outputs, "tokens": piece.token_count,
                           "attempts": piece.attempts,
@@ -282,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("input", metavar="IN.mid")
     render.add_argument("-o", "--output", metavar="OUT.wav", help="the mixed audio file (.wav, .flac or .ogg)")
     render.add_argument("--stems", metavar="DIR", help="also write one audio file per track into DIR")
+    render.add_argument("--no-sidecar", action="store_true", help="skip the JSON sidecar (bars, beats, loop)")
     _render_options(render)
     render.set_defaults(run=cmd_render)
 

@@ -1,9 +1,10 @@
-"""Audio from a Score with FluidSynth in-process: mix and stems, normalised, written atomically."""
+"""Audio from a Score with FluidSynth in-process: mix and stems, normalised, seamless loops, written atomically."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import io
 import math
 import os
@@ -19,7 +20,8 @@ from composer.atomic import atomic_output
 from composer.errors import ComposerError, EmptyScoreError, FluidSynthMissing, SoundfontError
 from composer.gm import DRUM_CHANNEL
 from composer.midi_io import assign_channels
-from composer.score import Score, TempoMap, Track
+from composer.score import ControlChange, Score, TempoMap, Track
+from composer.sidecar import build_sidecar, loop_ticks, sidecar_path, write_sidecar
 from composer.soundfonts import resolve_soundfont
 
 ProgressCallback = Callable[[int, int], None]  # (samples done, samples expected)
@@ -42,6 +44,9 @@ class RenderConfig:
     max_tail_seconds: float = 3.0  # keep at most this much reverb tail
     tail_floor_db: float = -60.0  # the tail ends once a 100 ms block is this far below the peak
     synth_gain: float = 0.3  # FluidSynth's master gain; low enough that dense scores never saturate
+    # a seamless loop from the loopStart/loopEnd markers: None follows the markers, True loops the markers'
+    # region or else the whole piece in whole bars, False renders a plain piece with its tail
+    loop: bool | None = None
 
     def __post_init__(self) -> None:
         if self.sample_rate not in (44100, 48000):
@@ -56,6 +61,7 @@ class Audio:
 
     samples: np.ndarray
     sample_rate: int
+    loop: tuple[int, int] | None = None  # (start, end) frames of a loop region, end exclusive: the file's end
 
     @property
     def seconds(self) -> float:
@@ -138,7 +144,9 @@ def render(score: Score, config: RenderConfig | None = None, soundfont: str | os
            on_progress: ProgressCallback | None = None, normalise: bool = True) -> Audio:
     """Render the whole score to stereo audio, with a reverb tail, normalised to `config.peak_dbfs`."""
     config = config or RenderConfig()
-    raw = _synthesize(score, config, resolve_soundfont(soundfont), on_progress)
+    score, loop = _loop_plan(score, config)
+    raw = _synthesize(score, config, resolve_soundfont(soundfont), on_progress, length=_raw_length(loop, config))
+    raw = _wrap_tail(raw, loop)
     if normalise:
         raw.samples *= _normalising_gain([raw.peak], config.peak_dbfs)
     return raw
@@ -150,22 +158,76 @@ def render_stems(score: Score, config: RenderConfig | None = None,
     """Render the mix and one stem per track, all the same length and scaled by one common gain.
 
     Because the gain is shared, the stems add up to the mix (as far as FluidSynth is linear), which
-    is what a game engine layering them or a DAW re-balancing them expects.
+    is what a game engine layering them or a DAW re-balancing them expects. A loop's stems are wrapped
+    like the mix, so they stay sample-aligned with it.
     """
     config = config or RenderConfig()
     path = resolve_soundfont(soundfont)
-    mix = _synthesize(score, config, path, on_progress)
+    tracks = score.tracks
+    score, loop = _loop_plan(score, config)
+    mix = _synthesize(score, config, path, on_progress, length=_raw_length(loop, config))
     stems = []
-    for track in score.tracks:
+    for track, played in zip(tracks, score.tracks, strict=True):
         solo = score.copy()
-        solo.tracks = [track]
-        stem = _synthesize(solo, config, path, None, length=len(mix.samples))
-        stems.append((track, stem))
+        solo.tracks = [played]
+        if played.notes:
+            stem = _synthesize(solo, config, path, None, length=len(mix.samples))
+        else:  # a track silent here (all its notes after the loop's end)
+            stem = Audio(np.zeros_like(mix.samples), mix.sample_rate)
+        stems.append((track, _wrap_tail(stem, loop)))
+    mix = _wrap_tail(mix, loop)
     gain = _normalising_gain([mix.peak] + [s.peak for _, s in stems], config.peak_dbfs)
     mix.samples *= gain
     for _, stem in stems:
         stem.samples *= gain
     return mix, stems
+
+
+def _loop_plan(score: Score, config: RenderConfig) -> tuple[Score, tuple[int, int] | None]:
+    """The score to play and the loop's (start, end) frames: a loop's score stops at the loop's end."""
+    ticks = loop_ticks(score, config.loop)
+    if ticks is None:
+        return score, None
+    start, end = (round(score.seconds_at(tick) * config.sample_rate) for tick in ticks)
+    return _cut_at(score, ticks[1]), (start, end)
+
+
+def _cut_at(score: Score, end_tick: int) -> Score:
+    """The score without what starts at or after `end_tick`: notes held past it are released there, and so
+    is the sustain pedal; what rings on becomes the loop's tail."""
+    out = score.copy()
+    for track in out.tracks:
+        track.notes = [dataclasses.replace(n, end=min(n.end, end_tick)) for n in track.notes if n.start < end_tick]
+        pedal = any(c.number == 64 for c in track.controls)
+        track.controls = [c for c in track.controls if c.tick < end_tick]
+        if pedal:
+            track.controls.append(ControlChange(end_tick, 64, 0))
+        track.pitch_bends = [b for b in track.pitch_bends if b.tick < end_tick]
+    return out
+
+
+def _raw_length(loop: tuple[int, int] | None, config: RenderConfig) -> int | None:
+    """Frames to synthesize: a loop's whole region plus the longest tail, else None (until silence)."""
+    return None if loop is None else loop[1] + math.ceil(config.max_tail_seconds * config.sample_rate)
+
+
+def _wrap_tail(audio: Audio, loop: tuple[int, int] | None) -> Audio:
+    """Cut the audio at the loop's end and mix what rang on after it back in from the loop's start.
+
+    Played as a loop, the file then sounds as if the music went round again: the release and reverb
+    of the last bar overlap the first, and there is no click or gap at the seam.
+    """
+    if loop is None:
+        return audio
+    start, end = loop
+    out = np.zeros((end, audio.samples.shape[1]), dtype=np.float32)
+    kept = min(end, len(audio.samples))
+    out[:kept] = audio.samples[:kept]
+    tail = audio.samples[end:]
+    for offset in range(0, len(tail), end - start):  # a tail longer than the loop goes round again
+        chunk = tail[offset:offset + end - start]
+        out[start:start + len(chunk)] += chunk
+    return Audio(out, audio.sample_rate, loop=(start, end))
 
 
 def _normalising_gain(peaks: list[float], peak_dbfs: float) -> float:
@@ -258,18 +320,26 @@ WRITE_BLOCK = 1 << 15  # frames per write
 
 
 def save_audio(audio: Audio, path: str | os.PathLike[str]) -> Path:
-    """Write audio atomically as WAV, FLAC or OGG, chosen by the extension."""
+    """Write audio atomically as WAV, FLAC or OGG, chosen by the extension.
+
+    A loop's points go into the file too: a `smpl` chunk in WAV, LOOPSTART/LOOPLENGTH comments in FLAC
+    (OGG files carry them only in the sidecar; see composer.loop_tags).
+    """
     import soundfile
+
+    from composer.loop_tags import tag_loop
 
     container, subtype = audio_format(path)
     samples = np.clip(audio.samples, -1.0, 1.0)
     channels = 1 if samples.ndim == 1 else samples.shape[1]
-    with atomic_output(path) as tmp, soundfile.SoundFile(tmp, "w", audio.sample_rate, channels,
-                                                         format=container, subtype=subtype) as out:
-        # in blocks: libvorbis allocates a whole write on the stack, and one write of a minute or more
-        # of OGG audio overflows it (a segfault; python-soundfile issues 233, 396, 426)
-        for start in range(0, len(samples), WRITE_BLOCK):
-            out.write(samples[start:start + WRITE_BLOCK])
+    with atomic_output(path) as tmp:
+        with soundfile.SoundFile(tmp, "w", audio.sample_rate, channels, format=container, subtype=subtype) as out:
+            # in blocks: libvorbis allocates a whole write on the stack, and one write of a minute or more
+            # of OGG audio overflows it (a segfault; python-soundfile issues 233, 396, 426)
+            for start in range(0, len(samples), WRITE_BLOCK):
+                out.write(samples[start:start + WRITE_BLOCK])
+        if audio.loop is not None:
+            tag_loop(tmp, container, audio.sample_rate, *audio.loop)
     return Path(path)
 
 
@@ -279,21 +349,41 @@ def stem_filename(index: int, track: Track, suffix: str) -> str:
     return f"{index + 1:02d}-{slug}{suffix}"
 
 
+class RenderedFiles(list[Path]):
+    """The audio files a render wrote (the mix first, then the stems), and its sidecar JSON, if any."""
+
+    sidecar: Path | None = None
+
+
 def render_to_files(score: Score, audio_path: str | os.PathLike[str] | None = None, *,
                     stems_dir: str | os.PathLike[str] | None = None, config: RenderConfig | None = None,
                     soundfont: str | os.PathLike[str] | None = None,
-                    on_progress: ProgressCallback | None = None) -> list[Path]:
-    """Render the score to `audio_path` and/or one file per track in `stems_dir`; return what was written."""
+                    on_progress: ProgressCallback | None = None, sidecar: bool = True,
+                    midi: str | os.PathLike[str] | None = None) -> RenderedFiles:
+    """Render the score to `audio_path` and/or one file per track in `stems_dir`; return what was written.
+
+    Unless `sidecar` is False, a JSON sidecar (composer.sidecar) goes beside the mix as <name>.json, or
+    into the stems folder as sidecar.json; `midi` is the MIDI file it names as the source, when known.
+    """
+    if audio_path is None and stems_dir is None:
+        raise ComposerError("nothing to write: give an audio file and/or a stems folder")
     suffix = Path(audio_path).suffix.lower() if audio_path else ".wav"
     audio_format(audio_path or "x.wav")  # refuse an unknown format before spending time rendering
-    written: list[Path] = []
+    config = config or RenderConfig()
+    stems: list[tuple[Track, Audio]] = []
     if stems_dir is None:
         mix = render(score, config, soundfont, on_progress)
-        assert audio_path is not None
-        return [save_audio(mix, audio_path)]
-    mix, stems = render_stems(score, config, soundfont, on_progress)
+    else:
+        mix, stems = render_stems(score, config, soundfont, on_progress)
+    written = RenderedFiles()
     if audio_path:
         written.append(save_audio(mix, audio_path))
-    for index, (track, stem) in enumerate(stems):
-        written.append(save_audio(stem, Path(stems_dir) / stem_filename(index, track, suffix)))
+    stem_paths = [save_audio(stem, Path(stems_dir) / stem_filename(index, track, suffix))
+                  for index, (track, stem) in enumerate(stems)] if stems_dir is not None else []
+    written += stem_paths
+    if sidecar:
+        where = sidecar_path(audio_path, stems_dir)
+        facts = build_sidecar(score, sample_rate=config.sample_rate, audio=audio_path, stems=list(stem_paths),
+                              midi=midi, frames=len(mix.samples), loop=config.loop, base=where.parent)
+        written.sidecar = write_sidecar(where, facts)
     return written

@@ -1,14 +1,18 @@
-"""FluidSynth rendering: stereo, normalised without clipping, a tail, aligned stems, three formats."""
+"""FluidSynth rendering: stereo, normalised without clipping, a tail, aligned stems, three formats, seamless loops."""
+
+import struct
 
 import numpy as np
 import pytest
 import soundfile
 
 from composer.errors import ComposerError, EmptyScoreError
+from composer.loop_tags import flac_blocks, parse_vorbis_comment, riff_chunks
 from composer.render import RenderConfig, render, render_stems, render_to_files, save_audio
-from composer.score import Score
+from composer.score import TICKS_PER_BEAT, Note, Score, TempoChange
+from composer.sidecar import set_loop
 
-from .conftest import needs_fluidsynth
+from .conftest import add_track, needs_fluidsynth, small_band_score
 
 pytestmark = needs_fluidsynth
 
@@ -90,3 +94,88 @@ def test_long_ogg_is_written_in_blocks_without_crashing(tmp_path):
             "assert abs(soundfile.info(str(p)).duration - 120) < 0.1")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-500:]
+
+
+# ---------------------------------------------------------------- seamless loops
+
+LOOP_TICKS = 2 * 4 * TICKS_PER_BEAT  # two bars of 4/4
+LOOP_FRAMES = 4 * 44100  # two bars of 4/4 at 120 bpm are 4 seconds
+
+
+def loop_score() -> Score:
+    """Two bars at 120 bpm: a string chord held to the loop's end, piano notes on bars 1 and 2, loop markers."""
+    score = Score(tempos=[TempoChange(0, 120.0)])
+    add_track(score, "Strings", 48, [(p, 80, 0, 8) for p in (48, 55, 60, 64)])
+    add_track(score, "Piano", 0, [(72, 90, 0, 1), (76, 90, 4, 5)])
+    return set_loop(score, 0, LOOP_TICKS)
+
+
+def seam_jump(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel: the step from the last sample back to the first, and the 99th percentile of steps inside."""
+    steps = np.abs(np.diff(samples, axis=0))
+    return np.abs(samples[0] - samples[-1]), np.percentile(steps, 99, axis=0)
+
+
+def test_a_loop_is_exactly_its_length_and_has_no_click_at_the_seam():
+    audio = render(loop_score())
+    assert len(audio.samples) == LOOP_FRAMES
+    assert audio.loop == (0, LOOP_FRAMES)
+    jump, typical = seam_jump(audio.samples)
+    assert np.all(jump < typical), (jump, typical)
+    last = audio.samples[-2205:]  # the last 50 ms still sound: a loop is not faded out
+    assert np.sqrt(np.mean(last ** 2)) > 0.05
+    # the same music cut to the loop's length without the wrapped tail jumps at the seam
+    plain = render(loop_score(), RenderConfig(loop=False))
+    assert len(plain.samples) > LOOP_FRAMES and plain.loop is None
+    jump, typical = seam_jump(plain.samples[:LOOP_FRAMES])
+    assert np.all(jump > 2 * typical), (jump, typical)
+
+
+def test_the_tail_is_wrapped_onto_the_start():
+    looped = render(loop_score(), normalise=False)
+    plain = render(loop_score(), RenderConfig(loop=False), normalise=False)
+    # the first bar of the loop is the first bar of the plain render plus what rang on after the end
+    added = looped.samples[:LOOP_FRAMES] - plain.samples[:LOOP_FRAMES]
+    assert np.max(np.abs(added[:4410])) > 0.01  # the release and reverb of the held chord
+    assert np.max(np.abs(added[-4410:])) < 1e-6  # nothing is added at the end
+
+
+def test_loop_markers_are_followed_or_overridden():
+    score = loop_score()
+    score.tracks[1].notes.append(Note(79, LOOP_TICKS + 480, LOOP_TICKS + 960, 90))  # after the loop: cut
+    assert len(render(score).samples) == LOOP_FRAMES
+    assert np.array_equal(render(score).samples, render(loop_score()).samples)
+    unmarked = loop_score()
+    unmarked.markers = []
+    assert render(unmarked).loop is None
+    forced = render(unmarked, RenderConfig(loop=True))  # the whole piece in whole bars
+    assert forced.loop == (0, LOOP_FRAMES)
+    assert np.allclose(forced.samples, render(loop_score()).samples)
+
+
+def test_loop_stems_are_wrapped_aligned_and_share_the_gain():
+    mix, stems = render_stems(loop_score())
+    assert len(mix.samples) == LOOP_FRAMES
+    assert all(len(s.samples) == LOOP_FRAMES and s.loop == mix.loop for _, s in stems)
+    total = sum(s.samples for _, s in stems)
+    assert np.max(np.abs(total - mix.samples)) < 0.05 * mix.peak
+    assert max([mix.peak] + [s.peak for _, s in stems]) == pytest.approx(10 ** (-1 / 20), rel=1e-4)
+
+
+def test_loop_points_are_written_into_wav_and_flac(tmp_path):
+    written = render_to_files(loop_score(), tmp_path / "loop.wav", sidecar=False)
+    wav = written[0].read_bytes()
+    assert soundfile.info(written[0]).frames == LOOP_FRAMES
+    smpl = dict(riff_chunks(wav))[b"smpl"]
+    fields = struct.unpack("<15I", smpl)
+    assert fields[7] == 1  # one loop
+    assert fields[11:13] == (0, LOOP_FRAMES - 1)  # start and the last frame played
+    flac = render_to_files(loop_score(), tmp_path / "loop.flac", sidecar=False)[0]
+    assert soundfile.info(flac).frames == LOOP_FRAMES
+    blocks, _ = flac_blocks(flac.read_bytes())
+    _, comments = parse_vorbis_comment(dict(blocks)[4])
+    assert {b"LOOPSTART=0", f"LOOPLENGTH={LOOP_FRAMES}".encode()} <= set(comments)
+    ogg = render_to_files(loop_score(), tmp_path / "loop.ogg", sidecar=False)[0]
+    assert soundfile.info(ogg).frames == LOOP_FRAMES  # no tags in OGG (that needs mutagen), same length
+    plain = render_to_files(small_band_score(), tmp_path / "plain.wav", sidecar=False)[0]
+    assert b"smpl" not in dict(riff_chunks(plain.read_bytes()))
