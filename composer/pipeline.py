@@ -29,10 +29,11 @@ from composer.controls import (
 from composer.errors import ComposerError
 from composer.gm import default_track_name
 from composer.instruments import DRUMS
-from composer.score import TICKS_PER_BEAT, KeySignature, Score, TempoChange, TimeSignature
+from composer.score import TICKS_PER_BEAT, KeySignature, Marker, Score, TempoChange, TimeSignature
 from composer.theory import pitch_class, sharps_for_key, tonic_for_sharps
 
 MAX_BARS = 256
+LOOP_START, LOOP_END = "loopStart", "loopEnd"  # marker names for loop points (what game engines and the renderer read)
 PHRASE_BARS = 8  # without a form, the drums mark a phrase every this many bars (crash, fill before it)
 
 
@@ -141,19 +142,82 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None,
             instruments: list[int] | None = None, chords: str | None = None, seed: int | None = None,
             temperature: float = 1.0, top_k: int = 0, top_p: float = 0.95, guidance: float = 1.0,
             constraints: bool = True, constraints_off: list[str] | None = None, chromatic: int = 0,
-            checkpoint: str | None = None) -> Piece:
+            loop: bool = False, form: str | None = None, checkpoint: str | None = None) -> Piece:
     """Generate a piece from a prompt, an image, options, or any mix (options win over the prompt).
 
     The resolved attributes become control tokens and constraint masks, and the prompt (with the
     image's description) conditions the decoder. Impossible requests raise ComposerError before the
-    model loads.
+    model loads. With `loop`, the last bar leads back into the first (IV V7 then the opening tonic,
+    each part stepping back toward its first note) and loopStart/loopEnd markers frame the piece, which
+    the renderer wraps into seamless audio. With `form` ("intro A B A outro"), sections are composed
+    in turn (composer.arrange), repeats share their material, and a marker names each section.
     """
+    options = dict(image=image, image_encoder=image_encoder, key=key, tempo=tempo, meter=meter, bars=bars,
+                   instruments=instruments, chords=chords, seed=seed, temperature=temperature, top_k=top_k,
+                   top_p=top_p, guidance=guidance, constraints=constraints, constraints_off=constraints_off,
+                   chromatic=chromatic, loop=loop)
+    if form is not None:
+        from composer.arrange import compose_form
+
+        return compose_form(prompt, form, checkpoint=checkpoint, **options)  # type: ignore[arg-type]
+    plan = plan_request(prompt, **options)  # type: ignore[arg-type]
+    started = time.perf_counter()
+    model, tokenizer = _load(checkpoint)
+    condition = _embed(plan.request.caption) if plan.request.caption else None
+    loaded = time.perf_counter()
+    ids: list[int] = []
+    processors: list[_Timed] = []
+    score, attempts = Score(), 0
+    if plan.pitched:
+        prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in plan.controls]
+        ids, score, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, plan.config,
+                                                          plan.spec, plan.checked_key, tokenizer.decode)
+    sampled = time.perf_counter()
+    finish_score(score, plan, tuple(range(0, plan.bars, PHRASE_BARS)))
+    return Piece(score, plan.request.as_json(), len(ids), {"load": loaded - started, "sample": sampled - loaded,
+                                                           "constraints": sum(f.seconds for f in processors),
+                                                           "decode": time.perf_counter() - sampled}, attempts)
+
+
+@dataclass
+class Plan:
+    """A checked request, ready to sample: its control tokens, constraints and sampling settings."""
+
+    prompt: str | None
+    request: Resolved
+    key: tuple[int, str, str]  # (tonic pitch class, mode, tonic as written)
+    tempo: float
+    meter: tuple[int, int]
+    bars: int
+    pitched: list[int]  # the programs the model plays (drums are arranged, composer.drums)
+    controls: list[str]
+    spec: Any  # composer.constraints.ConstraintSpec
+    config: Any  # composer.generate.SamplingConfig
+    verify: bool  # check the key of each sample (sample_checked)
+    loop: bool
+
+    @property
+    def bar_ticks(self) -> int:
+        return TICKS_PER_BEAT * 4 * self.meter[0] // self.meter[1]
+
+    @property
+    def checked_key(self) -> tuple[int, str] | None:
+        return (self.key[0], self.key[1]) if self.verify else None
+
+
+def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
+                 image_encoder: str | Path | None = None, key: str | None = None,
+                 tempo: float | None = None, meter: str | None = None, bars: int | None = None,
+                 instruments: list[int] | None = None, chords: str | None = None, seed: int | None = None,
+                 temperature: float = 1.0, top_k: int = 0, top_p: float = 0.95, guidance: float = 1.0,
+                 constraints: bool = True, constraints_off: list[str] | None = None, chromatic: int = 0,
+                 loop: bool = False) -> Plan:
+    """Resolve and check a request (compose's arguments) into a Plan; loads no model."""
     from composer.constraints import SWITCHES, ConstraintSpec
     from composer.generate import SamplingConfig
 
     request = describe(prompt, image=image, image_encoder=image_encoder, key=key, tempo=tempo, meter=meter,
-                       bars=bars, instruments=instruments,
-                       chords=chords)
+                       bars=bars, instruments=instruments, chords=chords)
     key, tempo, meter, bars = request["key"], float(request["tempo"]), request["meter"], int(request["bars"])
     instruments, chords = request["instruments"], request["chords"]
     try:
@@ -176,40 +240,36 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None,
         controls.append(f"Density_{bin_of(notes_per_bar, DENSITY_EDGES, DENSITY_BINS)}")
     if request["centre_pitch"] is not None:
         controls.append(f"Register_{bin_of(request['centre_pitch'], REGISTER_EDGES, REGISTER_BINS)}")
-    started = time.perf_counter()
-    model, tokenizer = _load(checkpoint)
-    condition = _embed(request.caption) if request.caption else None
-    loaded = time.perf_counter()
-    prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in controls]
-    spec = ConstraintSpec(bars=bars, meter=_meter_tuple(meter), key=(pc, mode),
+    meter_tuple = _meter_tuple(meter)
+    assert meter_tuple is not None
+    spec = ConstraintSpec(bars=bars, meter=meter_tuple, key=(pc, mode),
                           programs=pitched, chords=chord_sets, chromatic_budget=chromatic,
                           centre_pitch=request["centre_pitch"], velocity=request["velocity"],
                           onsets_per_bar=request["onsets_per_bar"],
-                          off={c.strip() for c in constraints_off or ()}, enabled=constraints)
+                          off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop)
     verify = constraints and "key" not in spec.off and "verify" not in spec.off
-    ids: list[int] = []
-    score, processors, attempts = Score(), [], 0
-    if pitched:
-        ids, score, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, config, spec,
-                                                          (pc, mode) if verify else None, tokenizer.decode)
-    sampled = time.perf_counter()
-    numerator, denominator = (int(x) for x in meter.split("/"))
-    if DRUMS in instruments:
+    return Plan(prompt, request, (pc, mode, tonic), tempo, meter_tuple, bars, pitched, controls, spec, config,
+                verify, loop)
+
+
+def finish_score(score: Score, plan: Plan, sections: tuple[int, ...]) -> Score:
+    """Give a sampled score the plan's tempo, meter, key, whole-bar length, track names and title, its drum
+    part (crashes at the `sections`' first bars) and, for a loop, its loop markers."""
+    if DRUMS in plan.request["instruments"]:
         from composer.drums import drum_track
 
-        score.tracks.append(drum_track(bars, (numerator, denominator), request["drum_style"],
-                                       velocity=int(request["velocity"] or 90),
-                                       section_starts=tuple(range(0, bars, PHRASE_BARS))))
-    score.tempos = [TempoChange(0, tempo)]
-    score.time_signatures = [TimeSignature(0, numerator, denominator)]
-    score.length = bars * TICKS_PER_BEAT * 4 * numerator // denominator  # whole bars, even if the last ends in rests
-    score.key_signatures = [KeySignature(0, tonic, "minor" if mode == "minor" else "major")]
+        score.tracks.append(drum_track(plan.bars, plan.meter, plan.request["drum_style"],
+                                       velocity=int(plan.request["velocity"] or 90), section_starts=sections))
+    score.tempos = [TempoChange(0, plan.tempo)]
+    score.time_signatures = [TimeSignature(0, *plan.meter)]
+    score.length = plan.bars * plan.bar_ticks  # whole bars, even if the last ends in rests
+    score.key_signatures = [KeySignature(0, plan.key[2], "minor" if plan.key[1] == "minor" else "major")]
     for track in score.tracks:
         track.name = default_track_name(track.program, track.is_drum)
-    score.title = prompt or "composer"
-    return Piece(score, request.as_json(), len(ids), {"load": loaded - started, "sample": sampled - loaded,
-                                                      "constraints": sum(f.seconds for f in processors),
-                                                      "decode": time.perf_counter() - sampled}, attempts)
+    score.title = plan.prompt or "composer"
+    if plan.loop:
+        score.markers += [Marker(0, LOOP_START), Marker(score.length, LOOP_END)]
+    return score
 
 
 def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition: Any, config: Any, spec: Any,

@@ -14,6 +14,7 @@ from composer.constraints.biases import (
     CoverageBias,
     DensityBias,
     LeapBias,
+    LoopBias,
     MotifBias,
     TargetBias,
     TonalBias,
@@ -31,7 +32,7 @@ from composer.errors import UnsatisfiableError
 from composer.tokens import MusicTokenizer
 
 SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "harmony", "tonal", "leaps", "targets",
-            "coverage", "motif", "density", "verify")
+            "coverage", "motif", "density", "verify", "loop")
 
 __all__ = [
     "GRAMMAR",
@@ -45,6 +46,7 @@ __all__ = [
     "InstrumentMask",
     "KeyMask",
     "LeapBias",
+    "LoopBias",
     "MeterMask",
     "MotifBias",
     "TargetBias",
@@ -81,6 +83,8 @@ class ConstraintSpec:
     coverage_strength: float = 2.0
     leap_strength: float = 1.5
     target_strength: float = 2.5
+    loop: bool = False  # a seamless loop: the last bar leads back to the first (dominant, stepwise return)
+    loop_strength: float = 2.0
     off: set[str] = field(default_factory=set)
     enabled: bool = True  # False: --no-constraints (only the bar count still stops the piece)
 
@@ -90,16 +94,21 @@ class ConstraintSpec:
             raise UnsatisfiableError(f"unknown constraint switch {sorted(unknown)}; known: {', '.join(SWITCHES)}")
 
 
-def default_harmony(tonic: int, mode: str, bars: int) -> list[set[int]]:
+def default_harmony(tonic: int, mode: str, bars: int, loop: bool = False) -> list[set[int]]:
     """One chord a bar when none are given: I IV I V7 cycling, with V7 then I in the last two bars
-    (minor: i iv V i, the dominant major, so that its leading tone tells minor from the relative major)."""
+    (minor: i iv V i, the dominant major, so that its leading tone tells minor from the relative major).
+    A loop ends IV V7 instead, so its last bar leads back into the first bar's tonic."""
     third = 4 if mode == "major" else 3
     tonic_chord = {0, third, 7}
     subdominant = {5, 9 if mode == "major" else 8, 0}
     dominant = {7, 11, 2, 5}  # V7: its seventh is the key's 4th, which tells the key from its dominant
     cycle = [tonic_chord, subdominant, tonic_chord, dominant]
     plan = [cycle[bar % 4] for bar in range(bars)]
-    if bars >= 2:
+    if loop and bars >= 2:
+        plan[-2], plan[-1] = subdominant, dominant
+    elif loop:
+        plan[-1] = tonic_chord  # one bar: it is its own start and end
+    elif bars >= 2:
         plan[-2], plan[-1] = dominant, tonic_chord
     return [{(tonic + step) % 12 for step in chord} for chord in plan]
 
@@ -118,7 +127,7 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         filters.append(InstrumentMask(tracker, programs, polyphony="polyphony" in on, scale=scale))
     if spec.key and "key" in on:
         filters.append(KeyMask(tracker, spec.key[0], spec.key[1], spec.bars, spec.chromatic_budget,
-                               cadence="cadence" in on))
+                               cadence="cadence" in on and not spec.loop))
     if spec.programs and len(spec.programs) > 1 and "coverage" in on:
         filters.append(CoverageBias(tracker, spec.programs, spec.coverage_strength))
     if spec.key and "key" in on and "tonal" in on:
@@ -126,7 +135,9 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if spec.chords and "chords" in on:
         filters.append(ChordBias(tracker, spec.chords, spec.chord_strength))
     elif spec.key and "key" in on and "harmony" in on:
-        filters.append(ChordBias(tracker, default_harmony(*spec.key, spec.bars), spec.harmony_strength))
+        filters.append(ChordBias(tracker, default_harmony(*spec.key, spec.bars, spec.loop), spec.harmony_strength))
+    if spec.loop and "loop" in on:
+        filters.append(LoopBias(tracker, spec.bars, spec.loop_strength))
     if "leaps" in on:
         filters.append(LeapBias(tracker, spec.leap_strength))
     if "motif" in on and spec.motif_strength > 0:

@@ -218,3 +218,25 @@ class TonalBias(Bias):
             return self.weights
         excess = torch.clamp(torch.log((time / total + 1e-3) / self.target), min=0.0)  # by pitch class
         return self.weights - self.balance * torch.where(self.is_pitch, excess[self.pitch_class], 0.0)
+
+
+class LoopBias(Bias):
+    """A loop's way home: in the second half of the last bar, each instrument's notes favour pitches within
+    a step of the first note it played, so the end leads melodically back into the start."""
+
+    name = "loop"
+
+    def __init__(self, tracker: Tracker, bars: int, strength: float = 2.0, reach: int = 2) -> None:
+        super().__init__(tracker, strength)
+        self.bars, self.reach = bars, reach
+        self.first: dict[int, int] = {}  # program -> the first pitch it played
+
+    def bias(self, state: DecodeState) -> torch.Tensor | None:
+        for program, pitch in state.last_pitch.items():
+            self.first.setdefault(program, pitch)
+        if (state.last_type != "Program" or state.program == DRUMS or state.bar != self.bars
+                or state.position * 2 < state.bar_length or state.program not in self.first):
+            return None
+        pitches = self.tables.pitch
+        distance = (pitches - self.first[state.program]).abs()
+        return torch.where(pitches >= 0, -(distance - self.reach).clamp(min=0).float() / 3.0, 0.0)
