@@ -16,13 +16,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result
 
 from composer.checkpoint import load_shipped
+from composer.likelihood import model_log_probs
 from composer.tokens import MusicTokenizer
 
 SPLIT = {"train": 0, "valid": 1, "test": 2}
@@ -95,44 +94,6 @@ class NGram:
             mixed = np.maximum(joint - discount, 0) / safe + discount * follows / safe * p
             p = np.where(seen, mixed, p)
         return np.log(p)
-
-
-@torch.no_grad()
-def model_log_probs(model, tokenizer: MusicTokenizer, seqs: list[np.ndarray], controls: np.ndarray | None,
-                    stride: int = 256, batch_size: int = 32) -> np.ndarray:
-    """Log probability of each token given [BOS] (+ controls) and up to block_size - stride earlier tokens
-    (stride is at most half the block, so every token sees at least half a block of context once it exists).
-
-    Each sequence is cut into chunks of `stride` tokens, every chunk scored with the tokens before it as
-    context; chunks of all sequences are batched (right padding cannot affect a causal model).
-    """
-    block = model.cfg.block_size
-    stride = min(stride, block // 2)
-    jobs = []  # (sequence index, position, end, ids, first scored logit index)
-    for i, seq in enumerate(seqs):
-        prefix = [tokenizer.bos_id] + ([int(c) for c in controls[i] if c >= 0] if controls is not None else [])
-        context = block - len(prefix) - stride
-        position = 0
-        while position < len(seq):
-            first = max(0, position - context)
-            end = min(len(seq), position + stride)
-            jobs.append((i, position, end, prefix + seq[first:end].tolist(), len(prefix) - 1 + position - first))
-            position = end
-    out = [np.zeros(len(s)) for s in seqs]
-    jobs.sort(key=lambda job: len(job[3]))
-    for start in range(0, len(jobs), batch_size):
-        batch = jobs[start:start + batch_size]
-        width = max(len(job[3]) for job in batch)
-        ids = torch.full((len(batch), width), tokenizer.pad_id, dtype=torch.long)
-        for row, job in enumerate(batch):
-            ids[row, :len(job[3])] = torch.tensor(job[3])
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            logits = model(ids[:, :-1])  # logits[:, j] predicts ids[:, j + 1]
-        lp = F.log_softmax(logits.float(), dim=-1)
-        for row, (i, position, end, _, first) in enumerate(batch):
-            j = torch.arange(first, first + end - position)
-            out[i][position:end] = lp[row, j, ids[row, j + 1]].numpy()
-    return np.concatenate(out)
 
 
 def main() -> int:

@@ -217,28 +217,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval_control(args: argparse.Namespace) -> int:
-    import json
-
-    from composer.evaluate import evaluate, load_prompts
-
-    prompts = load_prompts(args.prompts)
-    with progress_bar("Generating and judging") as update:
-        report = evaluate(prompts, Path(args.out), tuple(range(args.seeds)), on_progress=update)
-    if args.json:
-        print(json.dumps(report, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
-        return 0
-    for kind, rates in report["rates"].items():
-        print(f"{kind} prompts ({len([p for p in prompts if p.get('kind', 'explicit') == kind])}, "
-              f"{args.seeds} seeds each)")
-        for name, rate in sorted(rates.items()):
-            print(f"  {name:18s} {rate:5.1f}%")
-    if report["implicit_expectations_met"] is not None:
-        print(f"implicit expectations met: {report['implicit_expectations_met']}%")
-    print(f"MIDI files in {args.out}")
-    return 0
-
-
 def cmd_data_build(args: argparse.Namespace) -> int:
     from composer.data.build import build_corpus, summary_lines
 
@@ -364,14 +342,6 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true")
     explain.set_defaults(run=cmd_explain)
 
-    evaluation = sub.add_parser("eval", help="measure composer").add_subparsers(dest="what", required=True)
-    control = evaluation.add_parser("control", help="text control on a prompt file, judged from the MIDI files")
-    control.add_argument("--prompts", required=True, metavar="FILE", help="JSON lines: prompt + expected attributes")
-    control.add_argument("--seeds", type=int, default=3)
-    control.add_argument("--out", default="out/eval", metavar="DIR", help="where the generated MIDI files go")
-    control.add_argument("--json", action="store_true")
-    control.set_defaults(run=cmd_eval_control)
-
     demo = sub.add_parser("demo", help="write and render a demo piece into a folder")
     demo.add_argument("--out-dir", default="out", metavar="DIR")
     demo.add_argument("--soundfont", metavar="SF2")
@@ -399,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Subcommands that live in their own modules; each module imports nothing heavy at the top.
-COMMAND_MODULES: tuple[str, ...] = ("composer.serve.command",)
+COMMAND_MODULES: tuple[str, ...] = ("composer.serve.command", "composer.commands_eval")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
