@@ -72,8 +72,7 @@ def create_app(settings: ServeSettings, pool: WorkerPool | None = None) -> FastA
         try:
             parsed = CompositionRequest.model_validate(data)
         except ValidationError as exc:
-            raise HTTPException(422, [{**e, "loc": ["body", *e["loc"]]} for e in exc.errors(
-                include_url=False, include_context=False, include_input=False)]) from None
+            raise HTTPException(422, validation_errors(exc)) from None
         errors = limit_errors(parsed, settings)
         if errors:
             raise HTTPException(422, errors)
@@ -201,6 +200,17 @@ async def from_multipart(request: Request, body: bytes, settings: ServeSettings)
             raise HTTPException(413, f"the picture is larger than this server's limit of "
                                      f"{settings.max_image_bytes} bytes")
     return data, image
+
+
+def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's errors as FastAPI shows them, with the offending input when it is short (never a picture)."""
+    errors = []
+    for error in exc.errors(include_url=False, include_context=False):
+        shown = {"type": error["type"], "loc": ["body", *error["loc"]], "msg": error["msg"]}
+        if isinstance(error.get("input"), str | int | float | bool) and len(str(error["input"])) <= 100:
+            shown["input"] = error["input"]
+        errors.append(shown)
+    return errors
 
 
 def decode_base64_image(text: str, limit: int) -> bytes:

@@ -124,7 +124,7 @@ class JobStore:
             worker = status.get("worker") or {}
             silent = time.time() - (status.get("heartbeat_at") or status.get("started_at") or time.time())
             if worker.get("host") == HOST and not pid_alive(int(worker.get("pid", 0))):
-                reason = f"the worker process (pid {worker.get('pid')}) running the job is gone"
+                reason = f"the worker process (pid {worker.get('pid')}) died during the job"
             elif silent > stale_seconds:
                 reason = f"the worker running the job has been silent for {silent:.0f} s"
         elif status["status"] == "queued":

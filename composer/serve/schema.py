@@ -51,7 +51,7 @@ class CompositionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str | None = Field(None, examples=["boss battle, brass and drums, 150 bpm"])
-    attributes: Attributes = Field(default_factory=Attributes)
+    attributes: Attributes = Field(default_factory=lambda: Attributes.model_validate({}))
     image: str | None = Field(None, description="a PNG, JPEG or WebP picture, base64 (a data: URL is accepted); "
                                                 "with multipart/form-data send it as the file part 'image'")
     formats: list[Format] = Field(["mid"], min_length=1, max_length=6, description="files to write for each piece")
