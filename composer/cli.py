@@ -128,7 +128,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                     top_k=args.top_k, top_p=args.top_p,
                     guidance=args.guidance, constraints=not args.no_constraints,
                     constraints_off=args.constraints_off.split(",") if args.constraints_off else None,
-                    chromatic=args.chromatic, loop=args.loop, checkpoint=args.checkpoint)
+                    chromatic=args.chromatic, loop=args.loop, form=args.form, checkpoint=args.checkpoint)
     if piece.score.note_count == 0:
         raise EmptyScoreError("the model produced no notes; try another --seed")
     return _write_piece(piece, args, started)
@@ -303,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--chromatic", type=int, default=0, metavar="N",
                           help="off-beat notes allowed outside the key (default 0: strictly in the scale)")
     generate.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1: off)")
+    generate.add_argument("--form", metavar="SECTIONS",
+                          help='sections in order, e.g. "intro A B A outro" or "A:8 B:4 A"; a marker each')
     generate.add_argument("--loop", action="store_true",
                           help="a seamless loop: the end leads back to the start; loop markers; wrapped audio")
     generate.add_argument("--checkpoint", default=None, help="a name under composer/checkpoints/ or a folder")

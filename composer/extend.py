@@ -10,7 +10,7 @@ from typing import Any
 
 from composer.controls import METERS, TEMPO_BINS, TEMPO_EDGES, bin_of, key_token
 from composer.errors import ComposerError, EmptyScoreError
-from composer.score import TICKS_PER_BEAT, Score, Track
+from composer.score import TICKS_PER_BEAT, Note, Score, TempoChange, TimeSignature, Track
 
 CONTEXT_TOKENS = 240  # the priming window: whole bars from the end, within the model's 256-token block
 MAX_NEW_BARS = 256
@@ -40,6 +40,39 @@ def _context(ids: list[int], bar_id: int) -> tuple[list[int], int]:
         if len(ids) - start <= CONTEXT_TOKENS:
             return ids[start:], dropped
     return ids[bars[-1]:][-CONTEXT_TOKENS:], len(bars) - 1
+
+
+def context_before(tokenizer: Any, score: Score, start: int, bar_ticks: int, window_start: int = 0,
+                   ) -> list[int]:
+    """The priming tokens for music that begins at tick `start` (a barline): the last whole bars before
+    it that fit CONTEXT_TOKENS, from `score`'s notes in [window_start, start) cut at `start`, with a Bar
+    token for every bar up to `start`, rests included. The new music's first bar then follows the
+    context's last Bar, at `start`, so it begins at start - (Bar tokens in the context) * bar_ticks."""
+    window = window_of(score, window_start, start)
+    ids = tokenizer.encode(window) if window.note_count else []
+    bar_id = tokenizer.token_id("Bar")
+    if bar_id not in ids:
+        return []
+    context, dropped = _context(ids, bar_id)
+    bars_before = (start - window_start) // bar_ticks
+    return context + [bar_id] * (bars_before - dropped - context.count(bar_id))
+
+
+def window_of(score: Score, start: int, end: int, shift: bool = True) -> Score:
+    """The notes that start in [start, end), cut at `end`, moved to start at tick 0 (when `shift`)."""
+    move = start if shift else 0
+    tracks = []
+    for track in score.tracks:
+        notes = [Note(n.pitch, n.start - move, min(n.end, end) - move, n.velocity)
+                 for n in track.notes if start <= n.start < end]
+        if notes:
+            tracks.append(Track(track.name, track.program, is_drum=track.is_drum, notes=notes))
+    tempos = [TempoChange(max(t.tick - move, 0), t.bpm) for t in score.tempos if t.tick < end]
+    tempos = tempos or [TempoChange(0, 120.0)]
+    meters = [TimeSignature(max(t.tick - move, 0), t.numerator, t.denominator)
+              for t in score.time_signatures if t.tick < end]
+    return Score(tracks=tracks, tempos=tempos[-1:] if shift else tempos,
+                 time_signatures=meters[-1:] if shift else meters)
 
 
 def continue_score(score: Score, bars: int, prompt: str | None = None, *, seed: int | None = None,

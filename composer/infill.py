@@ -13,8 +13,8 @@ from typing import Any
 from composer.analysis import bar_chord, estimate_key
 from composer.controls import METERS, TEMPO_BINS, TEMPO_EDGES, bin_of, key_token
 from composer.errors import ComposerError, EmptyScoreError
-from composer.extend import _context, _key_of, _new_notes, _note_keys, _spell
-from composer.score import Note, Score, TempoChange, TimeSignature, Track
+from composer.extend import _key_of, _new_notes, _note_keys, _spell, context_before, window_of
+from composer.score import Note, Score, TimeSignature, Track
 
 MAX_SPAN_BARS = 64
 KEY_WINDOW_BARS = 2  # the span's key is analysed over the span and this many bars either side
@@ -90,16 +90,8 @@ def infill_score(score: Score, span: tuple[int, int], tracks: str | None = None,
     condition = _embed(prompt) if prompt else None
     loaded = time.perf_counter()
 
-    bar_id = tokenizer.token_id("Bar")
-    window_start = max(meter.tick, 0)
-    window = _window(score, window_start, span_start)
-    window_bars = (span_start - window_start) // bar_ticks
-    ids = tokenizer.encode(window) if window.note_count else []
-    context: list[int] = []
-    if ids and bar_id in ids:
-        context, dropped = _context(ids, bar_id)
-        context += [bar_id] * (window_bars - dropped - context.count(bar_id))  # bars of rest before the span
-    context_bars = context.count(bar_id)
+    context = context_before(tokenizer, score, span_start, bar_ticks, window_start=max(meter.tick, 0))
+    context_bars = context.count(tokenizer.token_id("Bar"))
     offset = span_start - context_bars * bar_ticks
     span_bars = last - first + 1
     chords = [bar_chord(score, span_start + i * bar_ticks, span_start + (i + 1) * bar_ticks) for i in range(span_bars)]
@@ -162,29 +154,12 @@ def _tempo_at(score: Score, tick: int) -> float:
 def _span_key(score: Score, start: int, end: int, bar_ticks: int) -> tuple[int, str]:
     """The key around the span (music21's analysis of the notes near it), else the whole file's."""
     low, high = start - KEY_WINDOW_BARS * bar_ticks, end + KEY_WINDOW_BARS * bar_ticks
-    near = _window(score, max(low, 0), high, shift=False)
+    near = window_of(score, max(low, 0), high, shift=False)
     if sum(len(t.notes) for t in near.tracks if not t.is_drum) >= MIN_KEY_NOTES:
         found = estimate_key(near)
         if found is not None:
             return found.tonic_pc, found.mode
     return _key_of(score)
-
-
-def _window(score: Score, start: int, end: int, shift: bool = True) -> Score:
-    """The notes that start in [start, end), cut at `end`, moved to start at tick 0 (when `shift`)."""
-    move = start if shift else 0
-    tracks = []
-    for track in score.tracks:
-        notes = [Note(n.pitch, n.start - move, min(n.end, end) - move, n.velocity)
-                 for n in track.notes if start <= n.start < end]
-        if notes:
-            tracks.append(Track(track.name, track.program, is_drum=track.is_drum, notes=notes))
-    tempos = [TempoChange(max(t.tick - move, 0), t.bpm) for t in score.tempos if t.tick < end]
-    tempos = tempos or [TempoChange(0, 120.0)]
-    meters = [TimeSignature(max(t.tick - move, 0), t.numerator, t.denominator)
-              for t in score.time_signatures if t.tick < end]
-    return Score(tracks=tracks, tempos=tempos[-1:] if shift else tempos,
-                 time_signatures=meters[-1:] if shift else meters)
 
 
 def _nearest(chords: list[set[int] | None], index: int) -> set[int]:
