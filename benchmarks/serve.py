@@ -151,6 +151,7 @@ def run_load(base: str) -> dict[str, Any]:
         thread.start()
     for thread in threads:
         thread.join()
+    wall = time.monotonic() - load.started
     records = load.records
     accepted = [r for r in records if r["status"] == 202]
     refused = [r for r in records if r["status"] == 429]
@@ -169,7 +170,8 @@ def run_load(base: str) -> dict[str, Any]:
                                    "p95": percentile([r["done_seconds"] for r in accepted], .95),
                                    "mean": round(statistics.fmean([r["done_seconds"] for r in accepted]), 3)
                                    if accepted else None},
-        "wall_seconds": round(time.monotonic() - load.started, 1), "poll_seconds": POLL_SECONDS,
+        "wall_seconds": round(wall, 1), "jobs_per_second": round(len(accepted) / wall, 2),
+        "poll_seconds": POLL_SECONDS,
     }
 
 
@@ -290,7 +292,7 @@ def print_summary(figures: dict[str, Any], path: Path) -> None:
                                          f"{load['post_latency_seconds']['p95']}"),
             ("submit->done p50 / p95 s", f"{load['submit_to_done_seconds']['p50']} / "
                                          f"{load['submit_to_done_seconds']['p95']}"),
-            ("load wall s", load["wall_seconds"]),
+            ("load wall s / jobs per s", f"{load['wall_seconds']} / {load['jobs_per_second']}"),
             ("killed worker", f"{kill['status']} at stage {kill['killed_at_stage']}: {kill['error']}"),
             ("server tracebacks", figures["server_tracebacks"])]
     width = max(len(r[0]) for r in rows)

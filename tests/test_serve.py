@@ -341,6 +341,20 @@ def test_runner_writes_layers_loop_stems_and_formats(tmp_path: Path) -> None:
     assert refused["status"] == "failed" and "layers" in refused["error"]
 
 
+def test_a_job_declared_dead_elsewhere_is_abandoned_unpublished(tmp_path: Path) -> None:
+    """A worker that resumes after another server marked its job failed (no heartbeat) publishes nothing."""
+    store = JobStore(tmp_path)
+    job_id = store.create({"formats": ["mid"]})
+
+    def compose(prompt: str | None = None, **options: Any) -> FakePiece:
+        store.fail(job_id, "the worker running the job has been silent for 61 s")
+        return fake_compose(prompt, **options)
+
+    status = run_job(store, job_id, Engine(compose, None, None, lambda: None, True), settings(tmp_path))
+    assert (status["status"], status["error"]) == ("failed", "the worker running the job has been silent for 61 s")
+    assert store.files(job_id) == [] and not (store.folder(job_id) / ".staging").exists()
+
+
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The real engine: one worker loading the shipped model."""

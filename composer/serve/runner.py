@@ -12,7 +12,7 @@ from typing import Any
 
 from composer.errors import ComposerError, EmptyScoreError
 from composer.serve.engine import Engine
-from composer.serve.jobs import HOST, JobStore, now
+from composer.serve.jobs import HOST, TERMINAL, JobStore, now
 from composer.serve.schema import programs
 from composer.serve.settings import AUDIO_FORMATS, ServeSettings
 
@@ -41,7 +41,11 @@ class Reporter:
         self._thread.join()
 
     def update(self, **changes: Any) -> None:
+        """Write the changes, unless someone has meanwhile marked the job failed (a server that took this worker
+        for dead): then Abandoned, and the job stops without publishing."""
         with self._lock:
+            if self.store.read(self.job_id)["status"] in TERMINAL:
+                raise Abandoned(self.job_id)
             self.store.update(self.job_id, heartbeat_at=now(), **changes)
 
     def stage(self, stage: str, progress: float | None = None) -> None:
@@ -49,7 +53,14 @@ class Reporter:
 
     def _beat(self, seconds: float) -> None:
         while not self._stop.wait(seconds):
-            self.update()
+            try:
+                self.update()
+            except Abandoned:
+                return
+
+
+class Abandoned(Exception):
+    """The job was marked failed by someone else while this worker was still running it."""
 
 
 def run_job(store: JobStore, job_id: str, engine: Engine, settings: ServeSettings) -> dict[str, Any]:
@@ -63,6 +74,9 @@ def run_job(store: JobStore, job_id: str, engine: Engine, settings: ServeSetting
             first = next(iter(pieces.values()))
             reporter.update(status="done", stage="done", progress=1.0, finished_at=now(),
                             files=list(outputs), attributes=getattr(first, "attributes", None))
+    except Abandoned:
+        store.remove_partial(job_id)
+        return store.read(job_id)
     except ComposerError as exc:
         return store.fail(job_id, str(exc))
     except Exception as exc:
