@@ -70,6 +70,7 @@ def run_job(store: JobStore, job_id: str, engine: Engine, settings: ServeSetting
             request = store.request(job_id)
             pieces = _compose(store, job_id, request, engine, settings, reporter)
             outputs = _write(store.folder(job_id) / ".staging", request, pieces, reporter)
+            reporter.update()  # Abandoned here, before publishing, if the job was declared dead meanwhile
             _publish(store.folder(job_id), outputs)
             first = next(iter(pieces.values()))
             reporter.update(status="done", stage="done", progress=1.0, finished_at=now(),
