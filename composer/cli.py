@@ -122,16 +122,47 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     instruments = parse_instruments(args.instruments) if args.instruments else None
-    piece = compose(args.prompt, image=args.image, image_encoder=args.image_encoder, key=args.key,
-                    tempo=args.tempo, meter=args.meter, bars=args.bars,
-                    instruments=instruments, chords=args.chords, seed=args.seed, temperature=args.temperature,
-                    top_k=args.top_k, top_p=args.top_p,
-                    guidance=args.guidance, constraints=not args.no_constraints,
-                    constraints_off=args.constraints_off.split(",") if args.constraints_off else None,
-                    chromatic=args.chromatic, loop=args.loop, form=args.form, checkpoint=args.checkpoint)
+    options = dict(image=args.image, image_encoder=args.image_encoder, key=args.key, tempo=args.tempo,
+                   meter=args.meter, bars=args.bars, instruments=instruments, chords=args.chords, seed=args.seed,
+                   temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, guidance=args.guidance,
+                   constraints=not args.no_constraints,
+                   constraints_off=args.constraints_off.split(",") if args.constraints_off else None,
+                   chromatic=args.chromatic, loop=args.loop, checkpoint=args.checkpoint)
+    if args.layers:
+        return _generate_layers(args, options, started)
+    piece = compose(args.prompt, form=args.form, **options)  # type: ignore[arg-type]
     if piece.score.note_count == 0:
         raise EmptyScoreError("the model produced no notes; try another --seed")
     return _write_piece(piece, args, started)
+
+
+def _generate_layers(args: argparse.Namespace, options: dict, started: float) -> int:  # type: ignore[type-arg]
+    """generate --layers: one MIDI file (and mix, with --audio) per layer, the stems shared."""
+    import json
+    import time
+
+    from composer.layers import compose_layers, parse_layers, write_layers
+
+    if args.form or args.musicxml or args.piano_roll:
+        raise ComposerError("--layers writes MIDI, --audio and --stems; leave out --form, --musicxml and --piano-roll")
+    parse_layers(args.layers)
+    pieces = compose_layers(args.layers, args.prompt, **options)
+    with progress_bar("Rendering layers") as update:
+        written = write_layers(pieces, args.output, args.audio, args.stems, on_progress=update)
+    if args.json:
+        first = next(iter(pieces.values()))
+        layers = {name: piece.attributes["layer"] for name, piece in pieces.items()}
+        print(json.dumps({"attributes": first.attributes, "layers": layers,
+                          "outputs": written, "tokens": first.token_count, "attempts": first.attempts,
+                          "seconds": {**{k: round(v, 3) for k, v in first.seconds.items()},
+                                      "total": round(time.perf_counter() - started, 3)}}))
+        return 0
+    for kind in ("midi", "audio", "sidecar"):
+        for path in written.get(kind, {}).values():
+            print(path)
+    for path in written.get("stems", []):
+        print(path)
+    return 0
 
 
 def cmd_continue(args: argparse.Namespace) -> int:
@@ -305,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1: off)")
     generate.add_argument("--form", metavar="SECTIONS",
                           help='sections in order, e.g. "intro A B A outro" or "A:8 B:4 A"; a marker each')
+    generate.add_argument("--layers", metavar="NAMES",
+                          help="intensity layers, quietest first (low,mid,high): a MIDI file and a mix each")
     generate.add_argument("--loop", action="store_true",
                           help="a seamless loop: the end leads back to the start; loop markers; wrapped audio")
     generate.add_argument("--checkpoint", default=None, help="a name under composer/checkpoints/ or a folder")

@@ -90,6 +90,7 @@ class _MidoReader:
             key_signatures=one_per_tick(self.keys),
             markers=sorted(self.markers, key=lambda m: m.tick),
             title=title,
+            length=self.tick(max((sum(m.time for m in t) for t in midi.tracks), default=0)) or None,  # rests kept
         )
 
     def _meta(self, message: mido.MetaMessage, tick: int) -> None:
