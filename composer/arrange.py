@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from composer.errors import ComposerError
-from composer.score import Marker, Note, Score, TempoChange, TimeSignature, Track
+from composer.score import TICKS_PER_BEAT, Marker, Note, Score, TempoChange, TimeSignature, Track
 
 # Section words -> their role in the form; any other single letter or word is a main section.
 ROLES = {"intro": "intro", "introduction": "intro", "outro": "outro", "coda": "outro", "ending": "outro",
@@ -125,8 +125,7 @@ def compose_form(prompt: str | None, form: str, *, checkpoint: str | None = None
     """compose() with a form: each new section sampled after the music so far (its own chord plan and
     texture), each repeat a copy of its first appearance, a variant (A') the first half of its model
     and a new second half. Markers name the sections; drums crash into each one."""
-    from composer.extend import _new_notes, _note_keys, context_before
-    from composer.pipeline import Piece, _embed, _load, finish_score, plan_request, sample_checked
+    from composer.pipeline import Piece, _embed, _load, finish_score, plan_request
 
     sections = parse_form(form, options.get("bars"))
     total = sum(s.bars for s in sections)
@@ -135,7 +134,7 @@ def compose_form(prompt: str | None, form: str, *, checkpoint: str | None = None
     model, tokenizer = _load(checkpoint)
     condition = _embed(plan.request.caption) if plan.request.caption else None
     loaded = time.perf_counter()
-    bar_ticks, bar_id = plan.bar_ticks, tokenizer.token_id("Bar")
+    bar_ticks = plan.bar_ticks
     score = Score(tempos=[TempoChange(0, plan.tempo)], time_signatures=[TimeSignature(0, *plan.meter)])
     firsts: dict[str, Section] = {}
     tokens, attempts = 0, 0
@@ -157,22 +156,13 @@ def compose_form(prompt: str | None, form: str, *, checkpoint: str | None = None
             continue
         new_start, new_bars = start + kept * bar_ticks, section.bars - kept
         last = index == len(sections) - 1
-        context = context_before(tokenizer, score, new_start, bar_ticks)
-        context_bars = context.count(bar_id)
-        spec = _section_spec(plan, section.role, context_bars, new_bars, last)
-        prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in plan.controls] + context
-        before = collections.Counter(_note_keys(tokenizer.decode(context))) if context else collections.Counter()
-
-        def new_music(generated: list[int], context: list[int] = context,
-                      before: collections.Counter = before) -> Score:
-            return _new_notes(tokenizer.decode(context + generated), before)
-
-        config = dataclasses.replace(plan.config, max_tokens=new_bars * 512,
-                                     seed=None if plan.config.seed is None else plan.config.seed + 7919 * index)
-        generated, new, used, tries = sample_checked(model, tokenizer, prompt_ids, condition, config, spec,
-                                                     plan.checked_key, new_music)
-        tokens, attempts, processors = tokens + len(generated), attempts + tries, processors + used
-        _place(score, new, new_start - context_bars * bar_ticks, new_start + new_bars * bar_ticks)
+        chords = plan.spec.chords or section_chords(section.role, plan.key[0], plan.key[1], new_bars, last)
+        spec = _shaped(plan.spec, section.role, last)
+        config = dataclasses.replace(plan.config, seed=None if plan.config.seed is None
+                                     else plan.config.seed + 7919 * index)
+        used_tokens, tries, used = sample_section(model, tokenizer, score, new_start, new_bars, spec, chords,
+                                                  plan.controls, condition, config, plan.checked_key)
+        tokens, attempts, processors = tokens + used_tokens, attempts + tries, processors + used
     sampled = time.perf_counter()
     finish_score(score, plan, tuple(s.start_bar for s in sections))
     attributes = plan.request.as_json()
@@ -184,21 +174,41 @@ def compose_form(prompt: str | None, form: str, *, checkpoint: str | None = None
                                              "decode": time.perf_counter() - sampled}, attempts)
 
 
-def _section_spec(plan: Any, role: str, context_bars: int, bars: int, last: bool) -> Any:
-    """The plan's constraints for one section after `context_bars` bars of context: its chords, texture,
-    and the closing cadence only in the last section."""
-    spec = plan.spec
-    chords = spec.chords
-    if chords is None:
-        chords = section_chords(role, plan.key[0], plan.key[1], bars, last)
-    chords = [set() for _ in range(context_bars)] + [chords[i % len(chords)] for i in range(bars)]
+def _shaped(spec: Any, role: str, last: bool) -> Any:
+    """The plan's constraints shaped for a section's role (texture), the closing cadence only at the end."""
     density, loudness, lift = SHAPES[role]
     return dataclasses.replace(
-        spec, bars=context_bars + bars, chords=chords,
-        onsets_per_bar=spec.onsets_per_bar * density if spec.onsets_per_bar else None,
+        spec, onsets_per_bar=spec.onsets_per_bar * density if spec.onsets_per_bar else None,
         velocity=max(1, min(127, spec.velocity + loudness)) if spec.velocity else None,
         centre_pitch=spec.centre_pitch + lift if spec.centre_pitch else None,
         off=set(spec.off) | (set() if last else {"cadence"}), loop=spec.loop and last)
+
+
+def sample_section(model: Any, tokenizer: Any, score: Score, start: int, bars: int, spec: Any,
+                   chords: list[set[int]], controls: list[str], condition: Any, config: Any,
+                   key: tuple[int, str] | None, window_start: int = 0) -> tuple[int, int, list[Any]]:
+    """Sample `bars` bars into `score` from tick `start` (a barline) under `spec` (its meter, key and
+    programs) with one chord a bar, primed by the score's music in [window_start, start). Returns the
+    tokens sampled, the samples drawn (key checks) and the timed filters."""
+    from composer.extend import _new_notes, _note_keys, context_before
+    from composer.pipeline import sample_checked
+
+    bar_ticks = TICKS_PER_BEAT * 4 * spec.meter[0] // spec.meter[1]
+    context = context_before(tokenizer, score, start, bar_ticks, window_start)
+    context_bars = context.count(tokenizer.token_id("Bar"))
+    spec = dataclasses.replace(spec, bars=context_bars + bars, chords=[set() for _ in range(context_bars)]
+                               + [chords[i % len(chords)] for i in range(bars)])
+    prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in controls] + context
+    before = collections.Counter(_note_keys(tokenizer.decode(context))) if context else collections.Counter()
+
+    def new_music(generated: list[int]) -> Score:
+        return _new_notes(tokenizer.decode(context + generated), before)
+
+    config = dataclasses.replace(config, max_tokens=bars * 512)
+    generated, new, used, tries = sample_checked(model, tokenizer, prompt_ids, condition, config, spec, key,
+                                                 new_music)
+    _place(score, new, start - context_bars * bar_ticks, start + bars * bar_ticks)
+    return len(generated), tries, used
 
 
 def _copy_bars(score: Score, source: int, target: int, length: int) -> None:
