@@ -176,7 +176,7 @@ def run_load(base: str) -> dict[str, Any]:
 
 
 def kill_worker_mid_job(http: httpx.Client, out_dir: Path) -> dict[str, Any]:
-    """Kill the worker of a long job (8 bars, three audio formats and stems) once it is writing files."""
+    """Kill the worker of a long job (8 bars, three audio formats and stems) while it is writing a file."""
     body = {"prompt": "epic orchestra", "seed": 5, "formats": ["mid", "wav", "flac", "ogg", "png"], "stems": True,
             "attributes": {"bars": MAX_BARS, "instruments": "strings,brass,flute"}}
     job_id = http.post("/v1/compositions", json=body).json()["id"]
@@ -189,7 +189,11 @@ def kill_worker_mid_job(http: httpx.Client, out_dir: Path) -> dict[str, Any]:
         if stage == "writing" or state["status"] in ("done", "failed"):
             break
         time.sleep(0.01)
+    writing_until = time.monotonic() + 5  # kill while a file is half-written, if we catch one within 5 s
+    while not list(folder.rglob("*.part")) and time.monotonic() < writing_until:
+        time.sleep(0.005)
     part_files_at_kill = len(list(folder.rglob("*.part")))
+    state = json.loads((folder / "status.json").read_text())
     pid = state["worker"]["pid"] if state.get("worker") else None
     if pid and state["status"] == "running":
         os.kill(pid, signal.SIGKILL)
