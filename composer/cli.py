@@ -145,6 +145,8 @@ def _generate_layers(args: argparse.Namespace, options: dict, started: float) ->
 
     if args.form or args.musicxml or args.piano_roll:
         raise ComposerError("--layers writes MIDI, --audio and --stems; leave out --form, --musicxml and --piano-roll")
+    if args.live:
+        raise ComposerError("--live plays one piece; stream a layer's file with `composer play FILE.mid --port NAME`")
     parse_layers(args.layers)
     pieces = compose_layers(args.layers, args.prompt, **options)
     with progress_bar("Rendering layers") as update:
@@ -220,6 +222,10 @@ def _write_piece(piece, args: argparse.Namespace, started: float) -> int:  # typ
     else:
         for path in outputs.values():
             print("\n".join(path) if isinstance(path, list) else path)
+    if getattr(args, "live", None):  # generate --live PORT: stream the piece now the files are written
+        from composer.commands_live import stream
+
+        stream(piece.score, args.live)
     return 0
 
 
@@ -347,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--stems", metavar="DIR", help="one audio file per track, sample-aligned with --audio")
     generate.add_argument("--piano-roll", metavar="OUT.png")
     generate.add_argument("--json", action="store_true", help="print one JSON object with what was done")
+    generate.add_argument("--live", metavar="PORT",
+                          help="then stream it in real time to a MIDI port (see `composer play`), for a DAW to record")
     generate.set_defaults(run=cmd_generate)
 
     extend = sub.add_parser("continue", help="append bars to your MIDI file, keeping its tracks, key, tempo and meter")
@@ -404,7 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Subcommands that live in their own modules; each module imports nothing heavy at the top.
-COMMAND_MODULES: tuple[str, ...] = ("composer.serve.command", "composer.commands_eval")
+COMMAND_MODULES: tuple[str, ...] = ("composer.serve.command", "composer.commands_eval", "composer.commands_live",
+                                     "composer.commands_game")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,74 @@
+"""The game-audio subcommands: `composer stinger`, `composer transition` and `composer score` (cue sheets)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+
+def _outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.mid")
+    parser.add_argument("--audio", metavar="OUT.wav|.flac|.ogg", help="the render, with a JSON sidecar beside it")
+    parser.add_argument("--musicxml", metavar="OUT.musicxml")
+    parser.add_argument("--stems", metavar="DIR", help="one audio file per track, sample-aligned with --audio")
+    parser.add_argument("--piano-roll", metavar="OUT.png")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--json", action="store_true")
+
+
+def register(sub: Any) -> None:
+    sting = sub.add_parser("stinger", help="a 1-2 bar cue that resolves to a piece's tonic, or (--transition) a bridge")
+    sting.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
+    target = sting.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="PIECE.mid", help="the piece whose key, tempo and instruments it takes")
+    target.add_argument("--transition", nargs=2, metavar=("A.mid", "B.mid"), help="a bridge from A's end into B")
+    sting.add_argument("--bars", type=int, default=2, metavar="N", help="1-2 for a stinger, 2-8 for a transition")
+    sting.add_argument("--sync", default="bar", choices=("beat", "bar"), help="where the game may start it")
+    _outputs(sting)
+    sting.set_defaults(run=cmd_stinger)
+
+    bridge = sub.add_parser("transition", help="a bridge segment from the end of A.mid into the start of B.mid")
+    bridge.add_argument("a", metavar="A.mid")
+    bridge.add_argument("b", metavar="B.mid")
+    bridge.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
+    bridge.add_argument("--bars", type=int, default=2, metavar="N")
+    _outputs(bridge)
+    bridge.set_defaults(run=cmd_transition)
+
+    cues = sub.add_parser("score", help="score a cue sheet (YAML scenes with start times) as one continuous piece")
+    cues.add_argument("cues", metavar="CUES.yaml")
+    _outputs(cues)
+    cues.set_defaults(run=cmd_score)
+
+
+def cmd_stinger(args: argparse.Namespace) -> int:
+    from composer.cli import _write_piece
+    from composer.game import stinger, transition
+
+    started = time.perf_counter()
+    if args.transition:
+        piece = transition(*args.transition, args.prompt, bars=args.bars, seed=args.seed, checkpoint=args.checkpoint)
+    else:
+        piece = stinger(args.to, args.prompt, bars=args.bars, seed=args.seed, sync=args.sync,
+                        checkpoint=args.checkpoint)
+    return _write_piece(piece, args, started)
+
+
+def cmd_transition(args: argparse.Namespace) -> int:
+    from composer.cli import _write_piece
+    from composer.game import transition
+
+    started = time.perf_counter()
+    piece = transition(args.a, args.b, args.prompt, bars=args.bars, seed=args.seed, checkpoint=args.checkpoint)
+    return _write_piece(piece, args, started)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from composer.cli import _write_piece
+    from composer.cues import score_cues
+
+    started = time.perf_counter()
+    piece = score_cues(args.cues, seed=args.seed, checkpoint=args.checkpoint)
+    return _write_piece(piece, args, started)
