@@ -1,4 +1,5 @@
-"""Rewrites the README's Results section from benchmarks/results/*.json, so no figure is typed by hand.
+"""Rewrites the README's Results section from benchmarks/results/*.json, so no figure is typed by hand, and
+draws its charts (benchmarks/results/*.png: evaluation metrics, control accuracy, speed, example piano rolls).
 
 Run: .venv/bin/python benchmarks/report.py   (make bench runs it last)
 """
@@ -110,13 +111,14 @@ def constraints_section(result: dict) -> str:
     return "\n".join(lines)
 
 
-def prompts_section(result: dict) -> str:
-    rates = result["rates"]
-    floors = result["floors"]
+def control_section(result: dict) -> str:
+    """Text control (eval.json's control part): the prompt file's checks, then the Text2midi-style table."""
+    control = result["control"]
+    rates, floors = control["rates"], control["floors"]
     lines = [
-        f"**Text control** (`benchmarks/prompts.py`, {result['date'][:10]}): the {result['prompts']} prompts of "
-        f"`{result['prompt_file']}`, {len(result['seeds'])} seeds each, every MIDI file judged on its own "
-        "(music21 key analysis; tempo, meter, programs and velocities read by pretty_midi).",
+        f"**Text control** (`benchmarks/eval.py`, {result['date'][:10]}): the {control['prompts']} prompts of "
+        f"`{control['prompt_file']}`, {len(control['seeds'])} seeds each, every MIDI file judged on its own "
+        "(music21 key analysis and the key signature; tempo, meter, programs and velocities read by pretty_midi).",
         "",
         "| prompts | check | met | floor |",
         "|---|---|---:|---:|",
@@ -125,9 +127,63 @@ def prompts_section(result: dict) -> str:
         for name, rate in sorted(rates.get(kind, {}).items()):
             floor = floors.get(name) if kind == "explicit" else None
             lines.append(f"| {kind} | {name} | {rate}% | {f'{floor:.0f}%' if floor else ''} |")
-    lines += ["", f"Implicit expectations met overall: {result['implicit_expectations_met']}% (floor 85%). "
-                  f"`key` is music21's default analysis (Aarden-Essen), `key_krumhansl` Krumhansl-Schmuckler. "
-                  f"Floors: {'met' if result['meets_floors'] else '**not met**'}."]
+    lines += ["", f"Implicit expectations met overall: {control['implicit_expectations_met']}% (floor 85%). "
+                  "`key` is music21's default analysis (Aarden-Essen), `key_krumhansl` Krumhansl-Schmuckler. "
+                  f"Floors: {'met' if control['meets_floors'] else '**not met**'}.", ""]
+    published = control["published"]
+    names = {"CK": "CK: key tonic and mode (music21 default analysis)", "key_signature": "key signature in the file",
+             "TB": "TB: tempo in the asked MidiCaps bin", "TBT": "TBT: that bin or a neighbour",
+             "tempo_10pct": "tempo within 10% of the asked BPM (or bin)", "meter": "meter",
+             "instrument_precision": "instrument precision", "instrument_recall": "instrument recall",
+             "instrument_f1": "instrument F1"}
+    lines += ["Control accuracy in the terms of Text2midi's paper. TB and TBT apply to prompts that name a BPM or "
+              "a MidiCaps tempo word (Grave ... Prestissimo: bins at 40, 60, 70, 90, 110, 140, 160 and 210 BPM). "
+              "The Text2midi and MuseCoco columns are **published figures, not re-measured**, on the MidiCaps test "
+              "captions rather than these prompts.", "",
+              "| measure | composer | files | " + " | ".join(f"{s} (published)" for s in published) + " |",
+              "|---|---:|---:|" + "---:|" * len(published)]
+    for name, label in names.items():
+        if name in control["control"]:
+            row = control["control"][name]
+            theirs = " | ".join(f"{published[s][name]}%" if name in published[s] else "" for s in published)
+            lines.append(f"| {label} | {row['percent']}% | {row['files']} | {theirs} |")
+    lines += ["", "![Control accuracy](benchmarks/results/control.png)"]
+    return "\n".join(lines)
+
+
+def music_section(result: dict) -> str:
+    """Generated vs held-out music (eval.json's music part)."""
+    music = result["music"]
+    generated, heldout = music["metrics"]["generated"], music["metrics"]["heldout"]
+    ours, reference = music["distributions"]["generated_vs_heldout"], music["distributions"]["heldout_half_vs_half"]
+    nll = music["nll"]
+    lines = [
+        f"**Generated vs held-out music** (`benchmarks/eval.py`, {result['date'][:10]}): {music['n']} pieces "
+        f"generated with each of {music['n']} held-out test-split pieces' key, meter, tempo and instruments "
+        f"({music['bars']} bars, no prompt, constraints on), against those pieces' first {music['bars']} bars "
+        f"(from `{music['heldout_source']}`). Per-piece metrics by MusPy (mean ± standard deviation):",
+        "",
+        "| metric | generated | held-out corpus (reference) |",
+        "|---|---:|---:|",
+    ]
+    for name in generated:
+        g, h = generated[name], heldout[name]
+        lines.append(f"| {name.replace('_', ' ')} | {g['mean']:.3f} ± {g['std']:.3f} "
+                     f"| {h['mean']:.3f} ± {h['std']:.3f} |")
+    lines += ["", "Yang & Lerch (2020): overlapping area (OA, higher is closer) and KL divergence (KLD, lower is "
+                  "closer) between the generated-to-held-out distances and the held-out set's own distances, per "
+                  "feature; the reference row compares one half of the held-out set with the other.", "",
+              "| feature | OA | KLD | held-out halves OA | held-out halves KLD |", "|---|---:|---:|---:|---:|"]
+    for name in ours:
+        lines.append(f"| {name.replace('_', ' ')} | {ours[name]['overlap_area']:.3f} "
+                     f"| {ours[name]['kl_divergence']:.3f} | {reference[name]['overlap_area']:.3f} "
+                     f"| {reference[name]['kl_divergence']:.3f} |")
+    lines += ["", f"Held-out NLL of the same {nll['pieces']} pieces ({nll['tokens']} tokens): "
+                  f"{nll['nll_per_token']:.4f} nats/token, {nll['nll_per_token_with_controls']:.4f} with their "
+                  "control tokens. Floors (generated "
+                  f"scale consistency >= {music['floors']['generated_scale_consistency']}, NLL <= "
+                  f"{music['floors']['heldout_nll_per_token']}): {'met' if music['meets_floors'] else '**not met**'}.",
+              "", "![Generated vs held-out metrics](benchmarks/results/eval_metrics.png)"]
     return "\n".join(lines)
 
 
@@ -148,26 +204,201 @@ def generate_section(result: dict) -> str:
             f"(floor 1.5 GB). Floors: {'met' if result['meets_floors'] else '**not met** (the cold start)'}.")
 
 
-SECTIONS = {"render": render_section, "model": model_section, "decode": decode_section,
-            "constraints": constraints_section, "prompts": prompts_section, "continuation": continuation_section,
-            "generate": generate_section}
+def _save(fig, name: str) -> Path:  # type: ignore[no-untyped-def]
+    from composer.atomic import atomic_output
+
+    path = RESULTS / name
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    return path
+
+
+PUBLISHED_STYLE = {"hatch": "//", "alpha": 0.55, "edgecolor": "black"}  # published figures look different
+
+
+def plot_eval_metrics(result: dict):  # type: ignore[no-untyped-def]
+    import matplotlib.pyplot as plt
+
+    music = result["music"]
+    generated, heldout = music["metrics"]["generated"], music["metrics"]["heldout"]
+    fig = plt.figure(figsize=(13, 6.5))
+    grid = fig.add_gridspec(2, len(generated), height_ratios=[1, 1.1], hspace=0.45, wspace=0.55)
+    for column, name in enumerate(generated):
+        ax = fig.add_subplot(grid[0, column])
+        for x, (label, row, colour) in enumerate((("generated", generated[name], "tab:blue"),
+                                                  ("held-out", heldout[name], "tab:gray"))):
+            low = min(row["std"], row["mean"])  # a spread below zero means nothing for these measures
+            ax.bar(x, row["mean"], yerr=[[low], [row["std"]]], color=colour, capsize=4, label=label)
+        ax.set_xticks([0, 1], ["gen.", "held-out"], fontsize=9)
+        ax.set_title(name.replace("_", " "), fontsize=10)
+        ax.set_ylim(bottom=0)
+        ax.tick_params(axis="y", labelsize=8)
+    ax = fig.add_subplot(grid[1, :])
+    features = list(music["distributions"]["generated_vs_heldout"])
+    for offset, (key, label, colour) in enumerate((("generated_vs_heldout", "generated vs held-out", "tab:blue"),
+                                                   ("heldout_half_vs_half", "held-out half vs half (reference)",
+                                                    "tab:gray"))):
+        values = [music["distributions"][key][f]["overlap_area"] for f in features]
+        bars = ax.bar([i + 0.38 * offset for i in range(len(features))], values, width=0.36, color=colour, label=label)
+        ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.set_xticks([i + 0.19 for i in range(len(features))], [f.replace("_", " ") for f in features], fontsize=9)
+    ax.set_ylim(0, 1.3)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.set_ylabel("overlapping area (1 = same)")
+    ax.set_title("Yang & Lerch distance distributions: overlap with the held-out set's own variety", fontsize=10)
+    ax.legend(fontsize=9, loc="upper center", ncol=2, frameon=False)
+    fig.suptitle(f"MusPy metrics, {music['n']} generated vs {music['n']} held-out pieces ({music['bars']} bars): "
+                 "mean ± sd", fontsize=11)
+    return _save(fig, "eval_metrics.png")
+
+
+def plot_control(result: dict):  # type: ignore[no-untyped-def]
+    import matplotlib.pyplot as plt
+
+    control = result["control"]
+    ours, published = control["control"], control["published"]
+    measures = [m for m in ("CK", "TB", "TBT") if m in ours]
+    extra = [m for m in ("key_signature", "tempo_10pct", "meter", "instrument_precision", "instrument_recall",
+                         "instrument_f1") if m in ours]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [3, 3]})
+    systems = [("composer (measured)", {m: ours[m]["percent"] for m in measures}, {"color": "tab:blue"})]
+    systems += [(f"{name} (published, not re-measured)", figures, dict(PUBLISHED_STYLE, color=colour))
+                for (name, figures), colour in zip(published.items(), ("tab:orange", "tab:green"), strict=False)]
+    width = 0.8 / len(systems)
+    for index, (label, figures, style) in enumerate(systems):
+        bars = left.bar([i + width * index for i in range(len(measures))], [figures.get(m, 0) for m in measures],
+                        width=width, label=label, **style)
+        left.bar_label(bars, fmt="%.1f", fontsize=8)
+    left.set_xticks([i + width * (len(systems) - 1) / 2 for i in range(len(measures))], measures)
+    left.set_ylim(0, 115)
+    left.set_ylabel("% of files")
+    left.set_title("Text2midi's control measures", fontsize=10)
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2, frameon=False)
+    labels = {"tempo_10pct": "tempo within 10%", "instrument_f1": "instrument F1"}
+    bars = right.barh([labels.get(m, m.replace("_", " ")) for m in extra], [ours[m]["percent"] for m in extra],
+                      color="tab:blue")
+    right.bar_label(bars, fmt="%.1f%%", fontsize=8)
+    right.set_xlim(0, 115)
+    right.invert_yaxis()
+    right.set_title("composer's other control checks (measured)", fontsize=10)
+    fig.suptitle(f"Text control: {control['prompts']} prompts x {len(control['seeds'])} seeds "
+                 "(published figures are on MidiCaps captions)", fontsize=11)
+    fig.tight_layout()
+    return _save(fig, "control.png")
+
+
+def plot_speed(decode: dict | None, render: dict | None, generate: dict | None):  # type: ignore[no-untyped-def]
+    import matplotlib.pyplot as plt
+
+    panels = [p for p in (decode, render, generate) if p]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False)
+    axes = list(axes[0])
+    if decode:
+        ax, speeds = axes.pop(0), decode["tokens_per_second"]
+        bars = ax.bar(["composer\nint8", "composer\nfloat", "GPT-2 generate\n(peer)"],
+                      [speeds[k]["median"] for k in ("composer", "composer_float", "gpt2")],
+                      color=["tab:blue", "tab:cyan", "tab:gray"])
+        ax.bar_label(bars, fmt="%.0f", fontsize=8)
+        ax.axhline(decode["floor_tokens_per_second"], color="red", linestyle="--", linewidth=1, label="floor")
+        ax.set_title("decode, batch 1 (median tokens/s)", fontsize=10)
+        ax.legend(fontsize=8)
+    if render:
+        ax = axes.pop(0)
+        bars = ax.bar(["composer\nwarm", "composer\ncold", "pretty_midi\n(peer)"],
+                      [render[k] for k in ("composer_realtime_factor", "composer_cold_realtime_factor",
+                                           "pretty_midi_realtime_factor")], color=["tab:blue", "tab:cyan", "tab:gray"])
+        ax.bar_label(bars, fmt="%.0fx", fontsize=8)
+        ax.axhline(render["floor_realtime_factor"], color="red", linestyle="--", linewidth=1, label="floor")
+        ax.set_title("audio rendering (x real time)", fontsize=10)
+        ax.legend(fontsize=8)
+    if generate:
+        ax = axes.pop(0)
+        bars = ax.bar(["16 bars, 4 parts\n(model loaded)", "8 bars, cold\n`composer generate`"],
+                      [generate["warm_16_bars_4_instruments_seconds"], generate["cold_8_bars_seconds"]],
+                      color=["tab:blue", "tab:cyan"])
+        ax.bar_label(bars, fmt="%.2f s", fontsize=8)
+        for x, floor in enumerate((generate["floors"]["warm_seconds"], generate["floors"]["cold_seconds"])):
+            ax.plot([x - 0.4, x + 0.4], [floor, floor], color="red", linestyle="--", linewidth=1,
+                    label="floor" if x == 0 else None)
+        ax.set_title("generation (seconds)", fontsize=10)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _save(fig, "speed.png")
+
+
+def plot_examples():  # type: ignore[no-untyped-def]
+    """The examples' piano rolls stacked at their own pixel size (no resampling), each under its name."""
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+
+    rolls = [sorted(folder.glob("*.png"))[0] for folder in sorted((ROOT / "examples").iterdir())
+             if folder.is_dir() and any(folder.glob("*.png"))]
+    if not rolls:
+        return None
+    images = [mpimg.imread(p) for p in rolls]
+    title, dpi = 26, 110  # pixels above each roll for its name; pixels per inch
+    width = max(i.shape[1] for i in images)
+    height = sum(i.shape[0] + title for i in images)
+    fig = plt.figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    top = height
+    for image, path in zip(images, rolls, strict=True):
+        fig.text(4 / width, (top - title / 2) / height, f"{path.parent.name}  ({path.relative_to(ROOT)})",
+                 fontsize=10, va="center")
+        top -= title + image.shape[0]
+        ax = fig.add_axes((0, top / height, image.shape[1] / width, image.shape[0] / height))
+        ax.imshow(image, interpolation="nearest")
+        ax.set_axis_off()
+    path = RESULTS / "examples.png"
+    from composer.atomic import atomic_output
+
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    return path
+
+
+def charts_section(results: dict[str, dict]) -> str:
+    """Draw the charts whose inputs exist; return the README lines showing them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lines = []
+    if "eval" in results:
+        plot_eval_metrics(results["eval"])
+        plot_control(results["eval"])
+    if any(k in results for k in ("decode", "render", "generate")):
+        plot_speed(results.get("decode"), results.get("render"), results.get("generate"))
+        lines += ["**Speed** (from decode.json, render.json and generate.json; red dashes are the floors):", "",
+                  "![Speed](benchmarks/results/speed.png)"]
+    if plot_examples() is not None:
+        lines += ["", "**Example piano rolls** (examples/*/, one per example):", "",
+                  "![Example piano rolls](benchmarks/results/examples.png)"]
+    plt.close("all")
+    return "\n".join(lines)
+
+
+# (result file, section), in README order
+SECTIONS = [("render", render_section), ("model", model_section), ("decode", decode_section),
+            ("constraints", constraints_section), ("eval", control_section), ("eval", music_section),
+            ("continuation", continuation_section), ("generate", generate_section)]
 
 
 def main() -> int:
-    parts = []
-    for name, section in SECTIONS.items():
-        path = RESULTS / f"{name}.json"
-        if path.exists():
-            parts.append(section(json.loads(path.read_text())))
+    results = {path.stem: json.loads(path.read_text()) for path in sorted(RESULTS.glob("*.json"))}
+    parts = [section(results[name]) for name, section in SECTIONS if name in results]
+    charts = charts_section(results)
+    if charts:
+        parts.append(charts)
     readme = ROOT / "README.md"
     text = readme.read_text()
     if BEGIN not in text or END not in text:
         print(f"README.md has no {BEGIN} ... {END} block", file=sys.stderr)
         return 1
     body = "\n\n".join(parts) if parts else "_No benchmark results yet: run `make bench`._"
-    text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), f"{BEGIN}\n{body}\n{END}", text, flags=re.S)
+    text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: f"{BEGIN}\n{body}\n{END}", text, flags=re.S)
     readme.write_text(text)
-    print(f"README.md results updated from {len(parts)} result file(s)")
+    print(f"README.md results updated from {len(results)} result file(s), charts in {RESULTS}")
     return 0
 
 

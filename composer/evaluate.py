@@ -57,7 +57,7 @@ def requested_tempo(prompt: str) -> tuple[int, float | None] | None:
     """(tempo bin, BPM when stated) that the prompt's own words ask for: a BPM, else a MidiCaps tempo word."""
     bpm = BPM_IN_PROMPT.search(prompt)
     if bpm:
-        return tempo_bin(float(bpm.group(1))), float(bpm.group(1))
+        return tempo_bin(round(float(bpm.group(1)))), float(bpm.group(1))
     word = TEMPO_WORD_IN_PROMPT.search(prompt)
     return (TEMPO_BIN_NAMES.index(word.group(1).lower()), None) if word else None
 
@@ -149,8 +149,9 @@ def judge(entry: dict[str, Any], found: dict[str, Any], median_density: float) -
     asked = requested_tempo(entry["prompt"])
     if asked is not None:
         wanted, bpm = asked
-        checks["TB"] = tempo_bin(tempo) == wanted
-        checks["TBT"] = abs(tempo_bin(tempo) - wanted) <= 1
+        found_bin = tempo_bin(round(tempo))  # MidiCaps rounds the BPM first: a file's 140 reads 140.00014
+        checks["TB"] = found_bin == wanted
+        checks["TBT"] = abs(found_bin - wanted) <= 1
         # within 10% of the BPM asked for; for a tempo word, of the word's bin
         low, high = (bpm, bpm) if bpm else ((0, *TEMPO_BIN_EDGES)[wanted], (*TEMPO_BIN_EDGES, 400)[wanted])
         checks["tempo_10pct"] = 0.9 * low <= tempo <= 1.1 * high

@@ -52,6 +52,10 @@ def test_judging_key_signature_tempo_bins_and_instruments():
     assert not slow["TB"] and slow["TBT"] and not slow["tempo_10pct"] and not slow["key_signature"]
     far = judge(entry, {**found, "tempo": 150.0}, median_density=3.0)
     assert not far["TB"] and not far["TBT"]
+    # a MIDI file stores 140 bpm as 428571 us a beat, read back as 140.00014: still the 110-140 bin
+    rock = judge({**entry, "prompt": "Rock anthem in D major, 140 bpm."}, {**found, "tempo": 140.00014},
+                 median_density=3.0)
+    assert rock["TB"] and rock["tempo_10pct"]
     assert instrument_scores(["piano", "violin"], {0, 40, 73}) == pytest.approx(
         {"instrument_precision": 2 / 3, "instrument_recall": 1.0, "instrument_f1": 0.8})
     assert instrument_scores(["piano"], set())["instrument_f1"] == 0.0
