@@ -155,7 +155,8 @@ def music_section(result: dict) -> str:
     """Generated vs held-out music (eval.json's music part)."""
     music = result["music"]
     generated, heldout = music["metrics"]["generated"], music["metrics"]["heldout"]
-    ours, reference = music["distributions"]["generated_vs_heldout"], music["distributions"]["heldout_half_vs_half"]
+    ours = music["distributions"]["generated_vs_heldout"]
+    reference = music["distributions"].get("heldout_half_vs_half")  # absent below 10 pieces a side
     nll = music["nll"]
     lines = [
         f"**Generated vs held-out music** (`benchmarks/eval.py`, {result['date'][:10]}): {music['n']} pieces "
@@ -175,9 +176,10 @@ def music_section(result: dict) -> str:
                   "feature; the reference row compares one half of the held-out set with the other.", "",
               "| feature | OA | KLD | held-out halves OA | held-out halves KLD |", "|---|---:|---:|---:|---:|"]
     for name in ours:
+        theirs = (f"{reference[name]['overlap_area']:.3f} | {reference[name]['kl_divergence']:.3f}" if reference
+                  else "n/a | n/a")
         lines.append(f"| {name.replace('_', ' ')} | {ours[name]['overlap_area']:.3f} "
-                     f"| {ours[name]['kl_divergence']:.3f} | {reference[name]['overlap_area']:.3f} "
-                     f"| {reference[name]['kl_divergence']:.3f} |")
+                     f"| {ours[name]['kl_divergence']:.3f} | {theirs} |")
     lines += ["", f"Held-out NLL of the same {nll['pieces']} pieces ({nll['tokens']} tokens): "
                   f"{nll['nll_per_token']:.4f} nats/token, {nll['nll_per_token_with_controls']:.4f} with their "
                   "control tokens. Floors (generated "
@@ -238,6 +240,8 @@ def plot_eval_metrics(result: dict):  # type: ignore[no-untyped-def]
     for offset, (key, label, colour) in enumerate((("generated_vs_heldout", "generated vs held-out", "tab:blue"),
                                                    ("heldout_half_vs_half", "held-out half vs half (reference)",
                                                     "tab:gray"))):
+        if key not in music["distributions"]:
+            continue
         values = [music["distributions"][key][f]["overlap_area"] for f in features]
         bars = ax.bar([i + 0.38 * offset for i in range(len(features))], values, width=0.36, color=colour, label=label)
         ax.bar_label(bars, fmt="%.2f", fontsize=8)

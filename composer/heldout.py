@@ -78,7 +78,8 @@ def heldout_rows(n: int, min_bars: int = 8, seed: int = 0, pieces: Path | None =
                 if len(chosen) == n:
                     break
     if len(chosen) < n:
-        raise ComposerError(f"only {len(chosen)} held-out pieces of {min_bars}+ bars found, not {n}")
+        where = f" in {', '.join(collections)}" if collections else ""
+        raise ComposerError(f"only {len(chosen)} held-out pieces of {min_bars}+ bars found{where}, not {n}")
     return chosen
 
 
