@@ -139,7 +139,7 @@ def control_section(result: dict) -> str:
     lines += ["Control accuracy in the terms of Text2midi's paper. TB and TBT apply to prompts that name a BPM or "
               "a MidiCaps tempo word (Grave ... Prestissimo: bins at 40, 60, 70, 90, 110, 140, 160 and 210 BPM). "
               "The Text2midi and MuseCoco columns are **published figures, not re-measured**, on the MidiCaps test "
-              "captions rather than these prompts.", "",
+              "captions rather than these prompts. `composer eval control --prompts FILE` prints the same table.", "",
               "| measure | composer | files | " + " | ".join(f"{s} (published)" for s in published) + " |",
               "|---|---:|---:|" + "---:|" * len(published)]
     for name, label in names.items():
@@ -162,7 +162,8 @@ def music_section(result: dict) -> str:
         f"**Generated vs held-out music** (`benchmarks/eval.py`, {result['date'][:10]}): {music['n']} pieces "
         f"generated with each of {music['n']} held-out test-split pieces' key, meter, tempo and instruments "
         f"({music['bars']} bars, no prompt, constraints on), against those pieces' first {music['bars']} bars "
-        f"(from `{music['heldout_source']}`). Per-piece metrics by MusPy (mean ± standard deviation):",
+        f"(from `{music['heldout_source']}`; `composer eval music --n {music['n']}` runs the same). Per-piece "
+        "metrics by MusPy (mean ± standard deviation):",
         "",
         "| metric | generated | held-out corpus (reference) |",
         "|---|---:|---:|",
