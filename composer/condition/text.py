@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from composer.instruments import DRUMS, INSTRUMENT_FAMILIES, INSTRUMENT_PROGRAMS
 from composer.theory import pitch_class, sharps_for_key, tonic_for_sharps
 
-# Italian tempo words and the BPM each stands for (the middle of its conventional range).
+# Italian tempo words and the BPM each stands for: the middle of its conventional range, narrowed where
+# MidiCaps' tempo bins (40/60/70/90/110/140/160/210; the Text2midi and MuseCoco benchmarks use them) are
+# narrower, so that a word means a tempo both conventions agree on.
 TEMPO_WORDS: dict[str, tuple[int, int]] = {
-    "grave": (35, 45), "largo": (40, 60), "larghetto": (60, 66), "adagio": (66, 76), "adagietto": (70, 80),
-    "andante": (76, 108), "andantino": (80, 108), "moderato": (108, 120), "allegretto": (112, 120),
-    "allegro": (120, 156), "vivace": (156, 176), "presto": (168, 200), "prestissimo": (200, 240),
+    "grave": (35, 45), "largo": (40, 60), "larghetto": (60, 66), "adagio": (66, 70), "adagietto": (70, 80),
+    "andante": (76, 90), "andantino": (80, 108), "moderato": (108, 110), "allegretto": (112, 120),
+    "allegro": (120, 140), "vivace": (156, 160), "presto": (168, 200), "prestissimo": (200, 240),
 }
 # Dance and form names that fix the meter.
 METER_WORDS: dict[str, str] = {
