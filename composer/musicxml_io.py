@@ -125,12 +125,27 @@ def to_music21(score: Score) -> Any:
     for part, track in zip(stream.parts, [t for t in score.tracks if t.notes], strict=False):
         part.partName = track.name
         part.partAbbreviation = track.name[:5]
+        for measure in part.getElementsByClass("Measure"):
+            if not measure.hasVoices() and _overlaps(measure.notesAndRests):
+                measure.makeVoices(inPlace=True, fillGaps=True)
     if score.title:
         from music21 import metadata
 
         stream.metadata = stream.metadata or metadata.Metadata()
         stream.metadata.title = score.title
     return stream
+
+
+def _overlaps(elements: Any) -> bool:
+    """Whether a note or rest starts before an earlier one ends. music21's MIDI reader can leave such
+    notes in one voice (a part that plays a held note under moving ones), and its MusicXML writer then
+    lays them end to end: an overfull bar (4.5 beats in 4/4), which MuseScore reads as a 9/8 bar."""
+    end = 0.0
+    for element in sorted(elements, key=lambda e: e.offset):
+        if element.offset < end:
+            return True
+        end = max(end, element.offset + element.quarterLength)
+    return False
 
 
 def write_musicxml(score: Score, path: str | os.PathLike[str]) -> Path:
