@@ -128,6 +128,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
                    constraints=not args.no_constraints,
                    constraints_off=args.constraints_off.split(",") if args.constraints_off else None,
                    chromatic=args.chromatic, loop=args.loop, checkpoint=args.checkpoint)
+    if args.draw_strength is not None and not args.draw:
+        raise ComposerError("--draw-strength needs --draw")
+    if args.draw or args.spectrogram:
+        if args.layers or args.form:
+            raise ComposerError("--draw and --spectrogram work on one piece; leave out --layers and --form")
+        if args.draw:
+            options.update(draw=True, draw_strength=args.draw_strength, draw_mode=args.draw_mode)
     if args.layers:
         return _generate_layers(args, options, started)
     piece = compose(args.prompt, form=args.form, **options)  # type: ignore[arg-type]
@@ -202,6 +209,10 @@ def _write_piece(piece, args: argparse.Namespace, started: float) -> int:  # typ
         outputs["musicxml"] = str(piece.save_musicxml(args.musicxml))
     if args.piano_roll:
         outputs["piano_roll"] = str(piece.piano_roll_png(args.piano_roll))
+    if getattr(args, "spectrogram", None):  # generate only
+        from composer.spectrogram import save_spectrogram
+
+        outputs["spectrogram"] = str(save_spectrogram(piece.score, args.spectrogram))
     if args.audio or args.stems:
         with progress_bar("Rendering") as update:
             from composer.render import render_to_files
@@ -346,12 +357,20 @@ def build_parser() -> argparse.ArgumentParser:
                           help="intensity layers, quietest first (low,mid,high): a MIDI file and a mix each")
     generate.add_argument("--loop", action="store_true",
                           help="a seamless loop: the end leads back to the start; loop markers; wrapped audio")
+    generate.add_argument("--draw", action="store_true",
+                          help="draw the --image in the piano roll: its notes trace the picture (default: piano)")
+    generate.add_argument("--draw-strength", type=float, default=None, metavar="S",
+                          help="how hard the picture pulls (default 6): higher, likelier picture, less model")
+    generate.add_argument("--draw-mode", choices=("edges", "silhouette", "tone"), default="edges",
+                          help="edges: the outline; silhouette: the filled shape; tone: brightness as note density")
     generate.add_argument("--checkpoint", default=None, help="a name under composer/checkpoints/ or a folder")
     generate.add_argument("-o", "--output", required=True, metavar="OUT.mid")
     generate.add_argument("--audio", metavar="OUT.wav|.flac|.ogg")
     generate.add_argument("--musicxml", metavar="OUT.musicxml")
     generate.add_argument("--stems", metavar="DIR", help="one audio file per track, sample-aligned with --audio")
     generate.add_argument("--piano-roll", metavar="OUT.png")
+    generate.add_argument("--spectrogram", metavar="OUT.png",
+                          help="a log-frequency spectrogram of the FluidSynth render (vibraphone: nearly pure tones)")
     generate.add_argument("--json", action="store_true", help="print one JSON object with what was done")
     generate.add_argument("--live", metavar="PORT",
                           help="then stream it in real time to a MIDI port (see `composer play`), for a DAW to record")

@@ -29,7 +29,7 @@ from composer.controls import (
 from composer.errors import ComposerError
 from composer.gm import default_track_name
 from composer.instruments import DRUMS
-from composer.score import TICKS_PER_BEAT, KeySignature, Marker, Score, TempoChange, TimeSignature
+from composer.score import TICKS_PER_BEAT, KeySignature, Marker, Score, TempoChange, TimeSignature, untangle_unisons
 from composer.theory import pitch_class, sharps_for_key, tonic_for_sharps
 
 MAX_BARS = 256
@@ -142,7 +142,8 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None,
             instruments: list[int] | None = None, chords: str | None = None, seed: int | None = None,
             temperature: float = 1.0, top_k: int = 0, top_p: float = 0.95, guidance: float = 1.0,
             constraints: bool = True, constraints_off: list[str] | None = None, chromatic: int = 0,
-            loop: bool = False, form: str | None = None, checkpoint: str | None = None) -> Piece:
+            loop: bool = False, form: str | None = None, checkpoint: str | None = None,
+            draw: bool = False, draw_strength: float | None = None, draw_mode: str = "edges") -> Piece:
     """Generate a piece from a prompt, an image, options, or any mix (options win over the prompt).
 
     The resolved attributes become control tokens and constraint masks, and the prompt (with the
@@ -151,16 +152,21 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None,
     each part stepping back toward its first note) and loopStart/loopEnd markers frame the piece, which
     the renderer wraps into seamless audio. With `form` ("intro A B A outro"), sections are composed
     in turn (composer.arrange), repeats share their material, and a marker names each section.
+    With `draw`, the image is also drawn in the piano roll (composer.draw: `draw_mode` edges, silhouette
+    or tone; `draw_strength` trades likeness for musicality, None: the default).
     """
     options = dict(image=image, image_encoder=image_encoder, key=key, tempo=tempo, meter=meter, bars=bars,
                    instruments=instruments, chords=chords, seed=seed, temperature=temperature, top_k=top_k,
                    top_p=top_p, guidance=guidance, constraints=constraints, constraints_off=constraints_off,
                    chromatic=chromatic, loop=loop)
+    if form is not None and draw:
+        raise ComposerError("--draw draws one picture over one piece; leave out --form")
     if form is not None:
         from composer.arrange import compose_form
 
         return compose_form(prompt, form, checkpoint=checkpoint, **options)  # type: ignore[arg-type]
-    plan = plan_request(prompt, **options)  # type: ignore[arg-type]
+    plan = plan_request(prompt, **options, draw=draw, draw_strength=draw_strength,  # type: ignore[arg-type]
+                        draw_mode=draw_mode)
     started = time.perf_counter()
     model, tokenizer = _load(checkpoint)
     condition = _embed(plan.request.caption) if plan.request.caption else None
@@ -211,13 +217,18 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                  instruments: list[int] | None = None, chords: str | None = None, seed: int | None = None,
                  temperature: float = 1.0, top_k: int = 0, top_p: float = 0.95, guidance: float = 1.0,
                  constraints: bool = True, constraints_off: list[str] | None = None, chromatic: int = 0,
-                 loop: bool = False) -> Plan:
+                 loop: bool = False, draw: bool = False, draw_strength: float | None = None,
+                 draw_mode: str = "edges") -> Plan:
     """Resolve and check a request (compose's arguments) into a Plan; loads no model."""
     from composer.constraints import SWITCHES, ConstraintSpec
     from composer.generate import SamplingConfig
 
     request = describe(prompt, image=image, image_encoder=image_encoder, key=key, tempo=tempo, meter=meter,
                        bars=bars, instruments=instruments, chords=chords)
+    if draw:
+        from composer.draw import draw_instruments
+
+        draw_instruments(request, image)
     key, tempo, meter, bars = request["key"], float(request["tempo"]), request["meter"], int(request["bars"])
     instruments, chords = request["instruments"], request["chords"]
     try:
@@ -247,6 +258,10 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                           centre_pitch=request["centre_pitch"], velocity=request["velocity"],
                           onsets_per_bar=request["onsets_per_bar"],
                           off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop)
+    if draw:
+        from composer.draw import add_drawing
+
+        add_drawing(spec, image, pitched, request["centre_pitch"], draw_strength, draw_mode)
     verify = constraints and "key" not in spec.off and "verify" not in spec.off
     return Plan(prompt, request, (pc, mode, tonic), tempo, meter_tuple, bars, pitched, controls, spec, config,
                 verify, loop)
@@ -292,7 +307,7 @@ def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition:
         processors += attempt_processors
         ids = sample(model, prompt_ids, condition, dataclasses.replace(config, seed=base_seed + 1_000_003 * attempt),
                      processors=attempt_processors, stop_ids=[tokenizer.eos_id], null_prompt=[tokenizer.bos_id])
-        candidate = music(ids)
+        candidate = untangle_unisons(music(ids))
         agreeing = _key_agreement(candidate, *key) if key else (False, False)
         if best is None or agreeing > best[0]:
             best = (agreeing, ids, candidate)

@@ -19,6 +19,7 @@ from composer.constraints.biases import (
     TargetBias,
     TonalBias,
 )
+from composer.constraints.draw import DRAW_STRENGTH, DrawBias, DrawGrid
 from composer.constraints.masks import (
     GrammarMask,
     InstrumentMask,
@@ -42,6 +43,8 @@ __all__ = [
     "CoverageBias",
     "DecodeState",
     "DensityBias",
+    "DrawBias",
+    "DrawGrid",
     "GrammarMask",
     "InstrumentMask",
     "KeyMask",
@@ -85,6 +88,8 @@ class ConstraintSpec:
     target_strength: float = 2.5
     loop: bool = False  # a seamless loop: the last bar leads back to the first (dominant, stepwise return)
     loop_strength: float = 2.0
+    draw_grid: DrawGrid | None = None  # a picture to draw in the piano roll (composer.draw)
+    draw_strength: float = DRAW_STRENGTH
     off: set[str] = field(default_factory=set)
     enabled: bool = True  # False: --no-constraints (only the bar count still stops the piece)
 
@@ -146,4 +151,6 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         filters.append(DensityBias(tracker, spec.onsets_per_bar, spec.density_strength))
     if "targets" in on and (spec.centre_pitch is not None or spec.velocity is not None):
         filters.append(TargetBias(tracker, spec.centre_pitch, spec.velocity, spec.target_strength))
+    if spec.draw_grid is not None and spec.draw_strength > 0:
+        filters.append(DrawBias(tracker, spec.draw_grid, spec.draw_strength))
     return filters
