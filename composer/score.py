@@ -240,3 +240,22 @@ def one_per_tick(events: list, keep: str = "last") -> list:
         if keep == "last" or event.tick not in by_tick:
             by_tick[event.tick] = event
     return [by_tick[t] for t in sorted(by_tick)]
+
+
+def untangle_unisons(score: Score) -> Score:
+    """The score with no pitch struck again in a track while it still sounds: a note re-struck at the same
+    onset merges with it (the longer, louder one), and one re-struck later is released there, as a
+    keyboard or a MIDI player would do anyway. Changes the score's tracks in place and returns it."""
+    for track in score.tracks:
+        by_pitch: dict[int, list[Note]] = {}
+        for note in sorted(track.notes, key=lambda n: (n.pitch, n.start, -n.end)):
+            run = by_pitch.setdefault(note.pitch, [])
+            if run and note.start == run[-1].start:
+                run[-1] = dataclasses.replace(run[-1], end=max(run[-1].end, note.end),
+                                              velocity=max(run[-1].velocity, note.velocity))
+                continue
+            if run and note.start < run[-1].end:
+                run[-1] = dataclasses.replace(run[-1], end=note.start)
+            run.append(note)
+        track.notes = sorted((n for run in by_pitch.values() for n in run), key=lambda n: (n.start, n.pitch))
+    return score

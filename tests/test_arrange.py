@@ -57,6 +57,11 @@ def test_a_form_writes_markers_and_repeats_its_material(tmp_path):
                       if start_bar * bar <= n.start < (start_bar + bars) * bar)
 
     assert notes(2, 4) and notes(2, 4) == notes(10, 4)  # the second A is the first
+    for track in score.tracks:  # no pitch struck again while it still sounds (players would merge them)
+        ends: dict[int, int] = {}
+        for note in sorted(track.notes, key=lambda n: n.start):
+            assert note.start >= ends.get(note.pitch, 0), (track.name, note)
+            ends[note.pitch] = note.end
     assert notes(6, 4) != notes(2, 4)  # B is new music
     drums = next(t for t in score.tracks if t.is_drum)
     assert sorted({n.start // bar for n in drums.notes if n.pitch == 49}) == [0, 2, 6, 10, 14]  # a crash each

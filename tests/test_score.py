@@ -49,3 +49,12 @@ def test_copy_is_independent(band_score):
     copy.tracks[0].notes.clear()
     copy.markers.clear()
     assert band_score.tracks[0].notes and band_score.markers
+
+
+def test_a_pitch_struck_again_while_sounding_is_merged_or_released():
+    from composer.score import untangle_unisons
+
+    score = Score(tracks=[Track("Violin", 40, notes=[Note(67, 0, 480, 70), Note(67, 0, 960, 90),
+                                                     Note(67, 720, 1200, 80), Note(60, 100, 900, 60)])])
+    untangle_unisons(score)
+    assert score.tracks[0].notes == [Note(67, 0, 720, 90), Note(60, 100, 900, 60), Note(67, 720, 1200, 80)]
