@@ -29,7 +29,7 @@ from composer.controls import (
 from composer.errors import ComposerError
 from composer.gm import default_track_name
 from composer.instruments import DRUMS
-from composer.score import TICKS_PER_BEAT, KeySignature, Marker, Score, TempoChange, TimeSignature
+from composer.score import TICKS_PER_BEAT, KeySignature, Marker, Score, TempoChange, TimeSignature, untangle_unisons
 from composer.theory import pitch_class, sharps_for_key, tonic_for_sharps
 
 MAX_BARS = 256
@@ -307,7 +307,7 @@ def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition:
         processors += attempt_processors
         ids = sample(model, prompt_ids, condition, dataclasses.replace(config, seed=base_seed + 1_000_003 * attempt),
                      processors=attempt_processors, stop_ids=[tokenizer.eos_id], null_prompt=[tokenizer.bos_id])
-        candidate = music(ids)
+        candidate = untangle_unisons(music(ids))
         agreeing = _key_agreement(candidate, *key) if key else (False, False)
         if best is None or agreeing > best[0]:
             best = (agreeing, ids, candidate)
