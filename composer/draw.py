@@ -174,6 +174,8 @@ def add_drawing(spec: Any, image: str | Path | None, pitched: list[int], centre:
         raise ComposerError("--draw needs a picture: give --image PATH")
     if strength is not None and strength < 0:
         raise ComposerError(f"--draw-strength must be >= 0, not {strength}")
+    if not spec.enabled:
+        raise ComposerError("--draw works through the constraint filters; leave out --no-constraints")
     if not pitched:
         raise ComposerError("--draw needs a pitched instrument")
     spec.draw_grid = image_grid(image, bars=spec.bars, meter=spec.meter, key=spec.key, programs=pitched,
