@@ -384,9 +384,46 @@ def charts_section(results: dict[str, dict]) -> str:
 
 
 # (result file, section), in README order
+def validity_section(result: dict) -> str:
+    tools = ", ".join(f"{name} {v['passed']}/{v['passed'] + v['failed']}" for name, v in result["per_tool"].items())
+    return (f"**Validity** (`benchmarks/validity.py`, {result['date'][:10]}): {result['requests']} requests (every "
+            f"meter, keys to 7 sharps or flats, drums, --loop, --form, --layers, continue, infill), {result['files']} "
+            f"files opened by each tool: {tools}; failures: {len(result['failures'])}.")
+
+
+def serve_section(result: dict) -> str:
+    load, killed = result["load"], result["fault_killed_worker"]
+    faults = result["fault_requests"]
+    return (f"**HTTP service** (`benchmarks/serve.py`, {result['date'][:10]}, loopback, {result['workers']} workers, "
+            f"queue {result['queue_limit']}): {load['clients']} clients sent {load['requests']} requests; "
+            f"{load['accepted']} accepted and all {load['accepted_done']} completed, {load['rejected_429']} answered "
+            f"429 (all with the queue full), {load['server_errors_5xx']} 5xx, {load['files_checked']} files valid "
+            f"({load['invalid_files']} invalid). POST latency p50 {load['post_latency_seconds']['p50']} s, p95 "
+            f"{load['post_latency_seconds']['p95']} s; submit to done p50 {load['submit_to_done_seconds']['p50']} s, "
+            f"p95 {load['submit_to_done_seconds']['p95']} s. A worker killed mid-job: status "
+            f"{killed['status']}, {killed['files_left']} files left, worker replaced. Bad requests: "
+            f"{sum(f['ok'] for f in faults)}/{len(faults)} got the right 4xx with a message.")
+
+
+def draw_section(result: dict) -> str:
+    overall = result["overall"]
+    default = str(result["default_strength"])
+    rows = ["| strength | IoU | SSIM | scale consistency | pitch-class entropy | groove consistency |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for name in ["undrawn", *[str(s) for s in result["strengths"]]]:
+        m = overall[name]
+        label = f"**{name} (default)**" if name == default else name
+        rows.append(f"| {label} | {m['iou']:.3f} | {m['ssim']:.3f} | {m['scale_consistency']:.3f} | "
+                    f"{m['pitch_class_entropy']:.3f} | {m['groove_consistency']:.3f} |")
+    return (f"**Pictures you can hear** (`benchmarks/draw.py`, {result['date'][:10]}): {len(result['pictures'])} "
+            f"pictures x {len(result['seeds'])} seeds, {result['bars']} bars; likeness of the binarised piano roll "
+            "to the target grid, and MusPy metrics against undrawn pieces with the same seeds.\n\n" + "\n".join(rows))
+
+
 SECTIONS = [("render", render_section), ("model", model_section), ("decode", decode_section),
             ("constraints", constraints_section), ("eval", control_section), ("eval", music_section),
-            ("continuation", continuation_section), ("generate", generate_section)]
+            ("continuation", continuation_section), ("generate", generate_section), ("validity", validity_section),
+            ("serve", serve_section), ("draw", draw_section)]
 
 
 def main() -> int:

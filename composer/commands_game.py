@@ -49,7 +49,8 @@ def cmd_stinger(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     if args.transition:
-        piece = transition(*args.transition, args.prompt, bars=args.bars, seed=args.seed, checkpoint=args.checkpoint)
+        start, end = args.transition
+        piece = transition(start, end, args.prompt, bars=args.bars, seed=args.seed, checkpoint=args.checkpoint)
     else:
         piece = stinger(args.to, args.prompt, bars=args.bars, seed=args.seed, sync=args.sync,
                         checkpoint=args.checkpoint)

@@ -26,10 +26,7 @@ def real_engine() -> Engine:
     """composer.compose, composer.layers.compose_layers where present, and a one-bar warm-up."""
     from composer import pipeline
 
-    try:
-        from composer.layers import compose_layers
-    except ImportError:  # not in this version of composer
-        compose_layers = None
+    from composer.layers import compose_layers
 
     def warm_up() -> None:
         pipeline.compose("warm-up", bars=1, instruments=[0], seed=0)
