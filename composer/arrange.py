@@ -103,11 +103,16 @@ def section_chords(role: str, tonic: int, mode: str, bars: int, last: bool) -> l
         return default_harmony(tonic, mode, bars)
     steps = {"intro": [0, 0, 5, 7], "contrast": [9, 5, 2, 7], "lift": [5, 7, 0, 9], "break": [5, 7]}[role]
     if mode == "minor":
-        steps = [{9: 8, 2: 2}.get(s, s) for s in steps]
+        steps = [{9: 8}.get(s, s) for s in steps]  # VI, not vi
     plan = [steps[i % len(steps)] for i in range(bars)]
     if role != "lift":
         plan[-1] = 7  # end on the dominant
     return [_triad(tonic, mode, step) for step in plan]
+
+
+def dominant_seventh(tonic: int, mode: str) -> set[int]:
+    """V7 of the key (major in minor too): the dominant triad and the key's fourth."""
+    return _triad(tonic, mode, 7) | {(tonic + 5) % 12}
 
 
 def _triad(tonic: int, mode: str, root_step: int) -> set[int]:

@@ -290,19 +290,25 @@ def cmd_data_shards(args: argparse.Namespace) -> int:
     return 0
 
 
-def _extension_options(parser: argparse.ArgumentParser) -> None:
-    """Outputs and sampling options of the commands that work on the user's MIDI (continue, infill)."""
+def output_options(parser: argparse.ArgumentParser) -> None:
+    """What _write_piece writes (MIDI, audio with its sidecar, MusicXML, stems, piano roll, --json), with
+    --seed and --checkpoint: the options of every command that composes one piece from a file or sheet."""
     parser.add_argument("-o", "--output", required=True, metavar="OUT.mid")
-    parser.add_argument("--audio", metavar="OUT.wav|.flac|.ogg")
+    parser.add_argument("--audio", metavar="OUT.wav|.flac|.ogg", help="the render, with a JSON sidecar beside it")
     parser.add_argument("--musicxml", metavar="OUT.musicxml")
     parser.add_argument("--stems", metavar="DIR", help="one audio file per track, sample-aligned with --audio")
     parser.add_argument("--piano-roll", metavar="OUT.png")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--json", action="store_true")
+
+
+def _extension_options(parser: argparse.ArgumentParser) -> None:
+    """Outputs and sampling options of the commands that work on the user's MIDI (continue, infill)."""
+    output_options(parser)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-p", type=float, default=0.95, metavar="P")
     parser.add_argument("--guidance", type=float, default=1.0)
-    parser.add_argument("--checkpoint", default=None)
-    parser.add_argument("--json", action="store_true")
 
 
 def build_parser() -> argparse.ArgumentParser:

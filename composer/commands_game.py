@@ -7,18 +7,9 @@ import time
 from typing import Any
 
 
-def _outputs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--output", required=True, metavar="OUT.mid")
-    parser.add_argument("--audio", metavar="OUT.wav|.flac|.ogg", help="the render, with a JSON sidecar beside it")
-    parser.add_argument("--musicxml", metavar="OUT.musicxml")
-    parser.add_argument("--stems", metavar="DIR", help="one audio file per track, sample-aligned with --audio")
-    parser.add_argument("--piano-roll", metavar="OUT.png")
-    parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--checkpoint", default=None)
-    parser.add_argument("--json", action="store_true")
-
-
 def register(sub: Any) -> None:
+    from composer.cli import output_options
+
     sting = sub.add_parser("stinger", help="a 1-2 bar cue that resolves to a piece's tonic, or (--transition) a bridge")
     sting.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
     target = sting.add_mutually_exclusive_group(required=True)
@@ -26,7 +17,7 @@ def register(sub: Any) -> None:
     target.add_argument("--transition", nargs=2, metavar=("A.mid", "B.mid"), help="a bridge from A's end into B")
     sting.add_argument("--bars", type=int, default=2, metavar="N", help="1-2 for a stinger, 2-8 for a transition")
     sting.add_argument("--sync", default="bar", choices=("beat", "bar"), help="where the game may start it")
-    _outputs(sting)
+    output_options(sting)
     sting.set_defaults(run=cmd_stinger)
 
     bridge = sub.add_parser("transition", help="a bridge segment from the end of A.mid into the start of B.mid")
@@ -34,12 +25,12 @@ def register(sub: Any) -> None:
     bridge.add_argument("b", metavar="B.mid")
     bridge.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
     bridge.add_argument("--bars", type=int, default=2, metavar="N")
-    _outputs(bridge)
+    output_options(bridge)
     bridge.set_defaults(run=cmd_transition)
 
     cues = sub.add_parser("score", help="score a cue sheet (YAML scenes with start times) as one continuous piece")
     cues.add_argument("cues", metavar="CUES.yaml")
-    _outputs(cues)
+    output_options(cues)
     cues.set_defaults(run=cmd_score)
 
 

@@ -114,7 +114,7 @@ def fit_bars(seconds: float, tempo: float, meter: tuple[int, int]) -> tuple[int,
 
 def score_cues(source: str | Path | dict[str, Any], *, seed: int | None = None, checkpoint: str | None = None) -> Any:
     """Score a cue sheet: one Piece, scene after scene, each primed by the music before it."""
-    from composer.arrange import _triad, sample_section
+    from composer.arrange import dominant_seventh, sample_section
     from composer.constraints import default_harmony
     from composer.drums import drum_track
     from composer.gm import default_track_name
@@ -153,7 +153,7 @@ def score_cues(source: str | Path | dict[str, Any], *, seed: int | None = None, 
         offset = tick
         for step, (harmony, count) in enumerate(pieces):
             chords = default_harmony(harmony.key[0], harmony.key[1], count) if step == 0 else \
-                [_triad(harmony.key[0], harmony.key[1], 7) | {(harmony.key[0] + 5) % 12}]  # V7 of the next key
+                [dominant_seventh(harmony.key[0], harmony.key[1])]  # V7 of the next key
             spec = dataclasses.replace(plan.spec, key=(harmony.key[0], harmony.key[1]),
                                        off=set(plan.spec.off) | ({"cadence"} if nxt is not None else set()))
             if plan.pitched:

@@ -15,9 +15,6 @@ from composer.instruments import DRUMS
 from composer.score import TICKS_PER_BEAT, KeySignature, Marker, Score, TempoChange, TimeSignature
 
 MAX_PARTS = 4  # a cue borrows at most this many of a piece's instruments
-TEMPO_LIMIT = 0.15  # a cue sheet may move a scene's tempo by this fraction to land its hit on a bar line
-MAX_SCENES = 32
-MAX_CUE_SECONDS = 1800
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,7 @@ def transition(a: str | Path | Score, b: str | Path | Score, prompt: str | None 
     """A bridge from the end of `a` into the start of `b`: its first half in a's key and instruments,
     following on from a's last bars; its second half in b's instruments on b's ii-V7, so that b's first
     bar resolves it; the tempo glides beat by beat from a's to b's."""
-    from composer.arrange import sample_section
+    from composer.arrange import _triad, dominant_seventh, sample_section
     from composer.pipeline import Piece, _embed, _load, plan_request
 
     if not 2 <= bars <= 8:
@@ -107,11 +104,10 @@ def transition(a: str | Path | Score, b: str | Path | Score, prompt: str | None 
     tokens = attempts = 0
     for half, (plan, count) in enumerate(zip(plans, (first, second), strict=True)):
         tonic, mode = plan.key[0], plan.key[1]
-        chords = [_chord(tonic, mode, 0)] if half == 0 else [_chord(tonic, mode, 2), _chord(tonic, mode, 7, True)]
-        if half == 0 and count > 1:
-            chords = [_chord(tonic, mode, 0), _chord(tonic, mode, 5)]
-        if half == 1 and count == 1:
-            chords = [_chord(tonic, mode, 7, True)]
+        if half == 0:  # I (IV): still at home in A
+            chords = [_triad(tonic, mode, 0), _triad(tonic, mode, 5)][:count]
+        else:  # (ii) V7 of B
+            chords = [_triad(tonic, mode, 2), dominant_seventh(tonic, mode)][-count:]
         spec = dataclasses.replace(plan.spec, off=set(plan.spec.off) | {"cadence"})
         used, tries, _ = sample_section(model, tokenizer, work, start + half * first * bar_ticks, count, spec, chords,
                                         plan.controls, condition, plan.config, None, window_start=window)
@@ -132,13 +128,6 @@ def transition(a: str | Path | Score, b: str | Path | Score, prompt: str | None 
                   "to": {"value": dataclasses.asdict(end_facts), "source": "file"},
                   "cue": {"value": {"kind": "transition"}, "source": "option"}}
     return Piece(bridge, attributes, tokens, {"load": loaded - started, "sample": sampled - loaded}, attempts)
-
-
-def _chord(tonic: int, mode: str, step: int, dominant_seventh: bool = False) -> set[int]:
-    from composer.arrange import _triad
-
-    chord = _triad(tonic, mode, step)
-    return chord | {(tonic + 5) % 12} if dominant_seventh else chord
 
 
 def _signature(tick: int, key: str) -> KeySignature:

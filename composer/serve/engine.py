@@ -23,9 +23,8 @@ class Engine:
 
 
 def real_engine() -> Engine:
-    """composer.compose, composer.layers.compose_layers where present, and a one-bar warm-up."""
+    """composer.compose, composer.layers.compose_layers and a one-bar warm-up."""
     from composer import pipeline
-
     from composer.layers import compose_layers
 
     def warm_up() -> None:
