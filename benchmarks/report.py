@@ -292,6 +292,17 @@ def plot_control(result: dict):  # type: ignore[no-untyped-def]
     return _save(fig, "control.png")
 
 
+def _bar_panel(ax, labels: list[str], values: list[float], fmt: str, title: str,  # type: ignore[no-untyped-def]
+               floor: float | None = None) -> None:
+    """One speed panel: composer's bars (blue, cyan) beside the peer's (gray), labelled, with a floor line."""
+    bars = ax.bar(labels, values, color=["tab:blue", "tab:cyan", "tab:gray"][:len(values)])
+    ax.bar_label(bars, fmt=fmt, fontsize=8)
+    ax.set_title(title, fontsize=10)
+    if floor is not None:
+        ax.axhline(floor, color="red", linestyle="--", linewidth=1, label="floor")
+        ax.legend(fontsize=8)
+
+
 def plot_speed(decode: dict | None, render: dict | None, generate: dict | None):  # type: ignore[no-untyped-def]
     import matplotlib.pyplot as plt
 
@@ -299,33 +310,23 @@ def plot_speed(decode: dict | None, render: dict | None, generate: dict | None):
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False)
     axes = list(axes[0])
     if decode:
-        ax, speeds = axes.pop(0), decode["tokens_per_second"]
-        bars = ax.bar(["composer\nint8", "composer\nfloat", "GPT-2 generate\n(peer)"],
-                      [speeds[k]["median"] for k in ("composer", "composer_float", "gpt2")],
-                      color=["tab:blue", "tab:cyan", "tab:gray"])
-        ax.bar_label(bars, fmt="%.0f", fontsize=8)
-        ax.axhline(decode["floor_tokens_per_second"], color="red", linestyle="--", linewidth=1, label="floor")
-        ax.set_title("decode, batch 1 (median tokens/s)", fontsize=10)
-        ax.legend(fontsize=8)
+        speeds = decode["tokens_per_second"]
+        _bar_panel(axes.pop(0), ["composer\nint8", "composer\nfloat", "GPT-2 generate\n(peer)"],
+                   [speeds[k]["median"] for k in ("composer", "composer_float", "gpt2")], "%.0f",
+                   "decode, batch 1 (median tokens/s)", decode["floor_tokens_per_second"])
     if render:
-        ax = axes.pop(0)
-        bars = ax.bar(["composer\nwarm", "composer\ncold", "pretty_midi\n(peer)"],
-                      [render[k] for k in ("composer_realtime_factor", "composer_cold_realtime_factor",
-                                           "pretty_midi_realtime_factor")], color=["tab:blue", "tab:cyan", "tab:gray"])
-        ax.bar_label(bars, fmt="%.0fx", fontsize=8)
-        ax.axhline(render["floor_realtime_factor"], color="red", linestyle="--", linewidth=1, label="floor")
-        ax.set_title("audio rendering (x real time)", fontsize=10)
-        ax.legend(fontsize=8)
+        _bar_panel(axes.pop(0), ["composer\nwarm", "composer\ncold", "pretty_midi\n(peer)"],
+                   [render[k] for k in ("composer_realtime_factor", "composer_cold_realtime_factor",
+                                        "pretty_midi_realtime_factor")], "%.0fx",
+                   "audio rendering (x real time)", render["floor_realtime_factor"])
     if generate:
         ax = axes.pop(0)
-        bars = ax.bar(["16 bars, 4 parts\n(model loaded)", "8 bars, cold\n`composer generate`"],
-                      [generate["warm_16_bars_4_instruments_seconds"], generate["cold_8_bars_seconds"]],
-                      color=["tab:blue", "tab:cyan"])
-        ax.bar_label(bars, fmt="%.2f s", fontsize=8)
+        _bar_panel(ax, ["16 bars, 4 parts\n(model loaded)", "8 bars, cold\n`composer generate`"],
+                   [generate["warm_16_bars_4_instruments_seconds"], generate["cold_8_bars_seconds"]], "%.2f s",
+                   "generation (seconds)")
         for x, floor in enumerate((generate["floors"]["warm_seconds"], generate["floors"]["cold_seconds"])):
             ax.plot([x - 0.4, x + 0.4], [floor, floor], color="red", linestyle="--", linewidth=1,
                     label="floor" if x == 0 else None)
-        ax.set_title("generation (seconds)", fontsize=10)
         ax.legend(fontsize=8)
     fig.tight_layout()
     return _save(fig, "speed.png")
@@ -410,11 +411,12 @@ def draw_section(result: dict) -> str:
     default = str(result["default_strength"])
     rows = ["| strength | IoU | SSIM | scale consistency | pitch-class entropy | groove consistency |",
             "|---|---:|---:|---:|---:|---:|"]
+    musical = ("scale_consistency", "pitch_class_entropy", "groove_consistency")
     for name in ["undrawn", *[str(s) for s in result["strengths"]]]:
-        m = overall[name]
+        m, change = overall[name], result["musical_change_vs_undrawn"].get(name, {})
         label = f"**{name} (default)**" if name == default else name
-        rows.append(f"| {label} | {m['iou']:.3f} | {m['ssim']:.3f} | {m['scale_consistency']:.3f} | "
-                    f"{m['pitch_class_entropy']:.3f} | {m['groove_consistency']:.3f} |")
+        cells = [f"{m[k]:.3f}" + (f" ({change[k]:+.1%})" if k in change else "") for k in musical]
+        rows.append(f"| {label} | {m['iou']:.3f} | {m['ssim']:.3f} | " + " | ".join(cells) + " |")
     return (f"**Pictures you can hear** (`benchmarks/draw.py`, {result['date'][:10]}): {len(result['pictures'])} "
             f"pictures x {len(result['seeds'])} seeds, {result['bars']} bars; likeness of the binarised piano roll "
             "to the target grid, and MusPy metrics against undrawn pieces with the same seeds.\n\n" + "\n".join(rows))

@@ -30,6 +30,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result
@@ -215,18 +216,26 @@ def full_bars(path: Path) -> tuple[bool | None, str]:
     return True, "every bar within its meter"
 
 
+def _read(reader: Callable[[str], Any], path: Path) -> tuple[Any, str | None, list[warnings.WarningMessage]]:
+    """reader(path) with its warnings recorded: (result, None, warnings), or (None, the error, warnings)
+    when it raises (any exception is the finding to report)."""
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        try:
+            return reader(str(path)), None, warned
+        except Exception as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:300], warned
+
+
 def music21_parse(path: Path) -> tuple[bool | None, str]:
     """music21's converter.parse reads the file, and finds notes in it."""
     try:
         from music21 import converter
     except ImportError:
         return None, "music21 not installed"
-    with warnings.catch_warnings(record=True) as warned:
-        warnings.simplefilter("always")
-        try:
-            parsed = converter.parse(str(path))
-        except Exception as exc:  # any exception is the finding to report
-            return False, f"{type(exc).__name__}: {exc}"[:300]
+    parsed, error, warned = _read(converter.parse, path)
+    if error is not None:
+        return False, error
     notes = len(parsed.flatten().notes)
     return notes > 0, f"{len(parsed.parts)} parts, {notes} notes and chords" + _warnings(warned)
 
@@ -239,12 +248,9 @@ def pretty_midi_load(path: Path) -> tuple[bool | None, str]:
         return None, "pretty_midi not installed"
     from composer.midi_io import read_midi
 
-    with warnings.catch_warnings(record=True) as warned:
-        warnings.simplefilter("always")
-        try:
-            midi = pretty_midi.PrettyMIDI(str(path))
-        except Exception as exc:  # any exception is the finding to report
-            return False, f"{type(exc).__name__}: {exc}"[:300]
+    midi, error, warned = _read(pretty_midi.PrettyMIDI, path)
+    if error is not None:
+        return False, error
     notes = sum(len(i.notes) for i in midi.instruments)
     expected = read_midi(path).note_count
     message = f"{len(midi.instruments)} instruments, {notes} notes (composer reads {expected})" + _warnings(warned)
