@@ -2,7 +2,8 @@
 
 Warm: after the model and text encoder are loaded, 16 bars for 4 instruments (median of 5 seeds, the
 key check's extra samples included). Cold: a fresh `composer generate` process writing 8 bars, wall
-clock. Peak memory: the cold process's maximum resident set. Floors: warm <= 3 s, cold <= 8 s,
+clock, 5 runs (seeds 1-5); the floor holds for the slowest. Peak memory: the largest maximum resident set
+of those processes. Floors: warm <= 3 s, cold <= 8 s,
 peak memory < 1.5 GB. Writes results/generate.json.
 Run: .venv/bin/python benchmarks/generate.py
 """
@@ -34,24 +35,29 @@ def main() -> int:
         warm.append(time.perf_counter() - started)
         attempts.append(piece.attempts)
         assert len({t.program for t in piece.score.tracks}) <= 4
+    cold = []
     with tempfile.TemporaryDirectory() as folder:
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "composer", "generate", PROMPT, "--bars", "8", "--seed", "1",
-                        "-o", str(Path(folder) / "cold.mid")], check=True, capture_output=True)
-        cold = time.perf_counter() - started
+        for seed in range(1, 6):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "composer", "generate", PROMPT, "--bars", "8", "--seed",
+                            str(seed), "-o", str(Path(folder) / "cold.mid")], check=True, capture_output=True)
+            cold.append(time.perf_counter() - started)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     figures = {
         "warm_16_bars_4_instruments_seconds": round(statistics.median(warm), 2),
         "warm_runs": [round(w, 2) for w in warm], "key_check_attempts": attempts,
-        "cold_8_bars_seconds": round(cold, 2), "cold_peak_memory_mb": round(peak_mb),
+        "cold_8_bars_seconds": round(statistics.median(cold), 2),
+        "cold_8_bars_slowest_seconds": round(max(cold), 2),
+        "cold_runs": [round(c, 2) for c in cold], "cold_peak_memory_mb": round(peak_mb),
         "floors": {"warm_seconds": 3.0, "cold_seconds": 8.0, "peak_memory_mb": 1536},
     }
-    figures["meets_floors"] = (figures["warm_16_bars_4_instruments_seconds"] <= 3.0 and cold <= 8.0
+    figures["meets_floors"] = (figures["warm_16_bars_4_instruments_seconds"] <= 3.0 and max(cold) <= 8.0
                                and peak_mb < 1536)
     path = write_result("generate", figures, packages=("torch", "transformers"))
     print(f"warm: 16 bars, 4 instruments: median {figures['warm_16_bars_4_instruments_seconds']} s "
           f"(runs {figures['warm_runs']}, key-check attempts {attempts})")
-    print(f"cold `composer generate`, 8 bars: {cold:.2f} s, peak memory {peak_mb:.0f} MB   floors "
+    print(f"cold `composer generate`, 8 bars: median {statistics.median(cold):.2f} s, slowest {max(cold):.2f} s "
+          f"(runs {figures['cold_runs']}), peak memory {peak_mb:.0f} MB   floors "
           f"{'met' if figures['meets_floors'] else 'NOT met'}  -> {path}")
     return 0 if figures["meets_floors"] else 1
 
