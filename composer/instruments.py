@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from composer.errors import ComposerError
 
 DRUMS = -1
@@ -56,6 +58,26 @@ def parse_instruments(text: str) -> list[int]:
             programs.append(int(name))
         else:
             raise ComposerError(f"unknown instrument {raw.strip()!r}; try e.g. piano, strings, bass, drums, flute")
+    if not programs:
+        raise ComposerError("no instruments given")
+    return programs
+
+
+def instrument_programs(value: str | Sequence[str | int] | None) -> list[int] | None:
+    """What the API takes as `instruments` -> GM programs: "piano,bass", ["piano", "bass"], [0, 33] or a mix;
+    None stays None (the prompt or a default decides)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return parse_instruments(value)
+    programs: list[int] = []
+    for item in value:
+        if isinstance(item, str):
+            programs += parse_instruments(item)
+        elif isinstance(item, int) and not isinstance(item, bool) and DRUMS <= item < 128:
+            programs.append(item)
+        else:
+            raise ComposerError(f"an instrument is a name or a GM program 0-127 (-1 for drums), not {item!r}")
     if not programs:
         raise ComposerError("no instruments given")
     return programs

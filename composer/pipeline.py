@@ -7,7 +7,7 @@ import functools
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from composer.controls import (
 )
 from composer.errors import ComposerError
 from composer.gm import default_track_name
-from composer.instruments import DRUMS
+from composer.instruments import DRUMS, instrument_programs
 from composer.score import TICKS_PER_BEAT, KeySignature, Marker, Score, TempoChange, TimeSignature, untangle_unisons
 from composer.theory import pitch_class, sharps_for_key, tonic_for_sharps
 
@@ -139,7 +139,8 @@ def parse_chords(text: str, key: str | None = None) -> list[set[int]]:
 def compose(prompt: str | None = None, *, image: str | Path | None = None,
             image_encoder: str | Path | None = None, key: str | None = None,
             tempo: float | None = None, meter: str | None = None, bars: int | None = None,
-            instruments: list[int] | None = None, chords: str | None = None, seed: int | None = None,
+            instruments: str | Sequence[str | int] | None = None, chords: str | None = None,
+            seed: int | None = None,
             temperature: float = 1.0, top_k: int = 0, top_p: float = 0.95, guidance: float = 1.0,
             constraints: bool = True, constraints_off: list[str] | None = None, chromatic: int = 0,
             loop: bool = False, form: str | None = None, checkpoint: str | None = None,
@@ -214,7 +215,8 @@ class Plan:
 def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                  image_encoder: str | Path | None = None, key: str | None = None,
                  tempo: float | None = None, meter: str | None = None, bars: int | None = None,
-                 instruments: list[int] | None = None, chords: str | None = None, seed: int | None = None,
+                 instruments: str | Sequence[str | int] | None = None, chords: str | None = None,
+                 seed: int | None = None,
                  temperature: float = 1.0, top_k: int = 0, top_p: float = 0.95, guidance: float = 1.0,
                  constraints: bool = True, constraints_off: list[str] | None = None, chromatic: int = 0,
                  loop: bool = False, draw: bool = False, draw_strength: float | None = None,
@@ -230,7 +232,8 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
 
         draw_instruments(request, image)
     key, tempo, meter, bars = request["key"], float(request["tempo"]), request["meter"], int(request["bars"])
-    instruments, chords = request["instruments"], request["chords"]
+    programs: list[int] = request["instruments"]
+    chords = request["chords"]
     try:
         config = SamplingConfig(temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance, seed=seed,
                                 max_tokens=bars * 512)
@@ -241,7 +244,7 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
         raise ComposerError(f"unknown constraint switch {', '.join(unknown)}; known: {', '.join(SWITCHES)}")
     pc, mode, tonic = parse_key(key)
     chord_sets = parse_chords(chords, key) if chords else None
-    pitched = sorted({p for p in instruments if p != DRUMS})  # the model plays these; drums are arranged
+    pitched = sorted({p for p in programs if p != DRUMS})  # the model plays these; drums are arranged
     controls = [key_token(pc, mode), f"Meter_{meter}", f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}"]
     controls += [f"Inst_{program}" for program in pitched]
     if request["velocity"] is not None:
@@ -334,7 +337,7 @@ def _key_agreement(score: Score, tonic: int, mode: str) -> tuple[bool, ...]:
 def describe(prompt: str | None = None, *, image: str | Path | None = None,
              image_encoder: str | Path | None = None, key: str | None = None,
              tempo: float | None = None, meter: str | None = None, bars: int | None = None,
-             instruments: list[int] | None = None, chords: str | None = None) -> Resolved:
+             instruments: str | Sequence[str | int] | None = None, chords: str | None = None) -> Resolved:
     """What a request resolves to, each value with its source, checked; loads no model."""
     from composer.condition.resolve import resolve
 
@@ -348,7 +351,8 @@ def describe(prompt: str | None = None, *, image: str | Path | None = None,
 
         seen = describe_image(image, image_encoder)
         image_affect, image_band, image_caption = seen.affect, seen.band, seen.caption
-    request = resolve(prompt, {"key": key, "tempo": tempo, "meter": meter, "bars": bars, "instruments": instruments,
+    programs = instrument_programs(instruments)
+    request = resolve(prompt, {"key": key, "tempo": tempo, "meter": meter, "bars": bars, "instruments": programs,
                                "chords": chords}, image_affect, image_band, image_caption, predict=_predict_mood)
     if not 1 <= int(request["bars"]) <= MAX_BARS:
         raise ComposerError(f"bars must be 1-{MAX_BARS}, not {request['bars']}")

@@ -119,6 +119,24 @@ def test_importing_composer_loads_no_torch_and_the_api_is_lazy():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 
 
+@pytest.mark.parametrize("given", ["piano, bass,drums", ["piano", "bass", "drums"], [0, 33, -1],
+                                   ["piano", 33, "drums"]],
+                         ids=["text", "names", "programs", "mixed"])
+def test_the_api_takes_instruments_as_names_or_programs(given):
+    from composer import describe
+
+    assert describe("a tune", instruments=given)["instruments"] == [0, 33, -1]
+
+
+@pytest.mark.parametrize("given", ["kazoo", [200], [True], []], ids=["unknown", "range", "bool", "empty"])
+def test_bad_api_instruments_are_a_composer_error(given):
+    from composer import describe
+    from composer.errors import ComposerError
+
+    with pytest.raises(ComposerError):
+        describe("a tune", instruments=given)
+
+
 @shipped
 def test_api_piece_writes_midi_musicxml_stems_and_a_piano_roll(tmp_path):
     import soundfile
