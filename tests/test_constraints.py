@@ -244,6 +244,34 @@ def test_motif_and_density_biases_point_at_the_right_positions_and_pitches():
     assert "Position_8" not in sparse and sparse["Program_0"] < 0  # a sparse target also thins the chords
 
 
+def test_coverage_brings_silent_parts_in_on_the_beat_and_keeps_their_entries_from_blipping():
+    from composer.constraints import CoverageBias
+
+    tok = small_tokenizer()
+
+    def cover(tokens: list[str]) -> dict[str, float]:
+        return biased(CoverageBias(Tracker(tok), [0, 33], strength=2.0, gap=2.0), tok, tokens)
+
+    start = ["Bar", "TimeSig_4/4", "Position_0"]
+    moved = cover(start)
+    assert set(moved) == {"Program_0", "Program_33"} and min(moved.values()) > 100  # never heard: both due
+    bass = ["Program_33", "Pitch_48", "Velocity_63", "Duration_1.0.4"]  # a crotchet, ends on beat 2
+    long_tune = ["Program_0", "Pitch_60", "Velocity_63", "Duration_3.0.4"]  # ends on beat 4
+    moved = cover([*start, *long_tune, *bass, "Position_6"])
+    assert moved == {"Program_33": 1.0}  # silent half a beat, off the beat: nudged, not forced
+    moved = cover([*start, *long_tune, *bass, "Position_12"])
+    assert moved["Program_33"] > 100 and "Program_0" not in moved  # two beats silent on a beat; the tune sounds
+    # the entry's Duration: a beat or more; shorter ones pushed down (the tune leads, with more notes)
+    tune = ["Program_0", "Pitch_60", "Velocity_63", "Duration_0.2.4"]
+    entry = [*start, *tune, "Position_2", *tune, "Position_8", "Program_33", "Pitch_48", "Velocity_63"]
+    moved = cover(entry)
+    assert moved and all(t.startswith("Duration_") and v < 0 for t, v in moved.items())
+    assert "Duration_1.0.4" not in moved and moved["Duration_0.2.4"] == -4.0
+    # the leading part's own entries keep the model's rhythm
+    assert cover([*start, *tune, "Position_2", *tune, "Position_8", *bass, "Position_12", "Program_0", "Pitch_60",
+                  "Velocity_63"]) == {}
+
+
 def test_default_harmony_plan_ends_on_dominant_then_tonic():
     from composer.constraints import default_harmony
 

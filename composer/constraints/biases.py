@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import torch
 
 from composer.constraints.state import DRUMS, DecodeState, Tracker
@@ -93,25 +95,50 @@ class TargetBias(Bias):
 
 
 class CoverageBias(Bias):
-    """Keep every requested instrument in the texture: a program gets strength x (bars it has been
-    silent, at most 4) on its Program token, and one silent for `insist` bars (or never heard by
-    bar insist - 1) is brought in at the next onset (+100: the model alone may keep it below top-p's
-    nucleus, as the trained model does with a second instrument, so a mild bias would never sound)."""
+    """Keep every requested instrument in the texture. A program gets strength x (beats it has been
+    silent, at most 4) on its Program token. It is brought in (+100) at the bar's downbeat if it is not
+    sounding then, at an onset on a beat once it has been silent for `gap` beats, and at any onset after
+    2 x gap. +100, as the model alone may keep it below top-p's nucleus (the trained model keeps to one
+    instrument, so a mild bias would never sound). A note still sounding counts as heard, so a held pad
+    or a bass's long note is left alone. Such an entry lasts a beat or more (shorter Durations are pushed
+    down), so an accompanying part sounds the harmony rather than blips; the leading part (most notes in
+    the last four bars) keeps its own rhythm. Holding entries to the bar's end was tried: the whole
+    texture stalled in long notes, as the model imitates its context."""
 
     name = "coverage"
 
-    def __init__(self, tracker: Tracker, programs: list[int], strength: float = 2.0, insist: int = 3) -> None:
+    def __init__(self, tracker: Tracker, programs: list[int], strength: float = 2.0, gap: float = 2.0) -> None:
         super().__init__(tracker, strength)
-        self.insist = insist
+        if gap <= 0:
+            raise ValueError(f"a coverage gap is > 0 beats, not {gap}")
+        self.gap = round(gap * self.tables.beat_resolution)
         self.program_ids = {p: int(torch.nonzero(self.tables.program == p)[0]) for p in programs}
+        self.is_duration = self.tables.duration >= 0
+
+    def silence(self, state: DecodeState, program: int) -> int:
+        return state.silence(program) + (program not in state.heard_until)  # never heard: due at once
+
+    def due(self, state: DecodeState, program: int) -> bool:
+        silent, position = self.silence(state, program), max(state.position, 0)
+        return ((position == 0 and silent > 0) or silent >= 2 * self.gap
+                or (silent >= self.gap and position % self.tables.beat_resolution == 0))
 
     def bias(self, state: DecodeState) -> torch.Tensor | None:
+        resolution = self.tables.beat_resolution
+        if state.last_type == "Velocity":  # the note's Duration; its program's silence is not yet updated
+            if state.program not in self.program_ids or not self.due(state, state.program):
+                return None
+            played = Counter(program for (_, _, program) in state.history)  # the last four bars
+            if not played or played.most_common(1)[0][0] == state.program:
+                return None  # the leading part (or the piece's first note) keeps the model's own rhythm
+            shortfall = (resolution - self.tables.duration).clamp(min=0).float() / resolution
+            return torch.where(self.is_duration, -4.0 * shortfall, 0.0)  # an eighth: -2 x strength
         if state.last_type not in ("Position", "Tempo", "Duration"):
             return None
         bias = torch.zeros(self.tables.size)
         for program, token in self.program_ids.items():
-            silent = state.bar - state.last_onset_bar.get(program, -1)
-            bias[token] = min(silent, 4) + (100.0 / self.strength if silent >= self.insist else 0.0)
+            beats = min(self.silence(state, program) / resolution, 4.0)
+            bias[token] = beats + (100.0 / self.strength if self.due(state, program) else 0.0)
         return bias
 
 

@@ -100,6 +100,7 @@ class DecodeState:
     onset_pitch: dict[int, int] = field(default_factory=dict)  # program -> pitch begun at this position
     notes_in_bar: int = 0  # onsets in the current bar
     last_onset_bar: dict[int, int] = field(default_factory=dict)  # program -> bar of its latest note
+    heard_until: dict[int, int] = field(default_factory=dict)  # program -> when its last-ending note so far ends
     history: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (bar, position, program) -> pitch
     first_onset: int = -1  # absolute time of the piece's first note (-1: none yet)
     pitch_class_counts: list[int] = field(default_factory=lambda: [0] * 12)  # pitched notes so far
@@ -145,7 +146,9 @@ class DecodeState:
         elif kind in ("Pitch", "PitchDrum"):
             self.pitch = int(t.pitch[token] if kind == "Pitch" else t.drum_pitch[token])
         elif kind == "Duration":
-            self.sounding.setdefault(self.program, []).append(self.now + int(t.duration[token]))
+            end = self.now + int(t.duration[token])
+            self.sounding.setdefault(self.program, []).append(end)
+            self.heard_until[self.program] = max(end, self.heard_until.get(self.program, 0))
             if self.program != DRUMS:
                 self.last_pitch[self.program] = self.pitch
                 self.pitches_at_onset.append(self.pitch)
@@ -157,6 +160,10 @@ class DecodeState:
             self.notes_in_bar += 1
             self.last_onset_bar[self.program] = self.bar
         self.last_type = kind
+
+    def silence(self, program: int) -> int:
+        """Positions since `program` last sounded (0 while a note of it sounds; from the start if never)."""
+        return max(0, self.now - self.heard_until.get(program, 0))
 
     def voices(self, program: int) -> int:
         """Notes of `program` sounding at the current position (begun here included)."""
