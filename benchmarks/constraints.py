@@ -7,6 +7,8 @@ range, exactly the requested bars (file length and no note past the last barline
 Effect: key accuracy by music21's own analysis (`analyze("key")`) of the MIDI files, for the same
 settings and seeds with the key constraints on and off ("off" drops the scale mask, the cadence, the
 key's harmony and tonal biases and the key check; the key control token is given either way).
+Texture: in the pieces with two or more pitched parts, the share of bars in which each part sounds (the
+coverage bias; the trained model alone keeps to one instrument).
 Overhead: time spent in the filters as a share of sampling time.
 Run: .venv/bin/python benchmarks/constraints.py [--count 200] [--key-pairs 60]
 """
@@ -14,6 +16,7 @@ Run: .venv/bin/python benchmarks/constraints.py [--count 200] [--key-pairs 60]
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sys
 import tempfile
@@ -75,6 +78,18 @@ def check(path: Path, settings: dict) -> dict[str, bool]:
     }
 
 
+def presence(path: Path) -> list[float]:
+    """For each pitched part of a piece with two or more: the share of its bars in which it sounds."""
+    pm = pretty_midi.PrettyMIDI(str(path))
+    parts = [inst for inst in pm.instruments if not inst.is_drum]
+    if len(parts) < 2:
+        return []
+    starts = [float(t) for t in pm.get_downbeats()] + [pm.get_end_time()]
+    bars = list(itertools.pairwise(starts))
+    return [sum(any(n.start < end and n.end > start for n in part.notes) for start, end in bars) / len(bars)
+            for part in parts]
+
+
 def music21_key(path: Path) -> tuple[str, str]:
     from music21 import converter
 
@@ -95,6 +110,7 @@ def main() -> int:
     failures: list[dict] = []
     sampling = constraint_time = 0.0
     key_hits = {"on": 0, "off": 0}
+    shares: list[float] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder, Progress() as progress:
         task = progress.add_task("generating", total=args.count + args.key_pairs)
@@ -105,6 +121,7 @@ def main() -> int:
             sampling += piece.seconds["sample"]
             constraint_time += piece.seconds["constraints"]
             result = check(path, settings)
+            shares += presence(path) if result.get("decodable") else []
             for name, ok in result.items():
                 totals[name] = totals.get(name, 0) + int(ok)
             if not all(result.values()):
@@ -124,6 +141,10 @@ def main() -> int:
         "key_accuracy_music21": {"pairs": args.key_pairs,
                                  "key_constraint_on": round(100 * key_hits["on"] / max(args.key_pairs, 1), 1),
                                  "key_constraint_off": round(100 * key_hits["off"] / max(args.key_pairs, 1), 1)},
+        "part_presence": {"parts": len(shares),
+                          "bars_sounding_percent": round(100 * sum(shares) / max(len(shares), 1), 1),
+                          "parts_in_80_percent_of_bars": round(100 * sum(s >= 0.8 for s in shares)
+                                                               / max(len(shares), 1), 1)},
         "constraint_share_of_sampling": round(100 * constraint_time / sampling, 1),
         "overhead_floor_percent": 25.0,
         "minutes": round((time.perf_counter() - started) / 60, 1),
@@ -135,6 +156,9 @@ def main() -> int:
     accuracy = figures["key_accuracy_music21"]
     print(f"key accuracy (music21 analyze('key'), {args.key_pairs} pairs): constraint on "
           f"{accuracy['key_constraint_on']}%, off {accuracy['key_constraint_off']}%")
+    texture = figures["part_presence"]
+    print(f"texture: {texture['parts']} parts of multi-part pieces sound in {texture['bars_sounding_percent']}% "
+          f"of their bars; {texture['parts_in_80_percent_of_bars']}% of them in at least 80%")
     print(f"constraints took {figures['constraint_share_of_sampling']}% of sampling time (at most 25%)  -> {path}")
     return 0 if all(p == 100 for p in figures["compliance"].values()) else 1
 

@@ -108,6 +108,12 @@ def constraints_section(result: dict) -> str:
         f"constraints, {accuracy['key_constraint_off']}% without. The filters took "
         f"{result['constraint_share_of_sampling']}% of sampling time (limit 25%).",
     ]
+    if "part_presence" in result:
+        texture = result["part_presence"]
+        lines += ["", f"Texture: the {texture['parts']} parts of the pieces with two or more pitched parts sound in "
+                      f"{texture['bars_sounding_percent']}% of their bars, and "
+                      f"{texture['parts_in_80_percent_of_bars']}% of them in at least 80% of their bars "
+                      "(the coverage bias; the trained model alone keeps to one instrument)."]
     return "\n".join(lines)
 
 
