@@ -8,7 +8,8 @@ Effect: key accuracy by music21's own analysis (`analyze("key")`) of the MIDI fi
 settings and seeds with the key constraints on and off ("off" drops the scale mask, the cadence, the
 key's harmony and tonal biases and the key check; the key control token is given either way).
 Texture: in the pieces with two or more pitched parts, the share of bars in which each part sounds (the
-coverage bias; the trained model alone keeps to one instrument).
+coverage bias; the trained model alone keeps to one instrument), and the same settings and seeds again
+with the coverage bias off.
 Overhead: time spent in the filters as a share of sampling time.
 Run: .venv/bin/python benchmarks/constraints.py [--count 200] [--key-pairs 60]
 """
@@ -90,6 +91,11 @@ def presence(path: Path) -> list[float]:
             for part in parts]
 
 
+def texture_figures(shares: list[float]) -> dict[str, float]:
+    return {"bars_sounding_percent": round(100 * sum(shares) / max(len(shares), 1), 1),
+            "parts_in_80_percent_of_bars": round(100 * sum(s >= 0.8 for s in shares) / max(len(shares), 1), 1)}
+
+
 def music21_key(path: Path) -> tuple[str, str]:
     from music21 import converter
 
@@ -111,6 +117,7 @@ def main() -> int:
     sampling = constraint_time = 0.0
     key_hits = {"on": 0, "off": 0}
     shares: list[float] = []
+    shares_off: list[float] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder, Progress() as progress:
         task = progress.add_task("generating", total=args.count + args.key_pairs)
@@ -121,7 +128,10 @@ def main() -> int:
             sampling += piece.seconds["sample"]
             constraint_time += piece.seconds["constraints"]
             result = check(path, settings)
-            shares += presence(path) if result.get("decodable") else []
+            if result.get("decodable") and (texture := presence(path)):
+                shares += texture
+                alone = compose(**settings, constraints_off=["coverage"]).save_midi(Path(folder) / f"{index}off.mid")
+                shares_off += presence(alone)
             for name, ok in result.items():
                 totals[name] = totals.get(name, 0) + int(ok)
             if not all(result.values()):
@@ -141,10 +151,8 @@ def main() -> int:
         "key_accuracy_music21": {"pairs": args.key_pairs,
                                  "key_constraint_on": round(100 * key_hits["on"] / max(args.key_pairs, 1), 1),
                                  "key_constraint_off": round(100 * key_hits["off"] / max(args.key_pairs, 1), 1)},
-        "part_presence": {"parts": len(shares),
-                          "bars_sounding_percent": round(100 * sum(shares) / max(len(shares), 1), 1),
-                          "parts_in_80_percent_of_bars": round(100 * sum(s >= 0.8 for s in shares)
-                                                               / max(len(shares), 1), 1)},
+        "part_presence": {"parts": len(shares), **texture_figures(shares),
+                          "coverage_off": texture_figures(shares_off)},
         "constraint_share_of_sampling": round(100 * constraint_time / sampling, 1),
         "overhead_floor_percent": 25.0,
         "minutes": round((time.perf_counter() - started) / 60, 1),
@@ -157,8 +165,10 @@ def main() -> int:
     print(f"key accuracy (music21 analyze('key'), {args.key_pairs} pairs): constraint on "
           f"{accuracy['key_constraint_on']}%, off {accuracy['key_constraint_off']}%")
     texture = figures["part_presence"]
+    bare = texture["coverage_off"]
     print(f"texture: {texture['parts']} parts of multi-part pieces sound in {texture['bars_sounding_percent']}% "
-          f"of their bars; {texture['parts_in_80_percent_of_bars']}% of them in at least 80%")
+          f"of their bars ({bare['bars_sounding_percent']}% with coverage off); "
+          f"{texture['parts_in_80_percent_of_bars']}% of them in at least 80% ({bare['parts_in_80_percent_of_bars']}%)")
     print(f"constraints took {figures['constraint_share_of_sampling']}% of sampling time (at most 25%)  -> {path}")
     return 0 if all(p == 100 for p in figures["compliance"].values()) else 1
 

@@ -110,10 +110,13 @@ def constraints_section(result: dict) -> str:
     ]
     if "part_presence" in result:
         texture = result["part_presence"]
+        off = texture.get("coverage_off", {})
         lines += ["", f"Texture: the {texture['parts']} parts of the pieces with two or more pitched parts sound in "
                       f"{texture['bars_sounding_percent']}% of their bars, and "
-                      f"{texture['parts_in_80_percent_of_bars']}% of them in at least 80% of their bars "
-                      "(the coverage bias; the trained model alone keeps to one instrument)."]
+                      f"{texture['parts_in_80_percent_of_bars']}% of them in at least 80% of their bars. With the "
+                      f"coverage bias off (same settings and seeds): {off.get('bars_sounding_percent', '-')}% and "
+                      f"{off.get('parts_in_80_percent_of_bars', '-')}%; the trained model alone keeps to one "
+                      "instrument."]
     return "\n".join(lines)
 
 
