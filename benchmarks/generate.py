@@ -53,7 +53,7 @@ def main() -> int:
     }
     figures["meets_floors"] = (figures["warm_16_bars_4_instruments_seconds"] <= 3.0 and max(cold) <= 8.0
                                and peak_mb < 1536)
-    path = write_result("generate", figures, packages=("torch", "transformers"))
+    path = write_result("generate", figures, packages=("torch", "tokenizers", "safetensors"))
     print(f"warm: 16 bars, 4 instruments: median {figures['warm_16_bars_4_instruments_seconds']} s "
           f"(runs {figures['warm_runs']}, key-check attempts {attempts})")
     print(f"cold `composer generate`, 8 bars: median {statistics.median(cold):.2f} s, slowest {max(cold):.2f} s "
