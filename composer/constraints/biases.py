@@ -115,18 +115,16 @@ class CoverageBias(Bias):
         self.program_ids = {p: int(torch.nonzero(self.tables.program == p)[0]) for p in programs}
         self.is_duration = self.tables.duration >= 0
 
-    def silence(self, state: DecodeState, program: int) -> int:
-        return state.silence(program) + (program not in state.heard_until)  # never heard: due at once
-
-    def due(self, state: DecodeState, program: int) -> bool:
-        silent, position = self.silence(state, program), max(state.position, 0)
+    def due(self, state: DecodeState, silent: int) -> bool:
+        """Whether a part silent for `silent` positions is brought in at the current onset."""
+        position = max(state.position, 0)
         return ((position == 0 and silent > 0) or silent >= 2 * self.gap
                 or (silent >= self.gap and position % self.tables.beat_resolution == 0))
 
     def bias(self, state: DecodeState) -> torch.Tensor | None:
         resolution = self.tables.beat_resolution
         if state.last_type == "Velocity":  # the note's Duration; its program's silence is not yet updated
-            if state.program not in self.program_ids or not self.due(state, state.program):
+            if state.program not in self.program_ids or not self.due(state, state.silence(state.program)):
                 return None
             played = Counter(program for (_, _, program) in state.history)  # the last four bars
             if not played or played.most_common(1)[0][0] == state.program:
@@ -137,8 +135,8 @@ class CoverageBias(Bias):
             return None
         bias = torch.zeros(self.tables.size)
         for program, token in self.program_ids.items():
-            beats = min(self.silence(state, program) / resolution, 4.0)
-            bias[token] = beats + (100.0 / self.strength if self.due(state, program) else 0.0)
+            silent = state.silence(program)
+            bias[token] = min(silent / resolution, 4.0) + (100.0 / self.strength if self.due(state, silent) else 0.0)
         return bias
 
 

@@ -162,8 +162,9 @@ class DecodeState:
         self.last_type = kind
 
     def silence(self, program: int) -> int:
-        """Positions since `program` last sounded (0 while a note of it sounds; from the start if never)."""
-        return max(0, self.now - self.heard_until.get(program, 0))
+        """Positions since `program` last sounded (0 while a note of it sounds). A program never heard has
+        been silent since just before the start, so it is already silent at the first onset."""
+        return max(0, self.now - self.heard_until.get(program, -1))
 
     def voices(self, program: int) -> int:
         """Notes of `program` sounding at the current position (begun here included)."""
