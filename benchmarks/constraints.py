@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result
 
 from composer.constraints import polyphony_cap, scale_pitch_classes
-from composer.gm import playable_range
+from composer.core.gm import playable_range
+from composer.core.theory import PITCH_CLASS_NAMES_SHARP
 from composer.pipeline import compose
-from composer.theory import PITCH_CLASS_NAMES_SHARP
 
 METERS = ["2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2", "3/2"]
 PROGRAMS = [0, 6, 11, 19, 24, 26, 32, 33, 40, 41, 42, 46, 48, 52, 56, 57, 60, 65, 68, 71, 73, 80, 81, 88, -1]

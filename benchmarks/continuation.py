@@ -1,5 +1,5 @@
 """Continuation on held-out music: 40 test-split pieces of the corpus (every collection in turn), each cut
-to its first 8 bars and continued by 8 bars with `composer.extend.continue_score`. The written file is
+to its first 8 bars and continued by 8 bars with `composer.arrange.continuation.continue_score`. The written file is
 read back and the continued part judged on its own: its key by music21's default analysis against the
 same analysis of the original (Krumhansl-Schmuckler reported beside it), its meter and its programs
 against the original's.
@@ -24,10 +24,10 @@ from rich.progress import Progress
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result
 
-from composer.analysis import estimate_key
-from composer.extend import continue_score
-from composer.midi_io import read_midi
-from composer.score import Score, Track
+from composer.arrange.continuation import continue_score
+from composer.core.analysis import estimate_key
+from composer.core.score import Score, Track
+from composer.output.midi_io import read_midi
 
 ROOT = Path(__file__).resolve().parents[1]
 

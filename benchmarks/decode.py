@@ -1,7 +1,7 @@
 """Decode speed: batch-1 sampling from composer's Music Transformer (KV cache) against Hugging Face
 GPT2LMHeadModel.generate built at the same size with random weights, in the same run.
 
-composer decodes with int8 weights (composer.decoder); the float path is timed too, and, when the token
+composer decodes with int8 weights (composer.decode.decoder); the float path is timed too, and, when the token
 shards exist, the held-out NLL of both paths is measured on the same test pieces through the same
 step-by-step decoding, so the speed is not bought with quality.
 
@@ -23,8 +23,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result
 
-from composer.generate import SamplingConfig, decoder_for, sample, single_thread
-from composer.model import ModelConfig, MusicTransformer
+from composer.decode.model import ModelConfig, MusicTransformer
+from composer.decode.sampling import SamplingConfig, decoder_for, sample, single_thread
 
 FLOOR_TOKENS_PER_SECOND = 1000.0
 FLOOR_RATIO = 2.0
@@ -32,7 +32,7 @@ FLOOR_RATIO = 2.0
 
 def load_model(checkpoint: str | None) -> tuple[MusicTransformer, str]:
     try:
-        from composer.checkpoint import load_shipped
+        from composer.decode.checkpoint import load_shipped
 
         model, _, _ = load_shipped(checkpoint)
         return model, f"shipped checkpoint {checkpoint or 'default'}"

@@ -3,9 +3,9 @@
 The four example pictures (examples/draw: shapes in edges mode, a cat's silhouette, the lettering HI in
 silhouette mode, the sunset photo in tone mode), 4 bars each, the default instrument (piano), seeds
 1-3, at draw strengths 0-12 and undrawn (compose without --draw, same settings and seeds).
-Likeness: the piano roll binarised onto the target grid (composer.draw.roll_grid), then IoU and SSIM
-(composer.draw.ssim: Wang et al. 2004, Gaussian window) against the grid. Musicality: MusPy's scale
-consistency, pitch-class entropy and groove consistency (composer.metrics), as relative changes of
+Likeness: the piano roll binarised onto the target grid (composer.plan.drawing.roll_grid), then IoU and SSIM
+(composer.plan.drawing.ssim: Wang et al. 2004, Gaussian window) against the grid. Musicality: MusPy's scale
+consistency, pitch-class entropy and groove consistency (composer.evaluate.metrics), as relative changes of
 their means against the undrawn pieces. Among the strengths whose three musical measures all stay within
 10% of undrawn output, the recommended one is the weakest whose mean IoU comes within 0.05 of the best of
 them: the knee, past which more strength buys little likeness and takes the music from the model.
@@ -27,9 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result
 
 from composer.constraints.draw import DRAW_STRENGTH
-from composer.draw import iou, roll_grid, ssim
-from composer.metrics import piece_metrics
-from composer.pipeline import compose, plan_request
+from composer.evaluate.metrics import piece_metrics
+from composer.pipeline import compose
+from composer.plan.drawing import iou, roll_grid, ssim
+from composer.plan.spec import plan_request
 
 ROOT = Path(__file__).resolve().parent.parent
 PICTURES = {  # name -> (picture, draw mode)

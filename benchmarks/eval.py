@@ -1,11 +1,11 @@
 """Evaluation: text control on the shared public prompts and generated music against held-out corpus music.
 
 Control: every prompt of prompts_public.jsonl through compose() with three seeds, each MIDI file judged on
-its own (composer.evaluate): the prompt file's checks, plus CK, key signature, TB and TBT (MidiCaps tempo
+its own (composer.evaluate.control): the prompt file's checks, plus CK, key signature, TB and TBT (MidiCaps tempo
 bins), tempo within 10%, meter and instrument precision/recall/F1, printed beside the published Text2midi
 and MuseCoco figures (not re-measured). Floors: key, tempo and meter >= 95%, instruments >= 90% (explicit
 prompts), implicit expectations >= 85%.
-Music: 100 generated pieces against 100 held-out test-split pieces (composer.eval_music): MusPy metrics,
+Music: 100 generated pieces against 100 held-out test-split pieces (composer.evaluate.music): MusPy metrics,
 Yang & Lerch OA/KLD, held-out NLL. Floors: generated scale consistency >= 0.9, held-out NLL <= 0.8 nats/token.
 Writes results/eval.json. Uses data/pieces.jsonl when built (else converts music21's corpus on the fly, slowly).
 Run: .venv/bin/python benchmarks/eval.py [--prompts ../shared/eval/prompts_public.jsonl] [--n 100]
@@ -24,9 +24,9 @@ from rich.progress import Progress
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result
 
-from composer.commands_eval import control_lines, music_lines
-from composer.eval_music import evaluate_music
-from composer.evaluate import evaluate, load_prompts
+from composer.evaluate.control import evaluate, load_prompts
+from composer.evaluate.music import evaluate_music
+from composer.faces.commands_eval import control_lines, music_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTROL_FLOORS = {"key": 95.0, "tempo_in_range": 95.0, "meter": 95.0, "instruments": 90.0,

@@ -20,9 +20,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result
 
-from composer.checkpoint import load_shipped
-from composer.likelihood import model_log_probs
-from composer.tokens import MusicTokenizer
+from composer.decode.checkpoint import load_shipped
+from composer.decode.tokens import MusicTokenizer
+from composer.evaluate.likelihood import model_log_probs
 
 SPLIT = {"train": 0, "valid": 1, "test": 2}
 

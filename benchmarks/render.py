@@ -18,10 +18,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result
 
-from composer.midi_io import midi_bytes
-from composer.render import RenderConfig, render
-from composer.score import TICKS_PER_BEAT, KeySignature, Note, Score, TempoChange, Track
-from composer.soundfonts import resolve_soundfont
+from composer.core.score import TICKS_PER_BEAT, KeySignature, Note, Score, TempoChange, Track
+from composer.output.midi_io import midi_bytes
+from composer.output.render import RenderConfig, render
+from composer.output.soundfonts import resolve_soundfont
 
 FLOOR = 40.0
 SECONDS = 60.0

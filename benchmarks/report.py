@@ -219,7 +219,7 @@ def generate_section(result: dict) -> str:
 
 
 def _save(fig, name: str) -> Path:  # type: ignore[no-untyped-def]
-    from composer.atomic import atomic_output
+    from composer.core.atomic import atomic_output
 
     path = RESULTS / name
     with atomic_output(path) as tmp:
@@ -366,7 +366,7 @@ def plot_examples():  # type: ignore[no-untyped-def]
         ax.imshow(image, interpolation="nearest")
         ax.set_axis_off()
     path = RESULTS / "examples.png"
-    from composer.atomic import atomic_output
+    from composer.core.atomic import atomic_output
 
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)

@@ -33,7 +33,7 @@ import soundfile
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result
 
-from composer.midi_io import read_midi
+from composer.output.midi_io import read_midi
 
 CLIENTS, REQUESTS, WORKERS, QUEUE, MAX_BARS, MAX_IMAGE = 50, 200, 2, 16, 8, 200_000
 KEY = "bench-key"

@@ -1,6 +1,6 @@
 """Validity: every file composer writes opens in MuseScore 3, music21, pretty_midi and `fluidsynth -ni`.
 
-24 requests through the real CLI (`composer.cli.main`, in one process so the model loads once): every
+24 requests through the real CLI (`composer.faces.cli.main`, in one process so the model loads once): every
 meter the model knows, keys with six and seven sharps or flats, one to four instruments with and
 without drums, slow and fast tempos, a prompt, a picture, --loop, --form "intro A B A outro",
 --layers low,mid,high (three MIDI files, their MusicXML by `composer convert`), and `continue` and
@@ -100,9 +100,9 @@ def make_inputs(work: Path) -> dict[str, str]:
     from music21 import corpus
     from PIL import Image
 
-    from composer.midi_io import write_midi
-    from composer.musicxml_io import score_from_music21
-    from composer.score import Track
+    from composer.core.score import Track
+    from composer.output.midi_io import write_midi
+    from composer.output.musicxml_io import score_from_music21
 
     score = score_from_music21(corpus.parse("bach/bwv66.6"), title="bwv66.6")
     end = score.bar_starts(until_tick=score.end_tick + 1)[4]
@@ -119,7 +119,7 @@ def make_inputs(work: Path) -> dict[str, str]:
 def run_case(name: str, arguments: list[str], work: Path, inputs: dict[str, str], seed: int = 1) -> dict:
     """Run one request through composer's CLI (with --json, -o and --musicxml); returns the outputs as
     (MIDI, MusicXML) pairs, the seconds, and the error line when the command failed."""
-    from composer.cli import main
+    from composer.faces.cli import main
 
     argv = [a.format(**inputs) for a in arguments] + ["-o", str(work / f"{name}.mid"), "--seed", str(seed), "--json"]
     if "--layers" not in arguments:
@@ -183,7 +183,7 @@ def musescore(path: Path, work: Path) -> tuple[bool | None, str]:
 def meters(path: Path) -> set[str]:
     """The time signatures in a MIDI or MusicXML file, as "3/4" strings."""
     if path.suffix == ".mid":
-        from composer.midi_io import read_midi
+        from composer.output.midi_io import read_midi
 
         return {str(ts) for ts in read_midi(path).time_signatures}
     root = ET.parse(path).getroot()
@@ -246,7 +246,7 @@ def pretty_midi_load(path: Path) -> tuple[bool | None, str]:
         import pretty_midi
     except ImportError:
         return None, "pretty_midi not installed"
-    from composer.midi_io import read_midi
+    from composer.output.midi_io import read_midi
 
     midi, error, warned = _read(pretty_midi.PrettyMIDI, path)
     if error is not None:
@@ -259,7 +259,7 @@ def pretty_midi_load(path: Path) -> tuple[bool | None, str]:
 
 def fluidsynth_render(path: Path, work: Path) -> tuple[bool | None, str]:
     """`fluidsynth -ni -F out.wav SOUNDFONT file.mid` exits 0, prints no error and writes a WAV."""
-    from composer.soundfonts import find_soundfonts
+    from composer.output.soundfonts import find_soundfonts
 
     soundfonts = find_soundfonts()
     if shutil.which("fluidsynth") is None or not soundfonts:
@@ -296,7 +296,7 @@ def notes_kept(midi: Path, work: Path) -> dict[str, int | None]:
     """Notes in our MIDI file, and in the MIDI that MuseScore plays from our MusicXML (None without it).
     Not a pass/fail check: MuseScore merges a re-struck unison and, with no drum map in the MusicXML,
     reads a kit as one unpitched line, so the two can differ."""
-    from composer.midi_io import read_midi
+    from composer.output.midi_io import read_midi
 
     played, score = work / f"{midi.stem}.mscore.mid", read_midi(midi)
     restruck = 0  # a pitch struck again in its track while it still sounds

@@ -1,21 +1,61 @@
-"""composer: text- and image-conditioned symbolic music, written as editable MIDI."""
+"""composer: text- and image-conditioned symbolic music, written as editable MIDI.
 
-from importlib.metadata import PackageNotFoundError, version
+    import composer
+    piece = composer.compose("calm folk tune for flute and guitar in D major", bars=8, seed=1)
+    piece.save_midi("tune.mid")
+    samples, rate = piece.audio()
 
-try:
-    __version__ = version("composer")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+The public names below import on first use, so `import composer` stays light and loads no model (the
+model and the text encoder load lazily, once, on the first compose).
 
-__all__ = ["Piece", "__version__", "compose", "describe"]
+compose, describe, Piece: a piece from a prompt, an image and options; what a request resolves to.
+continue_midi, infill_midi: bars added to a MIDI file, or some of its bars regenerated.
+compose_layers: intensity layers of one piece. stinger, transition, score_cues: game cues.
+read_midi, Score: a MIDI file as composer's music type. ComposerError: a user's mistake, in one line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from composer.core.version import __version__
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time each name imports on first use
+    from composer.arrange.continuation import continue_midi
+    from composer.arrange.cues import score_cues
+    from composer.arrange.game import stinger, transition
+    from composer.arrange.infill import infill_midi
+    from composer.arrange.layers import compose_layers
+    from composer.arrange.piece import Piece
+    from composer.core.errors import ComposerError
+    from composer.core.score import Score
+    from composer.output.midi_io import read_midi
+    from composer.pipeline import compose
+    from composer.plan.request import describe
+
+# public name -> the module that defines it
+_PUBLIC: dict[str, str] = {
+    "compose": "composer.pipeline", "describe": "composer.plan.request", "Piece": "composer.arrange.piece",
+    "continue_midi": "composer.arrange.continuation", "infill_midi": "composer.arrange.infill",
+    "compose_layers": "composer.arrange.layers", "stinger": "composer.arrange.game",
+    "transition": "composer.arrange.game", "score_cues": "composer.arrange.cues",
+    "read_midi": "composer.output.midi_io", "Score": "composer.core.score", "ComposerError": "composer.core.errors",
+}
+
+__all__ = ["ComposerError", "Piece", "Score", "__version__", "compose", "compose_layers", "continue_midi",
+           "describe", "infill_midi", "read_midi", "score_cues", "stinger", "transition"]
 
 
 def __getattr__(name: str) -> object:
-    """`composer.compose`, `composer.Piece` and `composer.describe`, imported on first use: importing
-    composer stays light and loads no model (the model and text encoder load lazily, once, on the
-    first compose)."""
-    if name in ("compose", "Piece", "describe"):
-        from composer import pipeline
+    """Import a public name on first use."""
+    if name in _PUBLIC:
+        import importlib
 
-        return getattr(pipeline, name)
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
     raise AttributeError(f"module 'composer' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

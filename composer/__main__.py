@@ -1,5 +1,5 @@
 """`python -m composer` runs the command-line interface."""
 
-from composer.cli import main
+from composer.faces.cli import main
 
 raise SystemExit(main())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from composer.score import TICKS_PER_BEAT, KeySignature, Marker, Note, Score, TempoChange, TimeSignature, Track
+from composer.core.score import TICKS_PER_BEAT, KeySignature, Marker, Note, Score, TempoChange, TimeSignature, Track
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -48,7 +48,7 @@ def corpus_score(path: str, number: int | None = None) -> Score:
     """A piece from music21's bundled corpus as a Score (parsed once per test session)."""
     from music21 import corpus
 
-    from composer.musicxml_io import score_from_music21
+    from composer.output.musicxml_io import score_from_music21
 
     stream = corpus.parse(path, number=number) if number else corpus.parse(path)
     return score_from_music21(stream, title=path)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from composer.arrange import parse_form, section_chords
-from composer.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
-from composer.errors import ComposerError
+from composer.arrange.forms import parse_form, section_chords
+from composer.core.errors import ComposerError
+from composer.decode.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
 
 shipped = pytest.mark.skipif(not (CHECKPOINT_ROOT / DEFAULT_CHECKPOINT / "model.safetensors").exists(),
                              reason="no shipped checkpoint yet")
@@ -41,7 +41,7 @@ def test_sections_lead_where_they_should():
 @shipped
 def test_a_form_writes_markers_and_repeats_its_material(tmp_path):
     from composer import compose
-    from composer.midi_io import read_midi
+    from composer.output.midi_io import read_midi
 
     piece = compose("a folk song for flute and guitar with drums", key="D major", form="intro A B A outro",
                     seed=4, tempo=110)
@@ -72,7 +72,7 @@ def test_a_form_writes_markers_and_repeats_its_material(tmp_path):
 @shipped
 def test_loops_end_on_the_dominant_and_step_back_to_their_first_notes(tmp_path):
     from composer import compose
-    from composer.midi_io import read_midi
+    from composer.output.midi_io import read_midi
 
     dominant_seventh = {7, 11, 2, 5}  # G B D F: what leads back to C
     home = leading = 0

@@ -3,7 +3,7 @@
 import mido
 import soundfile
 
-from composer.midi_io import midi_bytes
+from composer.output.midi_io import midi_bytes
 
 from .conftest import needs_fluidsynth, run_cli, small_band_score
 

@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from composer.midi_io import midi_bytes
+from composer.output.midi_io import midi_bytes
 
 from .conftest import REPO, run_cli, small_band_score
 

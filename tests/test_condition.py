@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from composer.condition.image import affect_of_image, describe_image, image_features, load_image
-from composer.condition.mood import affect_of_text, attributes_from_affect
-from composer.condition.resolve import resolve
-from composer.condition.text import parse_text
-from composer.errors import ComposerError
-from composer.instruments import INSTRUMENT_PROGRAMS
+from composer.ask.image import affect_of_image, describe_image, image_features, load_image
+from composer.ask.mood import affect_of_text, attributes_from_affect
+from composer.ask.resolve import resolve
+from composer.ask.text import parse_text
+from composer.core.errors import ComposerError
+from composer.core.instruments import INSTRUMENT_PROGRAMS
 
 from .conftest import run_cli
 
@@ -138,8 +138,8 @@ def test_a_file_that_is_not_an_image_is_refused(tmp_path):
 
 def test_brighter_pictures_sound_more_major_and_higher_vivid_ones_faster_and_busier(tmp_path):
     """Judged from the generated music over three seeds, not from the resolved attributes."""
-    from composer.analysis import estimate_key
-    from composer.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
+    from composer.core.analysis import estimate_key
+    from composer.decode.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
     from composer.pipeline import compose
 
     if not (CHECKPOINT_ROOT / DEFAULT_CHECKPOINT / "model.safetensors").exists():
@@ -169,7 +169,7 @@ def tiny_clip(tmp_path_factory):
     """A random CLIP small enough to build here, with MiniLM's tokenizer: a stand-in for a user's folder."""
     from transformers import AutoTokenizer, CLIPConfig, CLIPImageProcessor, CLIPModel
 
-    from composer.condition.text_encoder import model_dir
+    from composer.ask.text_encoder import model_dir
 
     folder = tmp_path_factory.mktemp("clip")
     config = CLIPConfig(
@@ -185,7 +185,7 @@ def tiny_clip(tmp_path_factory):
 
 
 def test_a_local_clip_folder_tags_the_picture_with_mood_words(tmp_path, tiny_clip):
-    from composer.condition.mood import AFFECT
+    from composer.ask.mood import AFFECT
 
     path = picture(tmp_path / "p.png", (200, 120, 40))
     plain = describe_image(path)
@@ -200,9 +200,9 @@ def test_a_local_clip_folder_tags_the_picture_with_mood_words(tmp_path, tiny_cli
 
 
 def test_the_mood_head_reads_wording_the_lexicon_does_not_know():
-    from composer.condition.head import load_head
-    from composer.condition.mood import affect_of_text
-    from composer.pipeline import describe
+    from composer.ask.head import load_head
+    from composer.ask.mood import affect_of_text
+    from composer.plan.request import describe
 
     if load_head() is None:
         pytest.skip("no shipped mood head")

@@ -22,10 +22,10 @@ from composer.constraints import (
     polyphony_cap,
     scale_pitch_classes,
 )
-from composer.generate import SamplingConfig, sample
-from composer.gm import playable_range
-from composer.model import ModelConfig, MusicTransformer
-from composer.tokens import MusicTokenizer, TokenizerSettings
+from composer.core.gm import playable_range
+from composer.decode.model import ModelConfig, MusicTransformer
+from composer.decode.sampling import SamplingConfig, sample
+from composer.decode.tokens import MusicTokenizer, TokenizerSettings
 
 from .conftest import corpus_score
 
@@ -288,7 +288,7 @@ def test_default_harmony_plan_ends_on_dominant_then_tonic():
 def test_copied_key_profiles_match_music21():
     import numpy as np
 
-    from composer.analysis import PROFILES, music21_profiles
+    from composer.core.analysis import PROFILES, music21_profiles
 
     for method in ("key", "Krumhansl"):
         assert np.allclose(PROFILES[method.lower()], music21_profiles(method))

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from composer.analysis import estimate_key
-from composer.data.attributes import extract_attributes, style_of
-from composer.data.augment import fit_to_range, orchestrate, random_orchestration, shape_velocities
-from composer.data.convert import ConvertResult, convert_abc
-from composer.data.sources import SourceFile, abc_headers, split_abc_tunes
-from composer.data.splits import melody_fingerprint, split_of
-from composer.gm import playable_range
-from composer.score import Note
+from composer.core.analysis import estimate_key
+from composer.core.gm import playable_range
+from composer.core.score import Note
+from composer.train.data.attributes import extract_attributes, style_of
+from composer.train.data.augment import fit_to_range, orchestrate, random_orchestration, shape_velocities
+from composer.train.data.convert import ConvertResult, convert_abc
+from composer.train.data.sources import SourceFile, abc_headers, split_abc_tunes
+from composer.train.data.splits import melody_fingerprint, split_of
 
 from .conftest import corpus_score
 
@@ -72,7 +72,7 @@ def test_folk_tune_attributes_and_style():
 def test_key_estimate_agrees_with_music21_on_the_same_midi(piece):
     from music21 import converter
 
-    from composer.midi_io import midi_bytes
+    from composer.output.midi_io import midi_bytes
 
     score = corpus_score(*piece)
     analysed = converter.parse(midi_bytes(score), format="midi").analyze("key")
@@ -125,7 +125,7 @@ def test_velocity_shaping_sets_the_level():
 
 
 def test_corpus_sources_cover_the_collections():
-    from composer.data.sources import corpus_sources
+    from composer.train.data.sources import corpus_sources
 
     sources, skipped = corpus_sources()
     collections = {s.collection for s in sources}
@@ -135,8 +135,8 @@ def test_corpus_sources_cover_the_collections():
 
 
 def test_build_with_a_users_midi_folder_counts_and_caches(tmp_path):
-    from composer.data.build import build_corpus, load_pieces
-    from composer.midi_io import write_midi
+    from composer.output.midi_io import write_midi
+    from composer.train.data.build import build_corpus, load_pieces
 
     from .conftest import small_band_score
 

@@ -2,9 +2,9 @@
 
 import torch
 
-from composer.decoder import QuantizedDecoder
-from composer.generate import SamplingConfig, candidates, decoder_for, draw, sample, warp
-from composer.model import ModelConfig, MusicTransformer
+from composer.decode.decoder import QuantizedDecoder
+from composer.decode.model import ModelConfig, MusicTransformer
+from composer.decode.sampling import SamplingConfig, candidates, decoder_for, draw, sample, warp
 
 SMALL = ModelConfig(vocab_size=50, n_layer=2, n_head=2, d_model=64, d_ff=128, max_relative=32, block_size=20,
                     dropout=0.0)

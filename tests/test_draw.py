@@ -9,13 +9,13 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from composer.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
 from composer.constraints import ConstraintSpec, DrawBias, DrawGrid, Tracker, build_constraints, scale_pitch_classes
-from composer.draw import cap_columns, draw_window, image_grid, iou, picture_cells, roll_grid, scale_rows, ssim
-from composer.errors import ComposerError
-from composer.gm import playable_range
-from composer.score import TICKS_PER_BEAT, Score, TimeSignature
-from composer.tokens import MusicTokenizer, TokenizerSettings
+from composer.core.errors import ComposerError
+from composer.core.gm import playable_range
+from composer.core.score import TICKS_PER_BEAT, Score, TimeSignature
+from composer.decode.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
+from composer.decode.tokens import MusicTokenizer, TokenizerSettings
+from composer.plan.drawing import cap_columns, draw_window, image_grid, iou, picture_cells, roll_grid, scale_rows, ssim
 
 from .conftest import add_track, fluidsynth_available, run_cli
 
@@ -197,7 +197,8 @@ def shapes_picture(path) -> None:  # type: ignore[no-untyped-def]
 
 @shipped
 def test_a_two_bar_drawing_looks_like_its_picture_and_stays_in_key_and_range(tmp_path):
-    from composer.pipeline import compose, plan_request
+    from composer.pipeline import compose
+    from composer.plan.spec import plan_request
 
     path = tmp_path / "shapes.png"
     shapes_picture(path)
@@ -218,7 +219,7 @@ def test_a_two_bar_drawing_looks_like_its_picture_and_stays_in_key_and_range(tmp
 
 @shipped
 def test_cli_draws_with_a_piano_roll_and_spectrogram_and_refuses_misuse(tmp_path, capsys):
-    from composer.cli import main
+    from composer.faces.cli import main
 
     path = tmp_path / "shapes.png"
     shapes_picture(path)

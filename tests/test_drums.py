@@ -2,9 +2,10 @@
 
 import pytest
 
-from composer.condition.resolve import resolve
-from composer.drums import CRASH, GROOVES_4_4, TOMS, bar_pattern, drum_track, style_for
-from composer.score import TICKS_PER_BEAT
+from composer.arrange.drums import CRASH, GROOVES_4_4, TOMS, bar_pattern, drum_track
+from composer.ask.drum_words import style_for
+from composer.ask.resolve import resolve
+from composer.core.score import TICKS_PER_BEAT
 
 METERS = [(4, 4), (3, 4), (6, 8), (2, 4), (5, 4), (7, 8), (12, 8), (2, 2)]
 

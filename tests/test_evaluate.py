@@ -1,5 +1,6 @@
 """Evaluation: the control checks and a fast CI guard through `eval control` and `eval music` with thresholds
-that fail on a real regression (composer/evaluate.py, composer/eval_music.py, composer/commands_eval.py)."""
+that fail on a real regression (composer/evaluate/control.py, composer/evaluate/music.py,
+composer/faces/commands_eval.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 
 import pytest
 
-from composer.evaluate import (
+from composer.evaluate.control import (
     PUBLISHED,
     evaluate,
     instrument_scores,
@@ -76,7 +77,7 @@ def test_eval_control_guard(tmp_path):
 
 
 def test_eval_control_prints_published_figures_marked(tmp_path, capsys):
-    from composer.commands_eval import control_lines
+    from composer.faces.commands_eval import control_lines
 
     report = {"published": PUBLISHED, "control": {"CK": {"percent": 90.0, "files": 30},
                                                   "meter": {"percent": 100.0, "files": 30}}}
@@ -86,10 +87,10 @@ def test_eval_control_prints_published_figures_marked(tmp_path, capsys):
 
 def test_eval_music_guard(tmp_path, monkeypatch):
     """4 generated vs 4 held-out pieces (converted on the fly from one corpus collection, as without data/)."""
-    import composer.heldout
-    from composer.eval_music import evaluate_music
+    import composer.evaluate.heldout
+    from composer.evaluate.music import evaluate_music
 
-    monkeypatch.setattr(composer.heldout, "DEFAULT_PIECES", tmp_path / "no-pieces.jsonl")
+    monkeypatch.setattr(composer.evaluate.heldout, "DEFAULT_PIECES", tmp_path / "no-pieces.jsonl")
     report = evaluate_music(4, seed=0, out_dir=tmp_path / "music", collections=("essenFolksong",))
     assert report["heldout_source"].startswith("music21's corpus")
     assert report["heldout_collections"] == {"essenFolksong": 4}
@@ -108,7 +109,7 @@ def test_eval_music_guard(tmp_path, monkeypatch):
 
 
 def test_eval_music_refuses_too_few_pieces(capsys):
-    from composer.cli import main
+    from composer.faces.cli import main
 
     assert main(["eval", "music", "--n", "2"]) == 2
     assert "at least 4 pieces" in capsys.readouterr().err

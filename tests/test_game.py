@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from composer.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
-from composer.cues import TEMPO_LIMIT, fit_bars, load_cue_sheet
-from composer.errors import ComposerError
-from composer.score import KeySignature, Score, TempoChange, TimeSignature
+from composer.arrange.cues import TEMPO_LIMIT, fit_bars, load_cue_sheet
+from composer.core.errors import ComposerError
+from composer.core.score import KeySignature, Score, TempoChange, TimeSignature
+from composer.decode.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
 
 from .conftest import add_track, run_cli
 
@@ -51,8 +51,8 @@ def test_cue_sheets_are_checked_with_one_clear_reason(tmp_path):
 
 @shipped
 def test_a_stinger_takes_the_pieces_key_tempo_and_meter_and_resolves_home(tmp_path):
-    from composer.game import stinger
-    from composer.midi_io import read_midi, write_midi
+    from composer.arrange.game import stinger
+    from composer.output.midi_io import read_midi, write_midi
 
     write_midi(d_minor_piece(), tmp_path / "piece.mid")
     piece = stinger(tmp_path / "piece.mid", seed=1)
@@ -69,7 +69,7 @@ def test_a_stinger_takes_the_pieces_key_tempo_and_meter_and_resolves_home(tmp_pa
 
 @shipped
 def test_a_transition_glides_from_as_tempo_and_key_to_bs(tmp_path):
-    from composer.midi_io import read_midi, write_midi
+    from composer.output.midi_io import read_midi, write_midi
 
     write_midi(d_minor_piece(96.0), tmp_path / "a.mid")
     b = d_minor_piece(140.0)

@@ -7,8 +7,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from composer.score import TICKS_PER_BEAT, Score, TempoChange
-from composer.sidecar import build_sidecar, load_schema, set_loop
+from composer.core.score import TICKS_PER_BEAT, Score, TempoChange
+from composer.output.sidecar import build_sidecar, load_schema, set_loop
 
 from .conftest import add_track
 

@@ -8,9 +8,9 @@ import pretty_midi
 import pytest
 import torch
 
-from composer.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
-from composer.generate import SamplingConfig, sample, warp
-from composer.model import ModelConfig, MusicTransformer
+from composer.decode.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
+from composer.decode.model import ModelConfig, MusicTransformer
+from composer.decode.sampling import SamplingConfig, sample, warp
 
 from .conftest import run_cli
 
@@ -96,10 +96,10 @@ def test_generate_holds_key_instruments_and_bars_and_refuses_bad_chords(tmp_path
 
 @pytest.mark.parametrize("mode", ["major", "minor"])
 def test_every_key_is_spelled_with_a_real_signature_and_written(tmp_path, mode):
-    from composer.midi_io import write_midi
-    from composer.pipeline import parse_key
-    from composer.score import KeySignature, Note, Score, Track
-    from composer.theory import PITCH_CLASS_NAMES_SHARP
+    from composer.core.score import KeySignature, Note, Score, Track
+    from composer.core.theory import PITCH_CLASS_NAMES_SHARP
+    from composer.output.midi_io import write_midi
+    from composer.plan.request import parse_key
 
     for pc, name in enumerate(PITCH_CLASS_NAMES_SHARP):  # G# major becomes Ab major, and so on
         parsed_pc, parsed_mode, tonic = parse_key(f"{name} {mode}")
@@ -132,7 +132,7 @@ def test_the_api_takes_instruments_as_names_or_programs(given):
 @pytest.mark.parametrize("given", ["kazoo", [200], [True], []], ids=["unknown", "range", "bool", "empty"])
 def test_bad_api_instruments_are_a_composer_error(given):
     from composer import describe
-    from composer.errors import ComposerError
+    from composer.core.errors import ComposerError
 
     with pytest.raises(ComposerError):
         describe("a tune", instruments=given)
@@ -164,7 +164,7 @@ def test_every_requested_part_sounds_in_nearly_every_bar(tmp_path):
     path = compose("a folk dance in E minor", instruments="violin,guitar,flute", bars=8, seed=0).save_midi(
         tmp_path / "folk.mid")
     midi = pretty_midi.PrettyMIDI(str(path))
-    bar_starts = list(midi.get_downbeats()) + [midi.get_end_time()]
+    bar_starts = [*midi.get_downbeats(), midi.get_end_time()]
     assert len(midi.instruments) == 3
     for part in midi.instruments:
         sounding = sum(any(n.start < end and n.end > start for n in part.notes)
@@ -175,7 +175,7 @@ def test_every_requested_part_sounds_in_nearly_every_bar(tmp_path):
 
 @shipped
 def test_continue_keeps_the_users_tracks_and_appends_whole_bars(tmp_path):
-    from composer.midi_io import read_midi, write_midi
+    from composer.output.midi_io import read_midi, write_midi
 
     from .conftest import corpus_score
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from composer.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
-from composer.errors import ComposerError
-from composer.infill import parse_span, pick_tracks
-from composer.score import TICKS_PER_BEAT, ControlChange, KeySignature, Marker, Score, TempoChange, TimeSignature
+from composer.arrange.infill import parse_span, pick_tracks
+from composer.core.errors import ComposerError
+from composer.core.score import TICKS_PER_BEAT, ControlChange, KeySignature, Marker, Score, TempoChange, TimeSignature
+from composer.decode.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
 
 from .conftest import add_track, run_cli
 
@@ -50,8 +50,8 @@ def test_spans_and_track_names_are_read_or_refused_clearly():
 @shipped
 @pytest.mark.parametrize("tracks", [None, "Strings,Bass"])
 def test_infill_regenerates_only_the_span_of_the_chosen_tracks(tracks):
-    from composer.infill import infill_score
-    from composer.midi_io import midi_bytes, read_midi
+    from composer.arrange.infill import infill_score
+    from composer.output.midi_io import midi_bytes, read_midi
 
     original = read_midi(midi_bytes(eight_bars()))
     piece = infill_score(original, (5, 6), tracks, seed=3)
@@ -84,7 +84,7 @@ def test_infill_regenerates_only_the_span_of_the_chosen_tracks(tracks):
 
 @shipped
 def test_infill_cli_writes_the_file_and_refuses_spans_outside_it(tmp_path):
-    from composer.midi_io import read_midi, write_midi
+    from composer.output.midi_io import read_midi, write_midi
 
     source = tmp_path / "in.mid"
     write_midi(eight_bars(), source)

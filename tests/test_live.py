@@ -11,9 +11,10 @@ import time
 import mido
 import pytest
 
-from composer import cli, live
-from composer.midi_io import write_midi
-from composer.score import TICKS_PER_BEAT, Score, TempoChange, TempoMap, TimeSignature
+from composer.core.score import TICKS_PER_BEAT, Score, TempoChange, TempoMap, TimeSignature
+from composer.faces import cli, outputs
+from composer.output import live
+from composer.output.midi_io import write_midi
 
 from .conftest import add_track, run_cli, small_band_score
 
@@ -184,7 +185,7 @@ def test_play_command_streams_a_file_to_a_port(tmp_path, monkeypatch, capsys):
 
 
 def test_generate_live_streams_the_written_piece(tmp_path, monkeypatch):
-    import composer.commands_live
+    import composer.faces.commands_live
 
     class Piece:
         score = small_band_score()
@@ -193,13 +194,13 @@ def test_generate_live_streams_the_written_piece(tmp_path, monkeypatch):
             return write_midi(self.score, path)
 
     streamed = []
-    monkeypatch.setattr(composer.commands_live, "stream", lambda score, port: streamed.append((score, port)))
+    monkeypatch.setattr(composer.faces.commands_live, "stream", lambda score, port: streamed.append((score, port)))
     args = cli.build_parser().parse_args(["generate", "-o", str(tmp_path / "x.mid"), "--live", "DAW In"])
-    assert cli._write_piece(Piece(), args, 0.0) == 0
+    assert outputs.write_piece(Piece(), args, 0.0) == 0
     assert streamed == [(Piece.score, "DAW In")] and (tmp_path / "x.mid").exists()
     args = argparse.Namespace(**{**vars(args), "live": None})
     streamed.clear()
-    cli._write_piece(Piece(), args, 0.0)
+    outputs.write_piece(Piece(), args, 0.0)
     assert streamed == []
 
 

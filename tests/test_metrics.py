@@ -1,4 +1,4 @@
-"""The music metrics on tiny hand-made scores whose answers are known (composer/metrics.py)."""
+"""The music metrics on tiny hand-made scores whose answers are known (composer/evaluate/metrics.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from composer.metrics import (
+from composer.core.score import Score, TimeSignature
+from composer.evaluate.metrics import (
     NOTE_LENGTH_CLASSES,
     compare_sets,
     features,
@@ -17,7 +18,6 @@ from composer.metrics import (
     summarise,
     to_muspy,
 )
-from composer.score import Score, TimeSignature
 from tests.conftest import add_track
 
 C_MAJOR = [60, 62, 64, 65, 67, 69, 71]

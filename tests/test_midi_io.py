@@ -6,9 +6,9 @@ import mido
 import pretty_midi
 import pytest
 
-from composer.errors import ChannelOverflowError, MidiReadError
-from composer.midi_io import assign_channels, midi_bytes, read_midi, write_midi
-from composer.score import Note, Score, Track
+from composer.core.errors import ChannelOverflowError, MidiReadError
+from composer.core.score import Note, Score, Track
+from composer.output.midi_io import assign_channels, midi_bytes, read_midi, write_midi
 
 from .conftest import add_track
 

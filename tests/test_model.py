@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from composer.model import ModelConfig, MusicTransformer
+from composer.decode.model import ModelConfig, MusicTransformer
 
 TINY = ModelConfig(vocab_size=40, n_layer=2, n_head=2, d_model=32, d_ff=64, max_relative=16, block_size=24,
                    n_soft_tokens=2, dropout=0.0)

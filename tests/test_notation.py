@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from music21 import converter
 
-from composer.midi_io import write_midi
-from composer.musicxml_io import write_musicxml
+from composer.output.midi_io import write_midi
+from composer.output.musicxml_io import write_musicxml
 
 from .conftest import needs_mscore
 
@@ -72,7 +72,7 @@ def test_abc_tune_with_a_shared_time_signature_converts_whole():
     """O'Neill's tune 1 trips music21's MIDI writer ("TimeSignature ... already found"); we repair it."""
     from music21 import corpus
 
-    from composer.musicxml_io import score_from_music21
+    from composer.output.musicxml_io import score_from_music21
 
     tune = corpus.parse("oneills1850/0001-0050", number=1)
     previous, expected = None, 0

@@ -3,8 +3,8 @@
 import numpy as np
 from PIL import Image
 
-from composer.pianoroll import LEGEND_ROW, TRACK_COLOURS, save_piano_roll
-from composer.score import Score
+from composer.core.score import Score
+from composer.output.pianoroll import LEGEND_ROW, TRACK_COLOURS, save_piano_roll
 
 from .conftest import add_track
 

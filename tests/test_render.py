@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from composer.errors import ComposerError, EmptyScoreError
-from composer.loop_tags import flac_blocks, parse_vorbis_comment, riff_chunks
-from composer.render import RenderConfig, render, render_stems, render_to_files, save_audio
-from composer.score import TICKS_PER_BEAT, Note, Score, TempoChange
-from composer.sidecar import set_loop
+from composer.core.errors import ComposerError, EmptyScoreError
+from composer.core.score import TICKS_PER_BEAT, Note, Score, TempoChange
+from composer.output.loop_tags import flac_blocks, parse_vorbis_comment, riff_chunks
+from composer.output.render import RenderConfig, render, render_stems, render_to_files, save_audio
+from composer.output.sidecar import set_loop
 
 from .conftest import add_track, needs_fluidsynth, small_band_score
 
@@ -88,7 +88,7 @@ def test_long_ogg_is_written_in_blocks_without_crashing(tmp_path):
     import subprocess
     import sys
 
-    code = ("import numpy as np, soundfile, sys; from composer.render import Audio, save_audio; "
+    code = ("import numpy as np, soundfile, sys; from composer.output.render import Audio, save_audio; "
             "a = Audio(np.random.default_rng(0).uniform(-0.5, 0.5, (44100 * 120, 2)).astype(np.float32), 44100); "
             f"p = save_audio(a, {str(tmp_path / 'long.ogg')!r}); "
             "assert abs(soundfile.info(str(p)).duration - 120) < 0.1")

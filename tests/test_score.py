@@ -2,7 +2,7 @@
 
 import pytest
 
-from composer.score import KeySignature, Note, Score, TempoChange, TempoMap, TimeSignature, Track
+from composer.core.score import KeySignature, Note, Score, TempoChange, TempoMap, TimeSignature, Track
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -52,7 +52,7 @@ def test_copy_is_independent(band_score):
 
 
 def test_a_pitch_struck_again_while_sounding_is_merged_or_released():
-    from composer.score import untangle_unisons
+    from composer.core.score import untangle_unisons
 
     score = Score(tracks=[Track("Violin", 40, notes=[Note(67, 0, 480, 70), Note(67, 0, 960, 90),
                                                      Note(67, 720, 1200, 80), Note(60, 100, 900, 60)])])

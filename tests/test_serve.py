@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from composer.atomic import atomic_output
-from composer.errors import ComposerError
-from composer.midi_io import midi_bytes, read_midi
-from composer.serve.app import create_app
-from composer.serve.engine import Engine
-from composer.serve.jobs import JobStore
-from composer.serve.runner import run_job
-from composer.serve.settings import ServeSettings
+from composer.core.atomic import atomic_output
+from composer.core.errors import ComposerError
+from composer.faces.serve.app import create_app
+from composer.faces.serve.engine import Engine
+from composer.faces.serve.jobs import JobStore
+from composer.faces.serve.runner import run_job
+from composer.faces.serve.settings import ServeSettings
+from composer.output.midi_io import midi_bytes, read_midi
 
 from .conftest import REPO, needs_fluidsynth, small_band_score
 
@@ -49,17 +49,17 @@ class FakePiece:
                 time.sleep(60)
                 tmp.write_bytes(data)
             return path
-        from composer.midi_io import write_midi
+        from composer.output.midi_io import write_midi
 
         return write_midi(self.score, path)
 
     def save_musicxml(self, path: Path) -> Path:
-        from composer.musicxml_io import write_musicxml
+        from composer.output.musicxml_io import write_musicxml
 
         return write_musicxml(self.score, path)
 
     def piano_roll_png(self, path: Path) -> Path:
-        from composer.pianoroll import save_piano_roll
+        from composer.output.pianoroll import save_piano_roll
 
         return save_piano_roll(self.score, path)
 
@@ -358,7 +358,7 @@ def test_a_job_declared_dead_elsewhere_is_abandoned_unpublished(tmp_path: Path) 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The real engine: one worker loading the shipped model."""
-    config = settings(tmp_path_factory.mktemp("real"), engine="composer.serve.engine:real_engine", warm_up=True)
+    config = settings(tmp_path_factory.mktemp("real"), engine="composer.faces.serve.engine:real_engine", warm_up=True)
     with TestClient(create_app(config)) as test_client:
         yield test_client
 
@@ -394,8 +394,8 @@ def test_real_loop(real: TestClient) -> None:
 def test_real_layers(real: TestClient) -> None:
     import importlib.util
 
-    if importlib.util.find_spec("composer.layers") is None:
-        pytest.skip("composer.layers.compose_layers does not exist yet (being added by the lead engineer)")
+    if importlib.util.find_spec("composer.arrange.layers") is None:
+        pytest.skip("composer.arrange.layers.compose_layers does not exist yet (being added by the lead engineer)")
     status = wait_for(real, submit(real, {"prompt": "dungeon", "layers": ["low", "high"],
                                           "attributes": {"bars": 2}}), timeout=180)
     assert status["status"] == "done", status["error"]

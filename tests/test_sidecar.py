@@ -7,11 +7,11 @@ import jsonschema
 import pytest
 import symusic
 
-from composer.cli import _write_piece
-from composer.errors import ComposerError
-from composer.midi_io import from_symusic, midi_bytes, read_midi, write_midi
-from composer.score import TICKS_PER_BEAT, KeySignature, Marker, Score, TempoChange, TimeSignature
-from composer.sidecar import build_sidecar, load_schema, loop_region, set_loop, sidecar_path
+from composer.core.errors import ComposerError
+from composer.core.score import TICKS_PER_BEAT, KeySignature, Marker, Score, TempoChange, TimeSignature
+from composer.faces.outputs import write_piece
+from composer.output.midi_io import from_symusic, midi_bytes, read_midi, write_midi
+from composer.output.sidecar import build_sidecar, load_schema, loop_region, set_loop, sidecar_path
 
 from .conftest import add_track, needs_fluidsynth, run_cli, small_band_score
 
@@ -153,7 +153,7 @@ def test_the_schema_documents_every_field():
 def test_a_rendered_loop_has_a_valid_sidecar_that_matches_its_audio(tmp_path):
     import soundfile
 
-    from composer.render import render_to_files
+    from composer.output.render import render_to_files
 
     written = render_to_files(four_bars(), tmp_path / "loop.ogg", stems_dir=tmp_path / "stems",
                               midi=tmp_path / "loop.mid")
@@ -169,7 +169,7 @@ def test_a_rendered_loop_has_a_valid_sidecar_that_matches_its_audio(tmp_path):
 
 @needs_fluidsynth
 def test_stems_alone_put_the_sidecar_in_the_stems_folder(tmp_path):
-    from composer.render import render_to_files
+    from composer.output.render import render_to_files
 
     written = render_to_files(small_band_score(), stems_dir=tmp_path / "stems")
     assert written.sidecar == tmp_path / "stems" / "sidecar.json"
@@ -196,7 +196,7 @@ def test_cli_render_prints_the_sidecar_and_can_skip_it(tmp_path):
 
 
 class _Piece:
-    """What _write_piece needs of a generated Piece."""
+    """What write_piece needs of a generated Piece."""
 
     def __init__(self, score: Score) -> None:
         self.score, self.attributes, self.token_count, self.attempts, self.seconds = score, {}, 0, 1, {}
@@ -209,7 +209,7 @@ class _Piece:
 def test_generate_json_lists_the_sidecar(tmp_path, capsys):
     args = argparse.Namespace(output=str(tmp_path / "p.mid"), musicxml=None, piano_roll=None,
                               audio=str(tmp_path / "p.flac"), stems=None, json=True)
-    assert _write_piece(_Piece(four_bars()), args, 0.0) == 0
+    assert write_piece(_Piece(four_bars()), args, 0.0) == 0
     outputs = json.loads(capsys.readouterr().out)["outputs"]
     assert outputs["sidecar"] == str(tmp_path / "p.json")
     assert json.loads((tmp_path / "p.json").read_text())["midi"] == "p.mid"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from composer import soundfonts
-from composer.errors import SoundfontError
-from composer.soundfonts import ENV_VAR, find_soundfonts, resolve_soundfont
+from composer.core.errors import SoundfontError
+from composer.output import soundfonts
+from composer.output.soundfonts import ENV_VAR, find_soundfonts, resolve_soundfont
 
 
 @pytest.fixture

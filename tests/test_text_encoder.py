@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from composer.condition import minilm
-from composer.condition.text_encoder import MAX_TOKENS, _load, embed_texts, model_dir
+from composer.ask import minilm
+from composer.ask.text_encoder import MAX_TOKENS, _load, embed_texts, model_dir
 
 PROMPTS = [
     "Adventure theme for strings, french horn, flute and timpani in D major",
@@ -56,7 +56,7 @@ def test_every_checkpoint_weight_is_used():
 
 
 def test_generate_does_not_import_transformers(tmp_path):
-    script = ("import sys; from composer.cli import main; code = main(['generate', 'a calm piano piece', "
+    script = ("import sys; from composer.faces.cli import main; code = main(['generate', 'a calm piano piece', "
               f"'--bars', '2', '--seed', '0', '-o', {str(tmp_path / 'x.mid')!r}]); "
               "print('transformers' in sys.modules); raise SystemExit(code)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

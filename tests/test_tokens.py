@@ -5,8 +5,8 @@ from collections import defaultdict
 
 import pytest
 
-from composer.score import TICKS_PER_BEAT, Score
-from composer.tokens import MusicTokenizer, TokenizerSettings
+from composer.core.score import TICKS_PER_BEAT, Score
+from composer.decode.tokens import MusicTokenizer, TokenizerSettings
 
 from .conftest import corpus_score
 

@@ -10,9 +10,9 @@ import sys
 import pytest
 import torch
 
-from composer.data.attributes import extract_attributes
-from composer.data.splits import melody_fingerprint
-from composer.midi_io import midi_bytes
+from composer.output.midi_io import midi_bytes
+from composer.train.data.attributes import extract_attributes
+from composer.train.data.splits import melody_fingerprint
 
 from .conftest import REPO, corpus_score
 
@@ -21,7 +21,7 @@ PIECES = [("essenFolksong/altdeu10", n) for n in range(1, 7)] + [("bach/bwv66.6"
 
 @pytest.fixture(scope="module")
 def tiny_shards(tmp_path_factory):
-    from composer.data.shards import build_shards
+    from composer.train.data.shards import build_shards
 
     data = tmp_path_factory.mktemp("data")
     rows = []
@@ -45,7 +45,7 @@ TINY_ARGS = ["--n-layer", "2", "--n-head", "2", "--d-model", "64", "--d-ff", "12
 
 
 def test_training_lowers_the_loss_and_resumes(tiny_shards, tmp_path):
-    from composer.train import main
+    from composer.train.trainer import main
 
     run = tmp_path / "run"
     assert main(["--shards", str(tiny_shards), "--run-dir", str(run), "--steps", "40", *TINY_ARGS]) == 0
@@ -59,9 +59,9 @@ def test_training_lowers_the_loss_and_resumes(tiny_shards, tmp_path):
 
 
 def test_export_then_generate(tiny_shards, tmp_path):
-    from composer.checkpoint import load_shipped
+    from composer.decode.checkpoint import load_shipped
     from composer.pipeline import compose
-    from composer.train import export, main
+    from composer.train.trainer import export, main
 
     run = tmp_path / "run"
     main(["--shards", str(tiny_shards), "--run-dir", str(run), "--steps", "10", *TINY_ARGS])
@@ -79,7 +79,7 @@ def test_export_then_generate(tiny_shards, tmp_path):
     os.path.dirname(sys.executable), "torchrun")), reason="torchrun not installed")
 def test_torchrun_ddp_two_processes(tiny_shards, tmp_path):
     torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
-    result = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "composer.train",
+    result = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "composer.train.trainer",
                              "--shards", str(tiny_shards), "--run-dir", str(tmp_path / "ddp"), "--steps", "4",
                              "--threads", "1", *TINY_ARGS], capture_output=True, text=True, cwd=REPO, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -87,7 +87,7 @@ def test_torchrun_ddp_two_processes(tiny_shards, tmp_path):
 
 
 def test_loader_transposes_pitches_and_key_together(tiny_shards):
-    from composer.data.loader import ShardDataset
+    from composer.train.data.loader import ShardDataset
 
     plain = ShardDataset(tiny_shards, 0, 128, seed=0, transpose=False)
     moved = ShardDataset(tiny_shards, 0, 128, seed=0, transpose=True)
@@ -103,7 +103,7 @@ def test_loader_transposes_pitches_and_key_together(tiny_shards):
         assert len(shift) == 1 and all(21 <= p <= 108 for p in pitches_b)
         key_a = next(tokens[t] for t in prefix_a if tokens[t].startswith("Key_"))
         key_b = next(tokens[t] for t in prefix_b if tokens[t].startswith("Key_"))
-        from composer.theory import pitch_class
+        from composer.core.theory import pitch_class
 
         k = shift.pop()
         shifts.add(k)
@@ -113,7 +113,7 @@ def test_loader_transposes_pitches_and_key_together(tiny_shards):
 
 
 def test_condition_dropout_drops_whole_families(tiny_shards):
-    from composer.data.loader import ShardDataset
+    from composer.train.data.loader import ShardDataset
 
     data = ShardDataset(tiny_shards, 0, 128, seed=1, p_drop_all=0.0, p_keep_family=0.5)
     full, _ = data.sample(0, dropout=False, start=0)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from composer.midi_io import write_midi
-from composer.musicxml_io import write_musicxml
-from composer.score import Score, TimeSignature
+from composer.core.score import Score, TimeSignature
+from composer.output.midi_io import write_midi
+from composer.output.musicxml_io import write_musicxml
 
 from .conftest import REPO, add_track, small_band_score
 

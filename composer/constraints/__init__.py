@@ -29,8 +29,8 @@ from composer.constraints.masks import (
     scale_pitch_classes,
 )
 from composer.constraints.state import GRAMMAR, DecodeState, Tracker, VocabTables
-from composer.errors import UnsatisfiableError
-from composer.tokens import MusicTokenizer
+from composer.core.errors import UnsatisfiableError
+from composer.decode.tokens import MusicTokenizer
 
 SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "harmony", "tonal", "leaps", "targets",
             "coverage", "motif", "density", "verify", "loop")
@@ -88,7 +88,7 @@ class ConstraintSpec:
     target_strength: float = 2.5
     loop: bool = False  # a seamless loop: the last bar leads back to the first (dominant, stepwise return)
     loop_strength: float = 2.0
-    draw_grid: DrawGrid | None = None  # a picture to draw in the piano roll (composer.draw)
+    draw_grid: DrawGrid | None = None  # a picture to draw in the piano roll (composer.plan.drawing)
     draw_strength: float = DRAW_STRENGTH
     off: set[str] = field(default_factory=set)
     enabled: bool = True  # False: --no-constraints (only the bar count still stops the piece)

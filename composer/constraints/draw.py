@@ -1,6 +1,6 @@
 """A picture as a soft target: DrawBias pulls onsets, pitches and durations toward a time x pitch grid.
 
-The grid (DrawGrid) says which pitch sounds in which time cell; composer/draw.py makes one from an
+The grid (DrawGrid) says which pitch sounds in which time cell; composer/plan/drawing.py makes one from an
 image. DrawBias is a Bias like the others: it adds finite values (strength x a bias in [-1, 1]) to
 scores the hard masks have already filtered, so a masked token (-inf) stays masked and every hard
 constraint (key, meter, ranges, bar count, polyphony) still holds.

@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 
 from composer.constraints.state import DRUMS, GRAMMAR, DecodeState, Tracker
-from composer.errors import UnsatisfiableError
-from composer.gm import playable_range
+from composer.core.errors import UnsatisfiableError
+from composer.core.gm import playable_range
 
 NEG_INF = float("-inf")
 GM_DRUM_PITCHES = range(35, 82)  # General MIDI percussion key map: 35 (acoustic bass drum) to 81 (open triangle)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from composer.tokens import MusicTokenizer
+from composer.decode.tokens import MusicTokenizer
 
 # The token types of miditok's REMI with programs, and what each is followed by. This table is data:
 # the grammar mask is built from it, and tests check it against every sequence in the corpus.

@@ -1,0 +1,135 @@
+"""One span sampled under a plan: the model loaded once, constrained sampling with the key check, the score finished."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from composer.arrange.piece import Piece
+from composer.core.gm import default_track_name
+from composer.core.instruments import DRUMS
+from composer.core.score import KeySignature, Marker, Score, TempoChange, TimeSignature, untangle_unisons
+from composer.plan.spec import Plan
+
+LOOP_START, LOOP_END = "loopStart", "loopEnd"  # marker names for loop points (what game engines and the renderer read)
+PHRASE_BARS = 8  # without a form, the drums mark a phrase every this many bars (crash, fill before it)
+
+
+@functools.cache
+def load_model(checkpoint: str | None) -> tuple[Any, Any]:
+    """The shipped (or named) model and tokenizer, loaded once per process."""
+    from composer.decode.checkpoint import load_shipped
+
+    model, tokenizer, _ = load_shipped(checkpoint)
+    return model, tokenizer
+
+
+def embed_caption(caption: str) -> Any:
+    """The text condition for the decoder: the caption's embedding as a float tensor."""
+    import torch
+
+    from composer.ask.text_encoder import prompt_embedding
+
+    return torch.from_numpy(prompt_embedding(caption)).float()
+
+
+def compose_span(plan: Plan, checkpoint: str | None = None) -> Piece:
+    """Sample the plan's bars (its pitched parts under its constraints), finish the score and time each stage."""
+    started = time.perf_counter()
+    model, tokenizer = load_model(checkpoint)
+    condition = embed_caption(plan.request.caption) if plan.request.caption else None
+    loaded = time.perf_counter()
+    ids: list[int] = []
+    processors: list[TimedProcessor] = []
+    score, attempts = Score(), 0
+    if plan.pitched:
+        prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in plan.controls]
+        ids, score, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, plan.config,
+                                                          plan.spec, plan.checked_key, tokenizer.decode)
+    sampled = time.perf_counter()
+    finish_score(score, plan, tuple(range(0, plan.bars, PHRASE_BARS)))
+    return Piece(score, plan.request.as_json(), len(ids), {"load": loaded - started, "sample": sampled - loaded,
+                                                           "constraints": sum(f.seconds for f in processors),
+                                                           "decode": time.perf_counter() - sampled}, attempts)
+
+
+def finish_score(score: Score, plan: Plan, sections: tuple[int, ...]) -> Score:
+    """Give a sampled score the plan's tempo, meter, key, whole-bar length, track names and title, its drum
+    part (crashes at the `sections`' first bars) and, for a loop, its loop markers."""
+    if DRUMS in plan.request["instruments"]:
+        from composer.arrange.drums import drum_track
+
+        score.tracks.append(drum_track(plan.bars, plan.meter, plan.request["drum_style"],
+                                       velocity=int(plan.request["velocity"] or 90), section_starts=sections))
+    score.tempos = [TempoChange(0, plan.tempo)]
+    score.time_signatures = [TimeSignature(0, *plan.meter)]
+    score.length = plan.bars * plan.bar_ticks  # whole bars, even if the last ends in rests
+    score.key_signatures = [KeySignature(0, plan.key[2], "minor" if plan.key[1] == "minor" else "major")]
+    for track in score.tracks:
+        track.name = default_track_name(track.program, track.is_drum)
+    score.title = plan.prompt or "composer"
+    if plan.loop:
+        score.markers += [Marker(0, LOOP_START), Marker(score.length, LOOP_END)]
+    return score
+
+
+def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition: Any, config: Any, spec: Any,
+                   key: tuple[int, str] | None, music: Callable[[list[int]], Score],
+                   ) -> tuple[list[int], Score, list[TimedProcessor], int]:
+    """Sample under `spec`'s constraints; with a `key`, sample again (derived seeds, up to KEY_ATTEMPTS)
+    while music21's default key analysis of `music(ids)` disagrees with it (in the first
+    BOTH_ANALYSES_ATTEMPTS samples, while either analysis does), keeping the best. Returns the ids,
+    their music, the timed filters of every attempt and the number of attempts."""
+    from composer.constraints import build_constraints
+    from composer.decode.sampling import sample
+
+    base_seed = config.seed if config.seed is not None else random.randrange(2**31)
+    best: tuple[tuple[bool, ...], list[int], Score] | None = None
+    processors: list[TimedProcessor] = []
+    attempts = 0
+    for attempt in range(KEY_ATTEMPTS if key else 1):
+        attempts += 1
+        attempt_processors = [TimedProcessor(f) for f in build_constraints(tokenizer, spec)]
+        processors += attempt_processors
+        ids = sample(model, prompt_ids, condition, dataclasses.replace(config, seed=base_seed + 1_000_003 * attempt),
+                     processors=attempt_processors, stop_ids=[tokenizer.eos_id], null_prompt=[tokenizer.bos_id])
+        candidate = untangle_unisons(music(ids))
+        agreeing = _key_agreement(candidate, *key) if key else (False, False)
+        if best is None or agreeing > best[0]:
+            best = (agreeing, ids, candidate)
+        default_agrees, both_agree = agreeing[0], all(agreeing)
+        if not key or both_agree or (default_agrees and attempt + 1 >= BOTH_ANALYSES_ATTEMPTS):
+            break
+    assert best is not None
+    return best[1], best[2], processors, attempts
+
+
+KEY_ANALYSES = ("key", "Krumhansl")  # music21's default (Aarden-Essen) first, then Krumhansl-Schmuckler
+KEY_ATTEMPTS = 6  # samples at most, until music21's default analysis finds the key
+BOTH_ANALYSES_ATTEMPTS = 1  # within these, both analyses must agree; after them the default one is enough
+
+
+def _key_agreement(score: Score, tonic: int, mode: str) -> tuple[bool, ...]:
+    """Whether each of music21's key analyses (run on the score itself) finds the key asked for."""
+    from composer.core.analysis import estimate_key
+
+    found = [estimate_key(score, method) for method in KEY_ANALYSES]
+    return tuple(k is not None and (k.tonic_pc, k.mode) == (tonic, mode) for k in found)
+
+
+class TimedProcessor:
+    """A logits processor that adds up the time it spends (the constraints' share of sampling)."""
+
+    def __init__(self, inner: Callable[[Any, Any], Any]) -> None:
+        self.inner, self.seconds = inner, 0.0
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.inner(input_ids, scores)
+        finally:
+            self.seconds += time.perf_counter() - started

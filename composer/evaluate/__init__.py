@@ -1,0 +1,1 @@
+"""Evaluation: control, music and musicality measures judged from written MIDI files; never imported when generating."""

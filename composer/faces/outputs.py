@@ -1,0 +1,63 @@
+"""What a command that composes one piece writes: its output options, then the files, paths or --json it prints."""
+
+from __future__ import annotations
+
+import argparse
+
+from composer.faces.progress import progress_bar
+
+
+def output_options(parser: argparse.ArgumentParser) -> None:
+    """What write_piece writes (MIDI, audio with its sidecar, MusicXML, stems, piano roll, --json), with
+    --seed and --checkpoint: the options of every command that composes one piece from a file or sheet."""
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.mid")
+    parser.add_argument("--audio", metavar="OUT.wav|.flac|.ogg", help="the render, with a JSON sidecar beside it")
+    parser.add_argument("--musicxml", metavar="OUT.musicxml")
+    parser.add_argument("--stems", metavar="DIR", help="one audio file per track, sample-aligned with --audio")
+    parser.add_argument("--piano-roll", metavar="OUT.png")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--json", action="store_true")
+
+
+def write_piece(piece, args: argparse.Namespace, started: float) -> int:  # type: ignore[no-untyped-def]
+    """Write what the command's options ask for (MIDI, MusicXML, piano roll, audio, stems) and print the
+    paths, or with --json one object: attributes and their sources, outputs, tokens, attempts, seconds."""
+    import json
+    import time
+
+    midi = str(piece.save_midi(args.output))
+    outputs: dict[str, str | list[str]] = {"midi": midi}
+    if args.musicxml:
+        outputs["musicxml"] = str(piece.save_musicxml(args.musicxml))
+    if args.piano_roll:
+        outputs["piano_roll"] = str(piece.piano_roll_png(args.piano_roll))
+    if getattr(args, "spectrogram", None):  # generate only
+        from composer.output.spectrogram import save_spectrogram
+
+        outputs["spectrogram"] = str(save_spectrogram(piece.score, args.spectrogram))
+    if args.audio or args.stems:
+        with progress_bar("Rendering") as update:
+            from composer.output.render import render_to_files
+
+            written = render_to_files(piece.score, args.audio, stems_dir=args.stems, on_progress=update,
+                                      midi=midi)
+        if args.audio:
+            outputs["audio"] = str(written[0])
+        if args.stems:
+            outputs["stems"] = [str(p) for p in written[1 if args.audio else 0:]]
+        if written.sidecar:
+            outputs["sidecar"] = str(written.sidecar)  # bars, beats, loop and sections in seconds and samples
+    if args.json:
+        print(json.dumps({"attributes": piece.attributes, "outputs": outputs, "tokens": piece.token_count,
+                          "attempts": piece.attempts,
+                          "seconds": {**{k: round(v, 3) for k, v in piece.seconds.items()},
+                                      "total": round(time.perf_counter() - started, 3)}}))
+    else:
+        for path in outputs.values():
+            print("\n".join(path) if isinstance(path, list) else path)
+    if getattr(args, "live", None):  # generate --live PORT: stream the piece now the files are written
+        from composer.faces.commands_live import stream
+
+        stream(piece.score, args.live)
+    return 0

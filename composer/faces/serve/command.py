@@ -1,0 +1,70 @@
+"""`composer serve`: parse the options and run the HTTP service with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from pathlib import Path
+
+from composer.core.errors import ComposerError
+from composer.faces.serve.settings import ServeSettings
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    defaults = ServeSettings()
+    serve = sub.add_parser("serve", help="an HTTP service: queue compositions, poll them, download the files",
+                           description="Serve composer over HTTP (OpenAPI docs at /docs). Jobs live in "
+                                       "OUT/jobs/<id>/; several servers may share one --out-dir.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--out-dir", default=str(defaults.out_dir), metavar="DIR", help="where jobs and files go")
+    serve.add_argument("--workers", type=int, default=defaults.workers, metavar="N",
+                       help="worker processes, each loading the model once (default: %(default)s)")
+    serve.add_argument("--queue", type=int, default=defaults.queue, metavar="N",
+                       help="jobs allowed to wait; past this the service answers 429 (default: %(default)s)")
+    serve.add_argument("--api-key", default=None, metavar="KEY",
+                       help="require this key in the X-API-Key header (default: $COMPOSER_API_KEY, else none)")
+    serve.add_argument("--max-bars", type=int, default=defaults.max_bars, metavar="N")
+    serve.add_argument("--max-image-bytes", type=int, default=defaults.max_image_bytes, metavar="N")
+    serve.add_argument("--max-prompt-chars", type=int, default=defaults.max_prompt_chars, metavar="N")
+    serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    serve.set_defaults(run=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from composer.faces.serve.app import create_app
+
+    settings = ServeSettings(out_dir=Path(args.out_dir), workers=args.workers, queue=args.queue,
+                             api_key=args.api_key or os.environ.get("COMPOSER_API_KEY") or None,
+                             max_bars=args.max_bars, max_image_bytes=args.max_image_bytes,
+                             max_prompt_chars=args.max_prompt_chars)
+    check_port(args.host, args.port)
+    if args.host not in LOOPBACK and settings.api_key is None:
+        print(f"composer serve: warning: listening on {args.host} without an API key; anyone who can reach "
+              "this port can use it (set --api-key or COMPOSER_API_KEY)", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse, with one line, a port that is out of range or already taken."""
+    if not 0 < port < 65536:
+        raise ComposerError(f"--port must be 1-65535, not {port}")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ComposerError(f"cannot listen on {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ComposerError(f"cannot listen on {host}:{port}: {exc.strerror}") from None

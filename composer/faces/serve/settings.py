@@ -1,0 +1,43 @@
+"""The service's settings and limits, checked once when the server starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from composer.core.errors import ComposerError
+
+FORMATS = ("mid", "wav", "ogg", "flac", "musicxml", "png")  # what a job may ask to have written
+AUDIO_FORMATS = ("wav", "ogg", "flac")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """How `composer serve` runs: where jobs live, how many run at once, and what a request may ask for."""
+
+    out_dir: Path = Path("out/serve")  # jobs live in OUT/jobs/<id>/; several servers may share one folder
+    workers: int = 1  # worker processes, each with the model loaded once
+    queue: int = 16  # jobs waiting for a worker, at most; past this the service answers 429
+    api_key: str | None = None  # when set, every /v1 request needs the header X-API-Key
+    max_bars: int = 64  # per piece (and per layer)
+    max_image_bytes: int = 10 * 2**20  # the decoded picture
+    max_prompt_chars: int = 2000
+    max_layers: int = 6
+    engine: str = "composer.faces.serve.engine:real_engine"  # module:factory returning an Engine (tests inject fakes)
+    warm_up: bool = True  # compose one bar in each new worker so the first job does not pay the model load
+    heartbeat_seconds: float = 2.0  # a running job's status is touched this often
+    stale_seconds: float = 60.0  # a running job silent this long (its worker gone) is reported failed
+
+    def __post_init__(self) -> None:
+        for name in ("workers", "queue", "max_bars", "max_image_bytes", "max_prompt_chars", "max_layers"):
+            if getattr(self, name) < 1:
+                raise ComposerError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
+        if self.api_key is not None and not self.api_key.strip():
+            raise ComposerError("the API key is empty; give a non-empty --api-key or unset COMPOSER_API_KEY")
+        if self.stale_seconds <= self.heartbeat_seconds:
+            raise ComposerError("stale_seconds must be longer than heartbeat_seconds")
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest request body: a base64 picture at the limit plus room for the other fields."""
+        return self.max_image_bytes * 4 // 3 + 64 * 1024

@@ -1,0 +1,329 @@
+"""Standard MIDI Files in and out with mido (type-1 files that DAWs accept), and symusic conversion."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import mido
+import numpy as np
+import symusic
+
+from composer.core.atomic import write_bytes_atomic
+from composer.core.errors import ChannelOverflowError, ComposerError, MidiReadError
+from composer.core.gm import DRUM_CHANNEL, default_track_name
+from composer.core.score import (
+    TICKS_PER_BEAT,
+    ControlChange,
+    KeySignature,
+    Marker,
+    Note,
+    PitchBend,
+    Score,
+    TempoChange,
+    TimeSignature,
+    Track,
+    one_per_tick,
+)
+from composer.core.theory import sharps_for_key
+
+# symusic.Score is a factory object rather than a class, so symusic scores are typed Any here.
+MELODIC_CHANNELS = [c for c in range(16) if c != DRUM_CHANNEL]
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_midi(source: str | os.PathLike[str] | bytes) -> Score:
+    """Read a MIDI file (a path or its bytes) into a Score at 480 ticks per beat.
+
+    mido parses; notes are paired first-in first-out per channel and pitch, as pretty_midi does.
+    Each (track, channel, program) becomes one Track. Raises MidiReadError with a one-line reason
+    when the data is not a readable MIDI file.
+    """
+    if isinstance(source, bytes):
+        data, label, title = source, "MIDI data", ""
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ComposerError(f"{path}: no such file")
+        data, label, title = path.read_bytes(), str(path), path.stem
+    if not data:
+        raise MidiReadError(f"{label} is empty (0 bytes), not a MIDI file")
+    if not data.startswith(b"MThd"):
+        raise MidiReadError(f"{label} is not a MIDI file (it does not start with an 'MThd' header)")
+    try:
+        midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
+    except EOFError:
+        raise MidiReadError(f"{label} is a truncated MIDI file (it ends in the middle of a track)") from None
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        raise MidiReadError(f"{label} is a damaged MIDI file ({exc or type(exc).__name__})") from None
+    if midi.ticks_per_beat <= 0:
+        raise MidiReadError(f"{label} uses SMPTE time code, which composer does not read")
+    return _MidoReader(midi.ticks_per_beat).read(midi, title)
+
+
+class _MidoReader:
+    """Collects notes, controllers and meta events from mido tracks into a Score."""
+
+    def __init__(self, ticks_per_beat: int) -> None:
+        self.scale = TICKS_PER_BEAT / ticks_per_beat
+        self.tempos: list[TempoChange] = []
+        self.meters: list[TimeSignature] = []
+        self.keys: list[KeySignature] = []
+        self.markers: list[Marker] = []
+
+    def tick(self, source_tick: int) -> int:
+        return round(source_tick * self.scale)
+
+    def read(self, midi: mido.MidiFile, title: str) -> Score:
+        tracks: list[Track] = []
+        for index, mido_track in enumerate(midi.tracks):
+            tracks += self._read_track(mido_track, title if index == 0 else "")
+        return Score(
+            tracks=tracks,
+            tempos=one_per_tick(self.tempos) or [TempoChange(0, 120.0)],
+            time_signatures=one_per_tick(self.meters) or [TimeSignature(0, 4, 4)],
+            key_signatures=one_per_tick(self.keys),
+            markers=sorted(self.markers, key=lambda m: m.tick),
+            title=title,
+            length=self.tick(max((sum(m.time for m in t) for t in midi.tracks), default=0)) or None,  # rests kept
+        )
+
+    def _meta(self, message: mido.MetaMessage, tick: int) -> None:
+        if message.type == "set_tempo":
+            bpm = min(1000.0, max(1.0, mido.tempo2bpm(message.tempo)))
+            self.tempos.append(TempoChange(tick, round(bpm, 3)))
+        elif message.type == "time_signature" and message.numerator > 0 and \
+                message.denominator in (1, 2, 4, 8, 16, 32, 64):
+            self.meters.append(TimeSignature(tick, message.numerator, message.denominator))
+        elif message.type == "key_signature":
+            minor = message.key.endswith("m")
+            sharps = sharps_for_key(message.key.removesuffix("m"), "minor" if minor else "major")
+            self.keys.append(KeySignature.from_sharps(tick, sharps, "minor" if minor else "major"))
+        elif message.type in ("marker", "cue_marker"):
+            self.markers.append(Marker(tick, message.text))
+
+    def _read_track(self, mido_track: mido.MidiTrack, default_name: str) -> list[Track]:
+        name = ""
+        programs = [0] * 16
+        # (channel, pitch) -> notes still sounding, oldest first, as (start, velocity, program)
+        sounding: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+        notes: dict[tuple[int, int], list[Note]] = defaultdict(list)  # (channel, program) -> notes
+        controls: dict[int, list[ControlChange]] = defaultdict(list)
+        bends: dict[int, list[PitchBend]] = defaultdict(list)
+        now = 0
+        for message in mido_track:
+            now += message.time
+            tick = self.tick(now)
+            if message.is_meta:
+                if message.type == "track_name" and not name:
+                    name = message.name.strip()
+                else:
+                    self._meta(message, tick)
+            elif message.type == "program_change":
+                programs[message.channel] = message.program
+            elif message.type == "note_on" and message.velocity > 0:
+                sounding[(message.channel, message.note)].append((tick, message.velocity, programs[message.channel]))
+            elif message.type in ("note_on", "note_off"):
+                queue = sounding.get((message.channel, message.note))
+                if queue:  # an unmatched note-off is ignored, as every player does
+                    start, velocity, program = queue.pop(0)
+                    notes[(message.channel, program)].append(
+                        Note(message.note, start, max(tick, start + 1), velocity))
+            elif message.type == "control_change":
+                controls[message.channel].append(ControlChange(tick, message.control, message.value))
+            elif message.type == "pitchwheel":
+                bends[message.channel].append(PitchBend(tick, message.pitch))
+        end = self.tick(now)
+        for (channel, pitch), queue in sounding.items():  # notes never released end with the track
+            for start, velocity, program in queue:
+                notes[(channel, program)].append(Note(pitch, start, max(end, start + 1), velocity))
+        groups = sorted(notes, key=lambda key: min(n.start for n in notes[key]))
+        tracks = []
+        for channel, program in groups:
+            is_drum = channel == DRUM_CHANNEL
+            part_name = name or default_name
+            if not part_name or len(groups) > 1:
+                generic = default_track_name(program, is_drum)
+                part_name = f"{part_name} ({generic})" if part_name else generic
+            tracks.append(Track(part_name, 0 if is_drum else program, is_drum,
+                                sorted(notes[(channel, program)], key=lambda n: (n.start, n.pitch)),
+                                controls[channel], bends[channel]))
+        return tracks
+
+
+def from_symusic(parsed: Any, title: str = "") -> Score:
+    """Convert a symusic score (any resolution) into a Score at 480 ticks per beat."""
+    if parsed.ticks_per_quarter != TICKS_PER_BEAT:
+        parsed = parsed.resample(TICKS_PER_BEAT, min_dur=1)
+    tracks = []
+    for src in parsed.tracks:
+        arrays = src.notes.numpy()
+        notes = [
+            Note(int(p), int(t), int(t) + max(1, int(d)), min(127, max(1, int(v))))
+            for t, d, p, v in zip(arrays["time"], arrays["duration"], arrays["pitch"],
+                                  arrays["velocity"], strict=True)
+        ]
+        notes.sort(key=lambda n: (n.start, n.pitch))
+        controls = [ControlChange(c.time, c.number, c.value) for c in src.controls]
+        bends = [PitchBend(b.time, b.value) for b in src.pitch_bends]
+        name = src.name.strip() or default_track_name(src.program, src.is_drum)
+        tracks.append(Track(name, int(src.program), bool(src.is_drum), notes, controls, bends))
+    tempos = [TempoChange(t.time, round(float(t.qpm), 3)) for t in parsed.tempos] or [TempoChange(0, 120.0)]
+    meters = [TimeSignature(ts.time, ts.numerator, ts.denominator) for ts in parsed.time_signatures
+              if ts.numerator > 0 and ts.denominator in (1, 2, 4, 8, 16, 32, 64)]
+    keys = [KeySignature.from_sharps(k.time, k.key, "minor" if k.tonality else "major")
+            for k in parsed.key_signatures if -7 <= k.key <= 7]
+    markers = [Marker(m.time, m.text) for m in parsed.markers]
+    return Score(
+        tracks=tracks,
+        tempos=one_per_tick(tempos),
+        time_signatures=one_per_tick(meters) or [TimeSignature(0, 4, 4)],
+        key_signatures=one_per_tick(keys),
+        markers=markers,
+        title=title,
+    )
+
+
+def to_symusic(score: Score) -> Any:
+    """Convert a Score into a symusic score at 480 ticks per quarter (the tokenizer's input type)."""
+    out: Any = symusic.Score(TICKS_PER_BEAT)
+    for track in score.tracks:
+        dst: Any = symusic.Track(track.name, track.program, track.is_drum)
+        if track.notes:
+            dst.notes = symusic.Note.from_numpy(
+                time=np.array([n.start for n in track.notes], dtype=np.int32),
+                duration=np.array([n.duration for n in track.notes], dtype=np.int32),
+                pitch=np.array([n.pitch for n in track.notes], dtype=np.int8),
+                velocity=np.array([n.velocity for n in track.notes], dtype=np.int8),
+            )
+        for c in track.controls:
+            dst.controls.append(symusic.ControlChange(c.tick, c.number, c.value))
+        for b in track.pitch_bends:
+            dst.pitch_bends.append(symusic.PitchBend(b.tick, b.value))
+        out.tracks.append(dst)
+    for t in score.tempos:
+        out.tempos.append(symusic.Tempo(t.tick, t.bpm))
+    for ts in score.time_signatures:
+        out.time_signatures.append(symusic.TimeSignature(ts.tick, ts.numerator, ts.denominator))
+    for k in score.key_signatures:
+        out.key_signatures.append(symusic.KeySignature(k.tick, k.sharps, int(k.mode == "minor")))
+    for m in score.markers:
+        out.markers.append(symusic.TextMeta(m.tick, m.text))
+    return out
+
+
+# ---------------------------------------------------------------- writing
+
+
+def assign_channels(tracks: list[Track]) -> list[int]:
+    """A MIDI channel per track: drums on channel 10 (index 9), and never two programs on one channel.
+
+    Each melodic track gets a channel of its own while there are enough; past 15, a track may share
+    the channel of an earlier track with the same program. Raises ChannelOverflowError when more
+    than 15 distinct melodic programs are asked for.
+    """
+    channels: list[int] = []
+    free = list(MELODIC_CHANNELS)
+    by_program: dict[int, int] = {}
+    melodic = [t for t in tracks if not t.is_drum]
+    distinct = len({t.program for t in melodic})
+    if distinct > len(MELODIC_CHANNELS):
+        raise ChannelOverflowError(
+            f"{distinct} different instruments need more than MIDI's 15 melodic channels; use 15 or fewer")
+    spare = len(MELODIC_CHANNELS) - distinct  # channels we may spend on repeated programs
+    for track in tracks:
+        if track.is_drum:
+            channels.append(DRUM_CHANNEL)
+            continue
+        if track.program in by_program and spare <= 0:
+            channels.append(by_program[track.program])
+            continue
+        if track.program in by_program:
+            spare -= 1
+        channel = free.pop(0)
+        by_program.setdefault(track.program, channel)
+        channels.append(channel)
+    return channels
+
+
+def _conductor_track(score: Score) -> mido.MidiTrack:
+    """Track 0: the title, tempo map, meters, keys and markers shared by all parts."""
+    events: list[tuple[int, int, mido.MetaMessage]] = []  # (tick, order, message)
+    for ts in score.time_signatures:
+        events.append((ts.tick, 0, mido.MetaMessage(
+            "time_signature", numerator=ts.numerator, denominator=ts.denominator,
+            clocks_per_click=24, notated_32nd_notes_per_beat=8)))
+    for k in score.key_signatures:
+        events.append((k.tick, 1, _key_signature(k)))
+    for t in score.tempos:
+        events.append((t.tick, 2, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(t.bpm))))
+    for m in score.markers:
+        events.append((m.tick, 3, mido.MetaMessage("marker", text=m.text)))
+    events.sort(key=lambda e: (e[0], e[1]))
+    track = mido.MidiTrack([mido.MetaMessage("track_name", name=score.title or "composer")])
+    _append_delta_timed(track, [(tick, msg) for tick, _, msg in events], end=score.length_ticks)
+    return track
+
+
+def _key_signature(key: KeySignature) -> mido.MetaMessage:
+    return mido.MetaMessage("key_signature", key=key.tonic + ("m" if key.mode == "minor" else ""))
+
+
+def _part_track(track: Track, channel: int, keys: list[KeySignature]) -> mido.MidiTrack:
+    """One named part: its name, program change, keys, controllers, pitch bends and notes on `channel`.
+
+    Pitched parts repeat the key signatures: MuseScore (and some DAWs) read keys only from tracks
+    that hold notes, and ignore the ones in the conductor track.
+    """
+    head = [mido.MetaMessage("track_name", name=track.name)]
+    if not track.is_drum:
+        head.append(mido.MetaMessage("instrument_name", name=track.name))
+    events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []  # (tick, order, message)
+    if not track.is_drum:
+        events.append((0, 0, mido.Message("program_change", channel=channel, program=track.program)))
+        events += [(k.tick, 0, _key_signature(k)) for k in keys]
+    for c in track.controls:
+        events.append((c.tick, 1, mido.Message("control_change", channel=channel,
+                                                control=c.number, value=c.value)))
+    for b in track.pitch_bends:
+        events.append((b.tick, 1, mido.Message("pitchwheel", channel=channel, pitch=b.value)))
+    for n in track.notes:
+        events.append((n.end, 0, mido.Message("note_off", channel=channel, note=n.pitch, velocity=0)))
+        events.append((n.start, 2, mido.Message("note_on", channel=channel, note=n.pitch,
+                                                  velocity=n.velocity)))
+    events.sort(key=lambda e: (e[0], e[1]))
+    out = mido.MidiTrack(head)
+    _append_delta_timed(out, [(tick, msg) for tick, _, msg in events])
+    return out
+
+
+def _append_delta_timed(track: mido.MidiTrack, timed: list[tuple[int, mido.Message | mido.MetaMessage]],
+                        end: int = 0) -> None:
+    """Append messages at absolute ticks as delta times, then the end of the track at `end` or later."""
+    now = 0
+    for tick, msg in timed:
+        track.append(msg.copy(time=tick - now))
+        now = tick
+    track.append(mido.MetaMessage("end_of_track", time=max(0, end - now)))
+
+
+def midi_bytes(score: Score) -> bytes:
+    """The Score as a type-1 Standard MIDI File at 480 ticks per beat."""
+    channels = assign_channels(score.tracks)
+    midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
+    midi.tracks.append(_conductor_track(score))
+    for track, channel in zip(score.tracks, channels, strict=True):
+        midi.tracks.append(_part_track(track, channel, score.key_signatures))
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def write_midi(score: Score, path: str | os.PathLike[str]) -> Path:
+    """Write the Score to `path` atomically as a type-1 MIDI file and return the path."""
+    return write_bytes_atomic(path, midi_bytes(score))

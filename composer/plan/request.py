@@ -1,0 +1,110 @@
+"""The request checked: keys and chords read, the prompt (and picture) resolved into attributes with their sources."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from composer.ask.resolve import Resolved
+from composer.core.errors import ComposerError
+from composer.core.instruments import instrument_programs
+from composer.core.theory import pitch_class, sharps_for_key, tonic_for_sharps
+from composer.decode.controls import METERS
+
+MAX_BARS = 256
+
+
+def parse_key(text: str) -> tuple[int, str, str]:
+    """"Eb major", "F# minor", "F#m", "a minor" -> (pitch class, mode, tonic as written)."""
+    match = re.fullmatch(r"\s*([A-Ga-g])([#b♯♭]?)\s*(m|min|minor|maj|major)?\s*", text)
+    if not match:
+        raise ComposerError(f"cannot read key {text!r}; write it like 'D minor', 'Eb major' or 'F#m'")
+    tonic = match.group(1).upper() + match.group(2).replace("♯", "#").replace("♭", "b")
+    mode = "minor" if (match.group(3) or "").startswith("m") and match.group(3) not in ("maj", "major") else "major"
+    # a tonic without a key signature of its own (G# major, Db minor) takes its enharmonic (Ab major, C# minor)
+    tonic = tonic_for_sharps(sharps_for_key(tonic, mode), mode)  # type: ignore[arg-type]
+    return pitch_class(tonic), mode, tonic
+
+
+def meter_tuple(meter: str | None) -> tuple[int, int] | None:
+    if meter is None:
+        return None
+    numerator, denominator = (int(x) for x in meter.split("/"))
+    return numerator, denominator
+
+
+ROMAN_NUMERAL = re.compile(r"[b#]?(iii|ii|iv|vii|vi|v|i|III|II|IV|VII|VI|V|I)(o|ø|\+)?\d*")
+
+
+def parse_chords(text: str, key: str | None = None) -> list[set[int]]:
+    """"Am F C G7" (chord symbols) or "i iv V7 i" (Roman numerals in `key`, e.g. "D minor") -> the
+    pitch classes of each bar's chord."""
+    from music21 import harmony, roman
+
+    chords = []
+    for symbol in text.replace(",", " ").replace("|", " ").split():
+        if ROMAN_NUMERAL.fullmatch(symbol) and key is None:
+            raise ComposerError(f"Roman numeral chords like {symbol!r} need a key (--key)")
+        try:
+            if ROMAN_NUMERAL.fullmatch(symbol):
+                assert key is not None
+                tonic, mode = key.split()
+                tonic = tonic.replace("b", "-")
+                numeral = roman.RomanNumeral(symbol, tonic if mode == "major" else tonic.lower())
+                pitch_classes = {p.pitchClass for p in numeral.pitches}
+            else:  # music21 writes flats as "-": Bb -> B-, Ebm7 -> E-m7
+                chord = harmony.ChordSymbol(symbol[0] + symbol[1:].replace("b", "-", 1)
+                                            if symbol[1:2] == "b" else symbol)
+                pitch_classes = {p.pitchClass for p in chord.pitches}
+        except Exception:
+            pitch_classes = set()
+        if not pitch_classes:
+            raise ComposerError(f"cannot read chord {symbol!r}; write chord symbols like 'Am F C G7' or "
+                                "Roman numerals like 'i iv V7 i'")
+        chords.append(pitch_classes)
+    if not chords:
+        raise ComposerError("no chords given")
+    return chords
+
+
+def describe(prompt: str | None = None, *, image: str | Path | None = None,
+             image_encoder: str | Path | None = None, key: str | None = None,
+             tempo: float | None = None, meter: str | None = None, bars: int | None = None,
+             instruments: str | Sequence[str | int] | None = None, chords: str | None = None) -> Resolved:
+    """What a request resolves to, each value with its source, checked; loads no model."""
+    from composer.ask.resolve import resolve
+
+    if key is not None:
+        _, key_mode, key_tonic = parse_key(key)
+        key = f"{key_tonic} {key_mode}"
+    image_affect = image_band = None
+    image_caption = ""
+    if image is not None:
+        from composer.ask.image import describe_image
+
+        seen = describe_image(image, image_encoder)
+        image_affect, image_band, image_caption = seen.affect, seen.band, seen.caption
+    programs = instrument_programs(instruments)
+    request = resolve(prompt, {"key": key, "tempo": tempo, "meter": meter, "bars": bars, "instruments": programs,
+                               "chords": chords}, image_affect, image_band, image_caption, predict=predict_mood)
+    if not 1 <= int(request["bars"]) <= MAX_BARS:
+        raise ComposerError(f"bars must be 1-{MAX_BARS}, not {request['bars']}")
+    if request["meter"] not in METERS:
+        raise ComposerError(f"meter {request['meter']} is not one of {', '.join(METERS)}")
+    if not 20 <= float(request["tempo"]) <= 400:
+        raise ComposerError(f"tempo must be 20-400 bpm, not {request['tempo']}")
+    parse_key(request["key"])
+    if request["chords"]:
+        parse_chords(request["chords"], request["key"])
+    return request
+
+
+def predict_mood(prompt: str) -> Any:
+    """The mood head's reading of a prompt the lexicon does not know (None without a shipped head)."""
+    from composer.ask.head import load_head
+    from composer.ask.text_encoder import prompt_embedding
+
+    head = load_head()
+    return head.predict(prompt_embedding(prompt)) if head is not None else None

@@ -1,0 +1,110 @@
+"""The plan: a checked request turned into control tokens, a constraint spec and sampling settings; loads no model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from composer.ask.resolve import Resolved
+from composer.core.errors import ComposerError
+from composer.core.instruments import DRUMS
+from composer.core.score import TICKS_PER_BEAT
+from composer.decode.controls import (
+    DENSITY_BINS,
+    DENSITY_EDGES,
+    DYNAMIC_BINS,
+    DYNAMIC_EDGES,
+    REGISTER_BINS,
+    REGISTER_EDGES,
+    TEMPO_BINS,
+    TEMPO_EDGES,
+    bin_of,
+    key_token,
+)
+from composer.plan.request import describe, meter_tuple, parse_chords, parse_key
+
+
+@dataclass
+class Plan:
+    """A checked request, ready to sample: its control tokens, constraints and sampling settings."""
+
+    prompt: str | None
+    request: Resolved
+    key: tuple[int, str, str]  # (tonic pitch class, mode, tonic as written)
+    tempo: float
+    meter: tuple[int, int]
+    bars: int
+    pitched: list[int]  # the programs the model plays (drums are arranged, composer.arrange.drums)
+    controls: list[str]
+    spec: Any  # composer.constraints.ConstraintSpec
+    config: Any  # composer.decode.sampling.SamplingConfig
+    verify: bool  # check the key of each sample (sample_checked)
+    loop: bool
+
+    @property
+    def bar_ticks(self) -> int:
+        return TICKS_PER_BEAT * 4 * self.meter[0] // self.meter[1]
+
+    @property
+    def checked_key(self) -> tuple[int, str] | None:
+        return (self.key[0], self.key[1]) if self.verify else None
+
+
+def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
+                 image_encoder: str | Path | None = None, key: str | None = None,
+                 tempo: float | None = None, meter: str | None = None, bars: int | None = None,
+                 instruments: str | Sequence[str | int] | None = None, chords: str | None = None,
+                 seed: int | None = None,
+                 temperature: float = 1.0, top_k: int = 0, top_p: float = 0.95, guidance: float = 1.0,
+                 constraints: bool = True, constraints_off: list[str] | None = None, chromatic: int = 0,
+                 loop: bool = False, draw: bool = False, draw_strength: float | None = None,
+                 draw_mode: str = "edges") -> Plan:
+    """Resolve and check a request (compose's arguments) into a Plan; loads no model."""
+    from composer.constraints import SWITCHES, ConstraintSpec
+    from composer.decode.sampling import SamplingConfig
+
+    request = describe(prompt, image=image, image_encoder=image_encoder, key=key, tempo=tempo, meter=meter,
+                       bars=bars, instruments=instruments, chords=chords)
+    if draw:
+        from composer.plan.drawing import draw_instruments
+
+        draw_instruments(request, image)
+    key, tempo, meter, bars = request["key"], float(request["tempo"]), request["meter"], int(request["bars"])
+    programs: list[int] = request["instruments"]
+    chords = request["chords"]
+    try:
+        config = SamplingConfig(temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance, seed=seed,
+                                max_tokens=bars * 512)
+    except ValueError as exc:
+        raise ComposerError(str(exc)) from None
+    unknown = sorted({name.strip() for name in constraints_off or ()} - set(SWITCHES))
+    if unknown:
+        raise ComposerError(f"unknown constraint switch {', '.join(unknown)}; known: {', '.join(SWITCHES)}")
+    pc, mode, tonic = parse_key(key)
+    chord_sets = parse_chords(chords, key) if chords else None
+    pitched = sorted({p for p in programs if p != DRUMS})  # the model plays these; drums are arranged
+    controls = [key_token(pc, mode), f"Meter_{meter}", f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}"]
+    controls += [f"Inst_{program}" for program in pitched]
+    if request["velocity"] is not None:
+        controls.append(f"Dynamic_{bin_of(request['velocity'], DYNAMIC_EDGES, DYNAMIC_BINS)}")
+    if request["onsets_per_bar"] is not None:  # the model's density control counts notes a bar, all parts
+        notes_per_bar = request["onsets_per_bar"] * min(max(len(pitched), 1), 3)
+        controls.append(f"Density_{bin_of(notes_per_bar, DENSITY_EDGES, DENSITY_BINS)}")
+    if request["centre_pitch"] is not None:
+        controls.append(f"Register_{bin_of(request['centre_pitch'], REGISTER_EDGES, REGISTER_BINS)}")
+    meter_pair = meter_tuple(meter)
+    assert meter_pair is not None
+    spec = ConstraintSpec(bars=bars, meter=meter_pair, key=(pc, mode),
+                          programs=pitched, chords=chord_sets, chromatic_budget=chromatic,
+                          centre_pitch=request["centre_pitch"], velocity=request["velocity"],
+                          onsets_per_bar=request["onsets_per_bar"],
+                          off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop)
+    if draw:
+        from composer.plan.drawing import add_drawing
+
+        add_drawing(spec, image, pitched, request["centre_pitch"], draw_strength, draw_mode)
+    verify = constraints and "key" not in spec.off and "verify" not in spec.off
+    return Plan(prompt, request, (pc, mode, tonic), tempo, meter_pair, bars, pitched, controls, spec, config,
+                verify, loop)

@@ -1,0 +1,99 @@
+"""Training-data augmentation on Scores: re-orchestration within instrument ranges and velocity shaping.
+(Transposition and tempo jitter happen on token ids while training, see data/loader.py.)
+
+Drums: the corpus has none, so the model never learns them; drum parts come from the arranger's
+groove library at generation time, not from training data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+from composer.core.gm import playable_range
+from composer.core.score import Note, Score, Track
+
+# Ensembles for several voices, top voice first; the last entry repeats for extra voices.
+ENSEMBLES: dict[str, list[tuple[str, int]]] = {
+    "string quartet": [("Violin I", 40), ("Violin II", 40), ("Viola", 41), ("Cello", 42), ("Contrabass", 43)],
+    "string orchestra": [("Strings", 48)],
+    "choir": [("Soprano", 52), ("Alto", 52), ("Tenor", 52), ("Bass", 52)],
+    "brass": [("Trumpet", 56), ("French Horn", 60), ("Trombone", 57), ("Tuba", 58)],
+    "woodwinds": [("Flute", 73), ("Oboe", 68), ("Clarinet", 71), ("Bassoon", 70)],
+    "organ": [("Organ", 19)],
+    "piano": [("Piano", 0)],
+    "synth": [("Synth Lead", 81), ("Synth Pad", 89), ("Synth Pad", 89), ("Synth Bass", 38)],
+    "guitar and bass": [("Guitar", 24), ("Guitar", 24), ("Guitar", 24), ("Bass", 33)],
+    "saxophones": [("Alto Sax", 65), ("Alto Sax", 65), ("Tenor Sax", 66), ("Baritone Sax", 67)],
+    "mallets": [("Vibraphone", 11), ("Marimba", 12)],
+    "harp": [("Harp", 46)],
+}
+SOLO_INSTRUMENTS = [("Violin", 40), ("Flute", 73), ("Fiddle", 110), ("Oboe", 68), ("Clarinet", 71),
+                    ("Trumpet", 56), ("Alto Sax", 65), ("Accordion", 21), ("Piano", 0), ("Guitar", 24),
+                    ("Synth Lead", 80), ("Square Lead", 80), ("Harp", 46), ("Celesta", 8), ("Recorder", 74),
+                    ("Tin Whistle", 78), ("Vibraphone", 11), ("Marimba", 12), ("Cello", 42), ("French Horn", 60),
+                    ("Electric Piano", 4), ("Nylon Guitar", 24), ("Pan Flute", 75), ("Bagpipe", 109)]
+DYNAMIC_LEVELS = {"pp": 40, "p": 58, "mf": 78, "f": 98, "ff": 115}
+SHAPES = ("flat", "crescendo", "decrescendo", "arch")
+
+
+def fit_to_range(notes: list[Note], program: int) -> list[Note] | None:
+    """Shift a voice by octaves so every note lies in the program's range; None if no shift fits."""
+    if not notes:
+        return notes
+    low, high = playable_range(program)
+    lowest, highest = min(n.pitch for n in notes), max(n.pitch for n in notes)
+    for shift in sorted(range(-36, 37, 12), key=abs):
+        if low <= lowest + shift and highest + shift <= high:
+            return [dataclasses.replace(n, pitch=n.pitch + shift) for n in notes]
+    return None
+
+
+def orchestrate(score: Score, ensemble: list[tuple[str, int]]) -> Score | None:
+    """Give the voices (ordered high to low by mean pitch) the ensemble's instruments; None if a voice cannot fit."""
+    voices = sorted([t for t in score.tracks if not t.is_drum and t.notes],
+                    key=lambda t: -sum(n.pitch for n in t.notes) / len(t.notes))
+    tracks = []
+    for index, voice in enumerate(voices):
+        if len(voices) > 1 and index == len(voices) - 1 and len(ensemble) > 1:
+            name, program = ensemble[-1]  # the bass voice takes the ensemble's bass instrument
+        else:
+            name, program = ensemble[min(index, max(0, len(ensemble) - 2))] if len(ensemble) > 1 else ensemble[0]
+        fitted = fit_to_range(voice.notes, program)
+        if fitted is None:
+            return None
+        tracks.append(Track(name, program, False, fitted, list(voice.controls), list(voice.pitch_bends)))
+    out = score.copy()
+    out.tracks = tracks + [t for t in score.tracks if t.is_drum]
+    return out
+
+
+def random_orchestration(score: Score, rng: random.Random) -> Score | None:
+    """A plausible new instrumentation: a solo instrument for a melody, an ensemble for several voices."""
+    pitched = [t for t in score.tracks if not t.is_drum and t.notes]
+    options = [[choice] for choice in SOLO_INSTRUMENTS] if len(pitched) == 1 else list(ENSEMBLES.values())
+    rng.shuffle(options)
+    for ensemble in options[:6]:
+        result = orchestrate(score, ensemble)
+        if result is not None:
+            return result
+    return None
+
+
+def shape_velocities(score: Score, rng: random.Random, level: str | None = None) -> Score:
+    """A dynamic level and shape over the piece, accents on downbeats, and a little human jitter."""
+    level = level or rng.choice(list(DYNAMIC_LEVELS))
+    base = DYNAMIC_LEVELS[level]
+    shape = rng.choice(SHAPES)
+    end = max(1, score.end_tick)
+    bar_starts = set(score.bar_starts())
+    out = score.copy()
+    for track in out.tracks:
+        notes = []
+        for note in track.notes:
+            x = note.start / end
+            swell = {"flat": 0.0, "crescendo": x - 0.5, "decrescendo": 0.5 - x, "arch": 0.5 - abs(x - 0.5) * 2}[shape]
+            velocity = base + 24 * swell + (8 if note.start in bar_starts else 0) + rng.randint(-6, 6)
+            notes.append(dataclasses.replace(note, velocity=max(1, min(127, round(velocity)))))
+        track.notes = notes
+    return out
