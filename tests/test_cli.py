@@ -51,8 +51,8 @@ def test_soundfonts_lists_the_bundled_fallback():
 def test_demo_writes_midi_musicxml_png_and_wav(tmp_path):
     result = run_cli("demo", "--out-dir", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.json", "demo.mid", "demo.musicxml", "demo.png",
-                                                          "demo.wav"]  # demo.json: the render's sidecar
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.mid", "demo.musicxml", "demo.png", "demo.wav",
+                                                          "demo.wav.json"]  # the render's sidecar
     names = [next(m.name for m in t if m.type == "track_name") for t in mido.MidiFile(tmp_path / "demo.mid").tracks]
     assert names[1:] == ["Violin", "Viola", "Cello"]  # composed by the model: a string quartet's three programs
     assert soundfile.info(tmp_path / "demo.wav").duration > 20  # 8 bars of 4/4 at andante (83 bpm): 23 s

@@ -236,7 +236,7 @@ def test_cli_draws_with_a_piano_roll_and_spectrogram_and_refuses_misuse(tmp_path
     picture_args = ["--image", str(path)]
     for bad, message in ((["--draw"], "needs a picture"), ([*picture_args, "--draw-strength", "2"], "needs --draw"),
                          ([*picture_args, "--draw", "--layers", "low,high"], "leave out --layers"),
-                         ([*picture_args, "--draw", "--draw-strength", "-1"], "must be >= 0"),
+                         ([*picture_args, "--draw", "--draw-strength", "-1"], "-1 is outside 0-50"),
                          ([*picture_args, "--draw", "--no-constraints"], "leave out --no-constraints")):
         assert main(["generate", *bad, "-o", str(tmp_path / "x.mid")]) == 2
         error = capsys.readouterr().err

@@ -95,7 +95,7 @@ def test_a_cue_sheet_lands_each_scene_on_its_time_with_a_marker(tmp_path):
     result = run_cli("score", str(cues), "-o", str(tmp_path / "level.mid"), "--audio", str(tmp_path / "level.wav"),
                      "--seed", "1")
     assert result.returncode == 0, result.stderr
-    sidecar = json.loads((tmp_path / "level.json").read_text())
+    sidecar = json.loads((tmp_path / "level.wav.json").read_text())
     sections = {s["name"]: s["start"]["seconds"] for s in sidecar["sections"]}
     assert sections["Explore"] == 0 and sections["Ambush"] == pytest.approx(9.5, abs=0.01)
     assert sections["Win"] == pytest.approx(21.0, abs=0.01)

@@ -60,19 +60,25 @@ def test_generate_writes_midi_with_the_requested_meter_tempo_and_key(tmp_path):
 
 
 @pytest.mark.parametrize("args,contains", [
-    (["--bars", "0"], "bars must be"),
-    (["--bars", "10000"], "bars must be"),
+    (["--bars", "0"], "--bars: 0 is outside 1-256"),
+    (["--bars", "10000"], "--bars: 10000 is outside 1-256"),
     (["--key", "H major"], "cannot read key"),
     (["--instruments", "kazoo-violin"], "unknown instrument"),
     (["--meter", "7/3"], "meter"),
-    (["--temperature", "0"], "temperature must be"),
-    (["--top-p", "1.5"], "top_p must be"),
+    (["--temperature", "0"], "--temperature: 0 is outside"),
+    (["--top-p", "1.5"], "--top-p: 1.5 is outside"),
+    (["--seed", str(2**64)], "--seed"),
+    (["--chromatic", "-5"], "--chromatic: -5 is outside"),
+    (["--instruments", ",".join(["piano", "violin", "viola", "cello", "flute", "oboe", "clarinet", "bassoon", "trumpet",
+                                 "trombone", "tuba", "harp", "organ", "celesta", "marimba", "vibraphone"])],
+     "MIDI has room for 15"),
 ], ids=["zero-bars", "ten-thousand-bars", "impossible-key", "unknown-instrument", "bad-meter", "zero-temperature",
-        "top-p-above-one"])
+        "top-p-above-one", "seed-over-64-bits", "negative-chromatic", "sixteen-instruments"])
 def test_bad_generate_options_are_one_clear_line(tmp_path, args, contains):
     result = run_cli("generate", *args, "-o", str(tmp_path / "x.mid"))
     assert result.returncode == 2, result.stderr
     assert contains in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (tmp_path / "x.mid").exists()
 
 

@@ -121,7 +121,7 @@ def test_file_names_are_relative_to_the_sidecar_and_stems_must_match_tracks(tmp_
     assert sidecar["stems"][3] == {"file": "stems/3.ogg", "track": "Drums", "program": 0, "is_drum": True}
     with pytest.raises(ComposerError, match="one per track"):
         build_sidecar(score, sample_rate=44100, stems=stems[:2])
-    assert sidecar_path(tmp_path / "mix.ogg", tmp_path / "stems") == tmp_path / "mix.json"
+    assert sidecar_path(tmp_path / "mix.ogg", tmp_path / "stems") == tmp_path / "mix.ogg.json"
     assert sidecar_path(None, tmp_path / "stems") == tmp_path / "stems" / "sidecar.json"
 
 
@@ -157,7 +157,7 @@ def test_a_rendered_loop_has_a_valid_sidecar_that_matches_its_audio(tmp_path):
 
     written = render_to_files(four_bars(), tmp_path / "loop.ogg", stems_dir=tmp_path / "stems",
                               midi=tmp_path / "loop.mid")
-    assert written.sidecar == tmp_path / "loop.json"
+    assert written.sidecar == tmp_path / "loop.ogg.json"
     sidecar = json.loads(written.sidecar.read_text())
     validate(sidecar)
     frames = soundfile.info(written[0]).frames
@@ -186,13 +186,13 @@ def test_cli_render_prints_the_sidecar_and_can_skip_it(tmp_path):
     source.write_bytes(midi_bytes(four_bars()))
     result = run_cli("render", str(source), "-o", str(tmp_path / "loop.ogg"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [str(tmp_path / "loop.ogg"), str(tmp_path / "loop.json")]
-    sidecar = json.loads((tmp_path / "loop.json").read_text())
+    assert result.stdout.split() == [str(tmp_path / "loop.ogg"), str(tmp_path / "loop.ogg.json")]
+    sidecar = json.loads((tmp_path / "loop.ogg.json").read_text())
     assert sidecar["midi"] == "loop.mid" and sidecar["loop"]["length"]["seconds"] == 8.0
     result = run_cli("render", str(source), "-o", str(tmp_path / "plain.wav"), "--no-sidecar")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(tmp_path / "plain.wav")]
-    assert not (tmp_path / "plain.json").exists()
+    assert not (tmp_path / "plain.wav.json").exists()
 
 
 class _Piece:
@@ -211,5 +211,5 @@ def test_generate_json_lists_the_sidecar(tmp_path, capsys):
                               audio=str(tmp_path / "p.flac"), stems=None, json=True)
     assert write_piece(_Piece(four_bars()), args, 0.0) == 0
     outputs = json.loads(capsys.readouterr().out)["outputs"]
-    assert outputs["sidecar"] == str(tmp_path / "p.json")
-    assert json.loads((tmp_path / "p.json").read_text())["midi"] == "p.mid"
+    assert outputs["sidecar"] == str(tmp_path / "p.flac.json")
+    assert json.loads((tmp_path / "p.flac.json").read_text())["midi"] == "p.mid"

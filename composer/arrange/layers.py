@@ -133,20 +133,26 @@ def _layer_spec(spec: Any, programs: list[int], chords: list[set[int]], index: i
         velocity=min(127, spec.velocity + LOUDNESS_STEP * index) if spec.velocity else None)
 
 
+def layer_path(path: str | Path, name: str) -> Path:
+    """A layer's file beside `path`: song.mid -> song-high.mid."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}-{name}{path.suffix}")
+
+
 def write_layers(pieces: dict[str, Any], midi: str | Path, audio: str | Path | None = None,
                  stems_dir: str | Path | None = None, **render_options: Any) -> dict[str, Any]:
     """Each layer's MIDI as <midi stem>-<layer>.mid; with `audio`, each layer's mix as
     <audio stem>-<layer><suffix> plus a sidecar, every mix the sum of the same sample-aligned stems
     (written to `stems_dir` when given). Returns the paths written, by kind."""
     midi = Path(midi)
-    written: dict[str, Any] = {"midi": {name: str(piece.save_midi(midi.with_name(f"{midi.stem}-{name}{midi.suffix}")))
+    written: dict[str, Any] = {"midi": {name: str(piece.save_midi(layer_path(midi, name)))
                                         for name, piece in pieces.items()}}
     if audio is None and stems_dir is None:
         return written
     import numpy as np
 
     from composer.output.render import Audio, RenderConfig, render_stems, save_audio, stem_filename
-    from composer.output.sidecar import build_sidecar, write_sidecar
+    from composer.output.sidecar import build_sidecar, sidecar_path, write_sidecar
 
     config = render_options.pop("config", None) or RenderConfig()
     full = list(pieces.values())[-1].score
@@ -164,10 +170,10 @@ def write_layers(pieces: dict[str, Any], midi: str | Path, audio: str | Path | N
             count = len(piece.score.tracks)  # a layer's tracks are the first `count` of the full score's
             samples = np.sum([stem.samples for _, stem in stems[:count]], axis=0)
             mix = Audio(samples, stems[0][1].sample_rate, stems[0][1].loop)
-            path = save_audio(mix, audio.with_name(f"{audio.stem}-{name}{audio.suffix}"))
+            path = save_audio(mix, layer_path(audio, name))
             facts = build_sidecar(piece.score, sample_rate=mix.sample_rate, audio=path,
                                   stems=stem_paths[:count], midi=written["midi"][name], frames=len(mix.samples),
                                   loop=config.loop, base=path.parent)
             written["audio"][name] = str(path)
-            written["sidecar"][name] = str(write_sidecar(path.with_suffix(".json"), facts))
+            written["sidecar"][name] = str(write_sidecar(sidecar_path(path, None), facts))
     return written

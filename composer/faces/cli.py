@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from typing import NoReturn
 from pathlib import Path
 
+from composer.core.atomic import all_or_nothing
 from composer.core.errors import ComposerError, EmptyScoreError
 from composer.core.version import __version__
-from composer.faces.outputs import output_options, write_piece
+from composer.faces.numbers import SEED_MAX, bounded
+from composer.faces.outputs import check_piece_outputs, output_options, write_piece
+from composer.faces.paths import Output, check_outputs, sidecar_of
 from composer.faces.progress import progress_bar
+from composer.plan.request import MAX_BARS
 
 EXIT_USER_ERROR = 2
 
@@ -19,7 +26,7 @@ EXIT_USER_ERROR = 2
 def _render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--soundfont", metavar="SF2", help="soundfont to use (default: see `composer soundfonts`)")
     parser.add_argument("--sample-rate", type=int, default=44100, choices=(44100, 48000))
-    parser.add_argument("--peak-db", type=float, default=-1.0, metavar="DBFS",
+    parser.add_argument("--peak-db", type=bounded(float, -40, 0), default=-1.0, metavar="DBFS",
                         help="normalise the loudest sample to this level (default -1 dBFS)")
     parser.add_argument("--no-reverb", action="store_true", help="switch FluidSynth's reverb off")
     parser.add_argument("--no-chorus", action="store_true", help="switch FluidSynth's chorus off")
@@ -38,10 +45,14 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     if not args.output and not args.stems:
         raise ComposerError("nothing to write: give -o OUT.wav|.flac|.ogg and/or --stems DIR")
+    outputs = [Output(Path(args.output), "audio", "-o")] if args.output else []
+    if args.output and not args.no_sidecar:
+        outputs.append(Output(sidecar_of(args.output), "json", "-o's sidecar"))
+    check_outputs(outputs, [args.input], folders=[(args.stems, "--stems")] if args.stems else [])
     score = read_midi(args.input)
     if score.note_count == 0:
         raise EmptyScoreError(f"{args.input} has no notes to render")
-    with progress_bar(f"Rendering {Path(args.input).name}") as update:
+    with progress_bar(f"Rendering {Path(args.input).name}") as update, all_or_nothing():
         written = render_to_files(score, args.output, stems_dir=args.stems, config=_render_config(args),
                                   soundfont=args.soundfont, on_progress=update, sidecar=not args.no_sidecar,
                                   midi=args.input)
@@ -73,16 +84,21 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     if not (args.output or args.musicxml or args.piano_roll):
         raise ComposerError("nothing to write: give -o OUT.mid, --musicxml OUT.musicxml or --piano-roll OUT.png")
+    named = ((args.output, "midi", "-o"), (args.musicxml, "musicxml", "--musicxml"),
+             (args.piano_roll, "png", "--piano-roll"))
+    check_outputs([Output(Path(path), kind, option) for path, kind, option in named if path], [args.input],
+                  in_place=args.in_place)
     score = read_midi(args.input)
     if score.note_count == 0:
         raise EmptyScoreError(f"{args.input} has no notes to convert")
     written = []
-    if args.output:
-        written.append(write_midi(score, args.output))
-    if args.musicxml:
-        written.append(write_musicxml(score, args.musicxml))
-    if args.piano_roll:
-        written.append(save_piano_roll(score, args.piano_roll))
+    with all_or_nothing():
+        if args.output:
+            written.append(write_midi(score, args.output))
+        if args.musicxml:
+            written.append(write_musicxml(score, args.musicxml))
+        if args.piano_roll:
+            written.append(save_piano_roll(score, args.piano_roll))
     for path in written:
         print(path)
     return 0
@@ -121,6 +137,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             options.update(draw=True, draw_strength=args.draw_strength, draw_mode=args.draw_mode)
     if args.layers:
         return _generate_layers(args, options, started)
+    check_piece_outputs(args, [args.image])
     piece = compose(args.prompt, form=args.form, **options)  # type: ignore[arg-type]
     if piece.score.note_count == 0:
         raise EmptyScoreError("the model produced no notes; try another --seed")
@@ -133,14 +150,17 @@ def _generate_layers(args: argparse.Namespace, options: dict, started: float) ->
     import time
 
     from composer.arrange.layers import compose_layers, parse_layers, write_layers
+    from composer.faces.paths import layer_outputs
 
     if args.form or args.musicxml or args.piano_roll:
         raise ComposerError("--layers writes MIDI, --audio and --stems; leave out --form, --musicxml and --piano-roll")
     if args.live:
         raise ComposerError("--live plays one piece; stream a layer's file with `composer play FILE.mid --port NAME`")
-    parse_layers(args.layers)
+    names = parse_layers(args.layers)
+    check_outputs(layer_outputs(names, args.output, args.audio), [args.image],
+                  folders=[(args.stems, "--stems")] if args.stems else [])
     pieces = compose_layers(args.layers, args.prompt, **options)
-    with progress_bar("Rendering layers") as update:
+    with progress_bar("Rendering layers") as update, all_or_nothing():
         written = write_layers(pieces, args.output, args.audio, args.stems, on_progress=update)
     if args.json:
         first = next(iter(pieces.values()))
@@ -164,6 +184,7 @@ def cmd_continue(args: argparse.Namespace) -> int:
     from composer.arrange.continuation import continue_midi
 
     started = time.perf_counter()
+    check_piece_outputs(args, [args.input])
     piece = continue_midi(args.input, args.bars, args.prompt, seed=args.seed, temperature=args.temperature,
                           top_p=args.top_p, guidance=args.guidance, checkpoint=args.checkpoint)
     return write_piece(piece, args, started)
@@ -175,6 +196,7 @@ def cmd_infill(args: argparse.Namespace) -> int:
     from composer.arrange.infill import infill_midi
 
     started = time.perf_counter()
+    check_piece_outputs(args, [args.input])
     piece = infill_midi(args.input, args.bars, args.tracks, args.prompt, seed=args.seed,
                         temperature=args.temperature, top_p=args.top_p, guidance=args.guidance,
                         checkpoint=args.checkpoint)
@@ -206,41 +228,28 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_data_build(args: argparse.Namespace) -> int:
-    from composer.train.data.build import build_corpus, summary_lines
-
-    midi_dir = Path(args.midi_dir) if args.midi_dir else None
-    if midi_dir is not None and not midi_dir.is_dir():
-        raise ComposerError(f"--midi-dir {midi_dir} is not a folder")
-    with progress_bar("Converting the corpus") as update:
-        report = build_corpus(Path(args.out), midi_dir=midi_dir, jobs=args.jobs,
-                              limit_per_collection=args.limit, on_progress=update)
-    print("\n".join(summary_lines(report)))
-    print(f"wrote {Path(args.out) / 'pieces.jsonl'}, report.json and skipped.tsv")
-    return 0
-
-
-def cmd_data_shards(args: argparse.Namespace) -> int:
-    from composer.ask.text_encoder import embed_texts
-    from composer.train.data.shards import build_shards
-
-    with progress_bar("Tokenizing versions") as update:
-        meta = build_shards(Path(args.data), Path(args.out), jobs=args.jobs, on_progress=update,
-                            embed=None if args.no_embeddings else embed_texts)
-    print(meta)
-    return 0
-
-
 def _extension_options(parser: argparse.ArgumentParser) -> None:
     """Outputs and sampling options of the commands that work on the user's MIDI (continue, infill)."""
     output_options(parser)
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--top-p", type=float, default=0.95, metavar="P")
-    parser.add_argument("--guidance", type=float, default=1.0)
+    parser.add_argument("--in-place", action="store_true", help="allow -o to be IN.mid itself (replaced atomically)")
+    parser.add_argument("--temperature", type=bounded(float, 0.01, 10), default=1.0)
+    parser.add_argument("--top-p", type=bounded(float, 0.01, 1), default=0.95, metavar="P")
+    parser.add_argument("--guidance", type=bounded(float, 0, 20), default=1.0)
+
+
+class UsageError(Exception):
+    """A command line argparse could not read (a missing value, a number out of range)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a mistake reported as one line (`composer X: error: ...; see composer X --help`), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="composer", description="Symbolic music composition: MIDI in, MIDI and audio out.")
     parser.add_argument("--version", action="version", version=f"composer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -262,29 +271,34 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("-o", "--output", metavar="OUT.mid", help="a clean type-1 MIDI file")
     convert.add_argument("--musicxml", metavar="OUT.musicxml", help="MusicXML for notation programs")
     convert.add_argument("--piano-roll", metavar="OUT.png", help="a piano-roll picture")
+    convert.add_argument("--in-place", action="store_true", help="allow -o to be IN.mid itself (replaced atomically)")
     convert.set_defaults(run=cmd_convert)
 
     generate = sub.add_parser("generate", help="compose a piece: MIDI, plus audio, MusicXML or a piano roll")
     generate.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
     generate.add_argument("--key", help='e.g. "D minor", "Eb major", "F#m"')
-    generate.add_argument("--tempo", type=float, metavar="BPM")
+    generate.add_argument("--tempo", type=bounded(float, 20, 400), metavar="BPM")
     generate.add_argument("--meter", metavar="N/D", help="e.g. 3/4, 6/8")
-    generate.add_argument("--bars", type=int, default=None, metavar="N", help="default: from the prompt, else 8")
+    generate.add_argument("--bars", type=bounded(int, 1, MAX_BARS), default=None, metavar="N",
+                          help="default: from the prompt, else 8")
     generate.add_argument("--image", metavar="PATH", help="a PNG, JPEG or WebP picture to score")
     generate.add_argument("--image-encoder", metavar="DIR", help="a local CLIP or SigLIP model folder (optional)")
     generate.add_argument("--instruments", metavar="LIST", help="e.g. piano,strings,bass")
     generate.add_argument("--chords", metavar="CHORDS", help='one chord a bar: "Am F C G" or "i iv V7 i"')
-    generate.add_argument("--seed", type=int, default=None)
-    generate.add_argument("--temperature", type=float, default=1.0)
-    generate.add_argument("--top-k", type=int, default=0, metavar="K", help="keep the K likeliest tokens (0: all)")
-    generate.add_argument("--top-p", type=float, default=0.95, metavar="P", help="nucleus sampling mass")
+    generate.add_argument("--seed", type=bounded(int, 0, SEED_MAX), default=None)
+    generate.add_argument("--temperature", type=bounded(float, 0.01, 10), default=1.0)
+    generate.add_argument("--top-k", type=bounded(int, 0, 10_000), default=0, metavar="K",
+                          help="keep the K likeliest tokens (0: all)")
+    generate.add_argument("--top-p", type=bounded(float, 0.01, 1), default=0.95, metavar="P",
+                          help="nucleus sampling mass")
     generate.add_argument("--no-constraints", action="store_true",
                           help="only the grammar and bar count; options are conditioning alone")
     generate.add_argument("--constraints-off", metavar="LIST",
                           help="switch off some: meter,key,instruments,polyphony,cadence,chords,leaps,targets,coverage")
-    generate.add_argument("--chromatic", type=int, default=0, metavar="N",
+    generate.add_argument("--chromatic", type=bounded(int, 0, 64), default=0, metavar="N",
                           help="off-beat notes allowed outside the key (default 0: strictly in the scale)")
-    generate.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1: off)")
+    generate.add_argument("--guidance", type=bounded(float, 0, 20), default=1.0,
+                          help="classifier-free guidance scale (1: off)")
     generate.add_argument("--form", metavar="SECTIONS",
                           help='sections in order, e.g. "intro A B A outro" or "A:8 B:4 A"; a marker each')
     generate.add_argument("--layers", metavar="NAMES",
@@ -293,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a seamless loop: the end leads back to the start; loop markers; wrapped audio")
     generate.add_argument("--draw", action="store_true",
                           help="draw the --image in the piano roll: its notes trace the picture (default: piano)")
-    generate.add_argument("--draw-strength", type=float, default=None, metavar="S",
+    generate.add_argument("--draw-strength", type=bounded(float, 0, 50), default=None, metavar="S",
                           help="how hard the picture pulls (default 6): higher, likelier picture, less model")
     generate.add_argument("--draw-mode", choices=("edges", "silhouette", "tone"), default="edges",
                           help="edges: the outline; silhouette: the filled shape; tone: brightness as note density")
@@ -313,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     extend = sub.add_parser("continue", help="append bars to your MIDI file, keeping its tracks, key, tempo and meter")
     extend.add_argument("input", metavar="IN.mid")
     extend.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
-    extend.add_argument("--bars", type=int, default=8, metavar="N")
+    extend.add_argument("--bars", type=bounded(int, 1, MAX_BARS), default=8, metavar="N")
     _extension_options(extend)
     extend.set_defaults(run=cmd_continue)
 
@@ -330,9 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--image", metavar="PATH")
     explain.add_argument("--image-encoder", metavar="DIR")
     explain.add_argument("--key")
-    explain.add_argument("--tempo", type=float, metavar="BPM")
+    explain.add_argument("--tempo", type=bounded(float, 20, 400), metavar="BPM")
     explain.add_argument("--meter", metavar="N/D")
-    explain.add_argument("--bars", type=int, metavar="N")
+    explain.add_argument("--bars", type=bounded(int, 1, MAX_BARS), metavar="N")
     explain.add_argument("--instruments", metavar="LIST")
     explain.add_argument("--chords", metavar="CHORDS")
     explain.add_argument("--json", action="store_true")
@@ -343,21 +357,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--soundfont", metavar="SF2")
     demo.set_defaults(run=cmd_demo)
 
-    data = sub.add_parser("data", help="build the training corpus")
-    data_sub = data.add_subparsers(dest="data_command", required=True, metavar="STEP")
-    build = data_sub.add_parser("build", help="convert, label and split music21's corpus (and --midi-dir)")
-    build.add_argument("--out", default="data", metavar="DIR", help="output folder (default: data/)")
-    build.add_argument("--midi-dir", metavar="DIR", help="also add every MIDI file under DIR")
-    build.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
-    build.add_argument("--limit", type=int, default=None, metavar="N", help="at most N files per collection")
-    build.set_defaults(run=cmd_data_build)
-    shards = data_sub.add_parser("shards", help="tokenize the built corpus into training shards")
-    shards.add_argument("--data", default="data", metavar="DIR", help="a `data build` folder")
-    shards.add_argument("--out", default="data/shards", metavar="DIR")
-    shards.add_argument("--jobs", type=int, default=None)
-    shards.add_argument("--no-embeddings", action="store_true", help="skip the caption embeddings")
-    shards.set_defaults(run=cmd_data_shards)
-
     sub.add_parser("train", help="train the model (`composer train --help`), or ship it (`composer train export`)")
     for module in COMMAND_MODULES:  # each adds its subcommands through register(sub)
         importlib.import_module(module).register(sub)
@@ -365,8 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Subcommands that live in their own modules; each module imports nothing heavy at the top.
-COMMAND_MODULES: tuple[str, ...] = ("composer.faces.serve.command", "composer.faces.commands_eval",
-                                     "composer.faces.commands_live", "composer.faces.commands_game")
+COMMAND_MODULES: tuple[str, ...] = ("composer.faces.commands_data", "composer.faces.serve.command",
+                                     "composer.faces.commands_eval", "composer.faces.commands_live",
+                                     "composer.faces.commands_game")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -375,7 +375,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from composer.train.trainer import main as train_main
 
         return train_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USER_ERROR
+    previous = signal.signal(signal.SIGTERM, _terminated) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
         return int(args.run(args))
     except ComposerError as exc:
@@ -384,6 +390,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("composer: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("composer: terminated; nothing was written", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the process is so that every temporary file is cleaned up on the way out."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from composer.faces.numbers import SEED_MAX, bounded
+
 CONTROL_ROWS = (("CK", "CK (key tonic and mode)"), ("CK_krumhansl", "CK, Krumhansl-Schmuckler"),
                 ("key_signature", "key signature"), ("TB", "TB (tempo bin)"), ("TBT", "TBT (bin or neighbour)"),
                 ("tempo_10pct", "tempo within 10%"), ("meter", "meter"),
@@ -101,14 +103,16 @@ def register(sub: Any) -> None:
     evaluation = sub.add_parser("eval", help="measure composer").add_subparsers(dest="what", required=True)
     control = evaluation.add_parser("control", help="text control on a prompt file, judged from the MIDI files")
     control.add_argument("--prompts", required=True, metavar="FILE", help="JSON lines: prompt + expected attributes")
-    control.add_argument("--seeds", type=int, default=3)
+    control.add_argument("--seeds", type=bounded(int, 1, 100), default=3)
     control.add_argument("--out", default="out/eval", metavar="DIR", help="where the generated MIDI files go")
     control.add_argument("--json", action="store_true")
     control.set_defaults(run=cmd_eval_control)
     music = evaluation.add_parser("music", help="generated vs held-out corpus pieces: MusPy metrics, Yang & Lerch "
                                                 "distributions, held-out NLL")
-    music.add_argument("--n", type=int, default=100, metavar="N", help="pieces on each side (default 100)")
-    music.add_argument("--seed", type=int, default=0, help="picks the held-out pieces and the generation seeds")
+    music.add_argument("--n", type=bounded(int, 1, 10_000), default=100, metavar="N",
+                       help="pieces on each side (default 100)")
+    music.add_argument("--seed", type=bounded(int, 0, SEED_MAX), default=0,
+                       help="picks the held-out pieces and the generation seeds")
     music.add_argument("--out", metavar="DIR", help="write the generated MIDI files and report.json here")
     music.add_argument("--pieces", metavar="FILE", help="a built pieces.jsonl (default data/pieces.jsonl if "
                                                         "present, else music21's corpus converted on the fly)")

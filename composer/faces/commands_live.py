@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from composer.faces.numbers import bounded
+
 DEFAULT_PORT = "composer"
 
 
 def add_live_options(parser: argparse.ArgumentParser) -> None:
     """--tempo-scale and --count-in, shared by `play` (and read by `generate --live`)."""
-    parser.add_argument("--tempo-scale", type=float, default=1.0, metavar="X",
+    parser.add_argument("--tempo-scale", type=bounded(float, 0.01, 100), default=1.0, metavar="X",
                         help="play X times as fast (0.5: half speed; default 1)")
-    parser.add_argument("--count-in", type=int, default=0, metavar="BARS",
+    parser.add_argument("--count-in", type=bounded(int, 0, 16), default=0, metavar="BARS",
                         help="click BARS bars (wood blocks, channel 10) in the first meter and tempo before the piece")
 
 

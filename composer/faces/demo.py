@@ -16,6 +16,7 @@ def make_demo(out_dir: str | Path, soundfont: str | None = None,
     from composer.pipeline import compose
 
     out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)  # the demo's own folder
     piece = compose(DEMO_PROMPT, bars=DEMO_BARS, seed=DEMO_SEED)
     written = [piece.save_midi(out / "demo.mid"), piece.save_musicxml(out / "demo.musicxml"),
                piece.piano_roll_png(out / "demo.png")]

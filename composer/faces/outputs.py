@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Sequence
 
+from composer.core.atomic import all_or_nothing
+from composer.faces.numbers import SEED_MAX, bounded
+from composer.faces.paths import check_outputs, piece_outputs, stems_folders
 from composer.faces.progress import progress_bar
 
 
@@ -15,9 +20,14 @@ def output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--musicxml", metavar="OUT.musicxml")
     parser.add_argument("--stems", metavar="DIR", help="one audio file per track, sample-aligned with --audio")
     parser.add_argument("--piano-roll", metavar="OUT.png")
-    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--seed", type=bounded(int, 0, SEED_MAX), default=None)
     parser.add_argument("--checkpoint", default=None)
     parser.add_argument("--json", action="store_true")
+
+
+def check_piece_outputs(args: argparse.Namespace, inputs: Sequence[str | os.PathLike[str] | None] = ()) -> None:
+    """Check every file write_piece will write before any work (composer.faces.paths.check_outputs)."""
+    check_outputs(piece_outputs(args), inputs, folders=stems_folders(args), in_place=getattr(args, "in_place", None))
 
 
 def write_piece(piece, args: argparse.Namespace, started: float) -> int:  # type: ignore[no-untyped-def]
@@ -26,28 +36,29 @@ def write_piece(piece, args: argparse.Namespace, started: float) -> int:  # type
     import json
     import time
 
-    midi = str(piece.save_midi(args.output))
-    outputs: dict[str, str | list[str]] = {"midi": midi}
-    if args.musicxml:
-        outputs["musicxml"] = str(piece.save_musicxml(args.musicxml))
-    if args.piano_roll:
-        outputs["piano_roll"] = str(piece.piano_roll_png(args.piano_roll))
-    if getattr(args, "spectrogram", None):  # generate only
-        from composer.output.spectrogram import save_spectrogram
+    with all_or_nothing():  # every file lands, or none does (a failure or Ctrl+C midway)
+        midi = str(piece.save_midi(args.output))
+        outputs: dict[str, str | list[str]] = {"midi": midi}
+        if args.musicxml:
+            outputs["musicxml"] = str(piece.save_musicxml(args.musicxml))
+        if args.piano_roll:
+            outputs["piano_roll"] = str(piece.piano_roll_png(args.piano_roll))
+        if getattr(args, "spectrogram", None):  # generate only
+            from composer.output.spectrogram import save_spectrogram
 
-        outputs["spectrogram"] = str(save_spectrogram(piece.score, args.spectrogram))
-    if args.audio or args.stems:
-        with progress_bar("Rendering") as update:
-            from composer.output.render import render_to_files
+            outputs["spectrogram"] = str(save_spectrogram(piece.score, args.spectrogram))
+        if args.audio or args.stems:
+            with progress_bar("Rendering") as update:
+                from composer.output.render import render_to_files
 
-            written = render_to_files(piece.score, args.audio, stems_dir=args.stems, on_progress=update,
-                                      midi=midi)
-        if args.audio:
-            outputs["audio"] = str(written[0])
-        if args.stems:
-            outputs["stems"] = [str(p) for p in written[1 if args.audio else 0:]]
-        if written.sidecar:
-            outputs["sidecar"] = str(written.sidecar)  # bars, beats, loop and sections in seconds and samples
+                written = render_to_files(piece.score, args.audio, stems_dir=args.stems, on_progress=update,
+                                          midi=midi)
+            if args.audio:
+                outputs["audio"] = str(written[0])
+            if args.stems:
+                outputs["stems"] = [str(p) for p in written[1 if args.audio else 0:]]
+            if written.sidecar:
+                outputs["sidecar"] = str(written.sidecar)  # bars, beats, loop and sections in seconds and samples
     if args.json:
         print(json.dumps({"attributes": piece.attributes, "outputs": outputs, "tokens": piece.token_count,
                           "attempts": piece.attempts,

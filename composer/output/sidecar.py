@@ -197,9 +197,10 @@ def _version() -> str:
 
 
 def sidecar_path(audio_path: str | os.PathLike[str] | None, stems_dir: str | os.PathLike[str] | None) -> Path:
-    """Where a render's sidecar goes: beside the mix as <name>.json, else <stems dir>/sidecar.json."""
+    """Where a render's sidecar goes: beside the mix as <mix file name>.json (song.wav -> song.wav.json, so a
+    .wav and an .ogg of one piece each keep their own), else <stems dir>/sidecar.json."""
     if audio_path is not None:
-        return Path(audio_path).with_suffix(".json")
+        return Path(audio_path).with_name(Path(audio_path).name + ".json")
     if stems_dir is None:
         raise ComposerError("a sidecar goes beside an audio file or in a stems folder; give one")
     return Path(stems_dir) / SIDECAR_NAME

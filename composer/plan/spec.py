@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from composer.ask.resolve import Resolved
+from composer.constraints.masks import MELODIC_CHANNELS
 from composer.core.errors import ComposerError
 from composer.core.instruments import DRUMS
 from composer.core.score import TICKS_PER_BEAT
@@ -85,6 +86,9 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
     pc, mode, tonic = parse_key(key)
     chord_sets = parse_chords(chords, key) if chords else None
     pitched = sorted({p for p in programs if p != DRUMS})  # the model plays these; drums are arranged
+    if len(pitched) > MELODIC_CHANNELS:
+        raise ComposerError(f"{len(pitched)} pitched instruments asked for; MIDI has room for {MELODIC_CHANNELS} "
+                            "(16 channels, one kept for drums)")
     controls = [key_token(pc, mode), f"Meter_{meter}", f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}"]
     controls += [f"Inst_{program}" for program in pitched]
     if request["velocity"] is not None:

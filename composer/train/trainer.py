@@ -204,10 +204,17 @@ def main(argv: list[str] | None = None) -> int:
         export_parser.add_argument("--run-dir", default="runs/base")
         export_parser.add_argument("--shards", default="data/shards")
         export_parser.add_argument("--name", default="base", help="folder under composer/checkpoints/")
+        export_parser.add_argument("--force", action="store_true",
+                                   help="replace a checkpoint that is already there (the shipped one included)")
         a = export_parser.parse_args(argv[1:])
         from composer.decode.checkpoint import CHECKPOINT_ROOT
 
-        print(export(Path(a.run_dir), Path(a.shards), CHECKPOINT_ROOT / a.name))
+        folder = CHECKPOINT_ROOT / a.name
+        if (folder / "model.safetensors").exists() and not a.force:
+            print(f"composer: error: checkpoint {a.name!r} exists ({folder}); export under another --name, "
+                  "or give --force to replace it", file=sys.stderr)
+            return 2
+        print(export(Path(a.run_dir), Path(a.shards), folder))
         return 0
     args = vars(parser().parse_args(argv))
     train_fields = {f.name for f in dataclasses.fields(TrainConfig)}

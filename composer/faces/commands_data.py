@@ -1,0 +1,54 @@
+"""`composer data build` and `composer data shards`: the training corpus and its token shards."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from composer.core.errors import ComposerError
+from composer.faces.numbers import bounded
+from composer.faces.progress import progress_bar
+
+
+def register(sub: Any) -> None:
+    data = sub.add_parser("data", help="build the training corpus")
+    data_sub = data.add_subparsers(dest="data_command", required=True, metavar="STEP")
+    build = data_sub.add_parser("build", help="convert, label and split music21's corpus (and --midi-dir)")
+    build.add_argument("--out", default="data", metavar="DIR", help="output folder (default: data/)")
+    build.add_argument("--midi-dir", metavar="DIR", help="also add every MIDI file under DIR")
+    build.add_argument("--jobs", type=bounded(int, 1, 256), default=None, help="worker processes (default: all cores)")
+    build.add_argument("--limit", type=bounded(int, 1, 10**9), default=None, metavar="N",
+                       help="at most N files per collection")
+    build.set_defaults(run=cmd_data_build)
+    shards = data_sub.add_parser("shards", help="tokenize the built corpus into training shards")
+    shards.add_argument("--data", default="data", metavar="DIR", help="a `data build` folder")
+    shards.add_argument("--out", default="data/shards", metavar="DIR")
+    shards.add_argument("--jobs", type=bounded(int, 1, 256), default=None)
+    shards.add_argument("--no-embeddings", action="store_true", help="skip the caption embeddings")
+    shards.set_defaults(run=cmd_data_shards)
+
+
+def cmd_data_build(args: argparse.Namespace) -> int:
+    from composer.train.data.build import build_corpus, summary_lines
+
+    midi_dir = Path(args.midi_dir) if args.midi_dir else None
+    if midi_dir is not None and not midi_dir.is_dir():
+        raise ComposerError(f"--midi-dir {midi_dir} is not a folder")
+    with progress_bar("Converting the corpus") as update:
+        report = build_corpus(Path(args.out), midi_dir=midi_dir, jobs=args.jobs,
+                              limit_per_collection=args.limit, on_progress=update)
+    print("\n".join(summary_lines(report)))
+    print(f"wrote {Path(args.out) / 'pieces.jsonl'}, report.json and skipped.tsv")
+    return 0
+
+
+def cmd_data_shards(args: argparse.Namespace) -> int:
+    from composer.ask.text_encoder import embed_texts
+    from composer.train.data.shards import build_shards
+
+    with progress_bar("Tokenizing versions") as update:
+        meta = build_shards(Path(args.data), Path(args.out), jobs=args.jobs, on_progress=update,
+                            embed=None if args.no_embeddings else embed_texts)
+    print(meta)
+    return 0
