@@ -137,9 +137,10 @@ def test_the_next_run_sweeps_a_killed_runs_temporary_files(tmp_path: Path, song:
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["term", "int", "kill"])
 def test_an_interrupted_generate_leaves_no_outputs(tmp_path: Path, how: signal.Signals) -> None:
     out = tmp_path / "long.mid"
-    process = subprocess.Popen([sys.executable, "-m", "composer", "generate", "a long piece for piano, strings, flute and bass",
-                                "--bars", "256", "--seed", "1", "-o", str(out), "--piano-roll", str(tmp_path / "long.png")],
-                               cwd=REPO, stderr=subprocess.PIPE, text=True)
+    command = ["generate", "a long piece for piano, strings, flute and bass", "--bars", "256", "--seed", "1",
+               "-o", str(out), "--piano-roll", str(tmp_path / "long.png")]
+    process = subprocess.Popen([sys.executable, "-m", "composer", *command], cwd=REPO, stderr=subprocess.PIPE,
+                               text=True)
     time.sleep(3)  # past start-up, into loading and sampling: 256 bars of 4 parts take far longer
     assert process.poll() is None
     process.send_signal(how)
