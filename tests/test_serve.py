@@ -31,6 +31,7 @@ from .conftest import REPO, needs_fluidsynth, small_band_score
 
 KEY = "sekret"
 FAKE = "tests.test_serve:fake_engine"
+BASE = "http://localhost"  # a Host the server answers (TestClient's default, testserver, is refused)
 
 
 # A stand-in for composer.compose, run inside the worker processes: instant, and steerable by the prompt.
@@ -126,14 +127,15 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(shared_dir: Path) -> Any:
-    with TestClient(create_app(settings(shared_dir, api_key=KEY)), headers={"X-API-Key": KEY}) as test_client:
+    with TestClient(create_app(settings(shared_dir, api_key=KEY)), headers={"X-API-Key": KEY},
+                    base_url=BASE) as test_client:
         yield test_client
 
 
 @pytest.fixture(scope="module")
 def blocking(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One worker, a queue of 2: for filling the queue and for killing the worker."""
-    with TestClient(create_app(settings(tmp_path_factory.mktemp("blocking"), queue=2))) as test_client:
+    with TestClient(create_app(settings(tmp_path_factory.mktemp("blocking"), queue=2)), base_url=BASE) as test_client:
         yield test_client
 
 
@@ -244,7 +246,8 @@ def test_openapi_document_and_docs(client: TestClient) -> None:
 
 
 def test_two_servers_share_one_out_dir(client: TestClient, shared_dir: Path) -> None:
-    with TestClient(create_app(settings(shared_dir, api_key=KEY)), headers={"X-API-Key": KEY}) as other:
+    with TestClient(create_app(settings(shared_dir, api_key=KEY)), headers={"X-API-Key": KEY},
+                    base_url=BASE) as other:
         from_first, from_second = submit(client, {"prompt": "a"}), submit(other, {"prompt": "b"})
         for reader, job_id in ((other, from_first), (client, from_second)):
             status = wait_for(reader, job_id)
@@ -359,7 +362,7 @@ def test_a_job_declared_dead_elsewhere_is_abandoned_unpublished(tmp_path: Path) 
 def real(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The real engine: one worker loading the shipped model."""
     config = settings(tmp_path_factory.mktemp("real"), engine="composer.faces.serve.engine:real_engine", warm_up=True)
-    with TestClient(create_app(config)) as test_client:
+    with TestClient(create_app(config), base_url=BASE) as test_client:
         yield test_client
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import sys
 from pathlib import Path
 
 from composer.core.errors import ComposerError
-from composer.faces.serve.settings import ServeSettings
+from composer.faces.serve.settings import LOOPBACK_HOSTS, ServeSettings
 
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
+LOOPBACK = ("127.0.0.1", "::1", "localhost")  # --host values that need no API key
+WILDCARDS = ("0.0.0.0", "::", "")  # every interface: no one name to add to the Host allowlist
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,10 +28,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve.add_argument("--queue", type=int, default=defaults.queue, metavar="N",
                        help="jobs allowed to wait; past this the service answers 429 (default: %(default)s)")
     serve.add_argument("--api-key", default=None, metavar="KEY",
-                       help="require this key in the X-API-Key header (default: $COMPOSER_API_KEY, else none)")
+                       help="require this key in the X-API-Key header (default: $COMPOSER_API_KEY, else none); "
+                            "needed to listen on anything but 127.0.0.1, ::1 or localhost")
+    serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                       help="also answer requests whose Host header is NAME, any port (repeatable; localhost, "
+                            "127.0.0.1, [::1] and a specific --host address are always answered)")
+    serve.add_argument("--header-timeout", type=float, default=defaults.header_seconds, metavar="S",
+                       help="close a connection whose request headers take longer (default: %(default)s)")
+    serve.add_argument("--body-timeout", type=float, default=defaults.body_seconds, metavar="S",
+                       help="close a connection whose request body takes longer (default: %(default)s)")
     serve.add_argument("--max-bars", type=int, default=defaults.max_bars, metavar="N")
     serve.add_argument("--max-image-bytes", type=int, default=defaults.max_image_bytes, metavar="N")
     serve.add_argument("--max-prompt-chars", type=int, default=defaults.max_prompt_chars, metavar="N")
+    serve.add_argument("--engine", default=defaults.engine, metavar="MODULE:FACTORY",
+                       help="what the workers compose with (tests and benchmarks give a stand-in)")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     serve.set_defaults(run=cmd_serve)
 
@@ -40,17 +50,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from composer.faces.serve.app import create_app
+    from composer.faces.serve.protocol import server_config
 
-    settings = ServeSettings(out_dir=Path(args.out_dir), workers=args.workers, queue=args.queue,
-                             api_key=args.api_key or os.environ.get("COMPOSER_API_KEY") or None,
+    api_key = args.api_key or os.environ.get("COMPOSER_API_KEY") or None
+    if args.host not in LOOPBACK and api_key is None:
+        raise ComposerError(f"refusing to listen on {args.host} without an API key: anyone who can reach the port "
+                            "could use it (give --api-key KEY or set COMPOSER_API_KEY, or use --host 127.0.0.1)")
+    settings = ServeSettings(out_dir=Path(args.out_dir), workers=args.workers, queue=args.queue, api_key=api_key,
                              max_bars=args.max_bars, max_image_bytes=args.max_image_bytes,
-                             max_prompt_chars=args.max_prompt_chars)
+                             max_prompt_chars=args.max_prompt_chars, engine=args.engine,
+                             allowed_hosts=allowed_hosts(args.host, args.allowed_host),
+                             header_seconds=args.header_timeout, body_seconds=args.body_timeout)
     check_port(args.host, args.port)
-    if args.host not in LOOPBACK and settings.api_key is None:
-        print(f"composer serve: warning: listening on {args.host} without an API key; anyone who can reach "
-              "this port can use it (set --api-key or COMPOSER_API_KEY)", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.Server(server_config(create_app(settings), settings, args.host, args.port, args.log_level)).run()
     return 0
+
+
+def allowed_hosts(host: str, extra: list[str]) -> tuple[str, ...]:
+    """The Host header names to answer: loopback, the address listened on (unless a wildcard), and `extra`."""
+    bound = [] if host in WILDCARDS else [f"[{host}]" if ":" in host else host]
+    return tuple(dict.fromkeys([*LOOPBACK_HOSTS, *bound, *(name.strip().lower() for name in extra)]))
 
 
 def check_port(host: str, port: int) -> None:

@@ -3,6 +3,8 @@
 Every server process sharing OUT reads the same folders, so any of them can answer for any job.
 Layout of one job: request.json, status.json, input/ (the uploaded picture), .staging/ (outputs being
 written; removed when a job fails) and files/ (finished outputs, moved in whole by rename).
+A job whose server or worker process on this host is gone (killed, crashed) is marked failed, never re-run:
+on the next read of its status, and for every job at once when a server starts (JobStore.recover).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from composer.core.atomic import write_bytes_atomic
 
 JOB_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")  # uuid4, as made here
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
-TERMINAL = ("done", "failed")
+TERMINAL = ("done", "failed", "cancelled")
 HOST = socket.gethostname()
 
 
@@ -94,7 +96,48 @@ class JobStore:
             leftover.unlink(missing_ok=True)
 
     def delete(self, job_id: str) -> None:
-        shutil.rmtree(self.folder(job_id), ignore_errors=True)
+        """Remove the job: it vanishes at once (one rename), then its folder is deleted."""
+        gone = self.root / f".deleted-{job_id}"
+        try:
+            os.replace(self.folder(job_id), gone)
+        except FileNotFoundError:
+            raise JobNotFound(job_id) from None
+        shutil.rmtree(gone, ignore_errors=True)
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """Mark a queued job cancelled (a worker that picks it up later abandons it); any other job is left as is."""
+        status = self.read(job_id)
+        if status["status"] != "queued":
+            return status
+        return self.update(job_id, status="cancelled", stage="cancelled", finished_at=now())
+
+    def recent(self, limit: int) -> tuple[list[str], int]:
+        """The ids of the `limit` newest jobs, newest first (by when request.json was written), and how many
+        jobs there are; only file times are read, so a large folder costs a stat per job."""
+        found = []
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if JOB_ID.fullmatch(entry.name):
+                    try:
+                        found.append((os.stat(os.path.join(entry.path, "request.json")).st_mtime_ns, entry.name))
+                    except OSError:  # being created or deleted
+                        continue
+        found.sort(reverse=True)
+        return [job_id for _, job_id in found[:limit]], len(found)
+
+    def recover(self, stale_seconds: float) -> int:
+        """At start-up: fail every queued or running job whose process is gone (see check_alive); the count."""
+        failed = 0
+        for path in self.root.iterdir():
+            if not JOB_ID.fullmatch(path.name):
+                continue
+            try:
+                before = self.read(path.name)["status"]
+                if before not in TERMINAL and self.check_alive(path.name, stale_seconds)["status"] == "failed":
+                    failed += 1
+            except (JobNotFound, OSError, ValueError):  # deleted meanwhile, or a status file from elsewhere
+                continue
+        return failed
 
     def files(self, job_id: str) -> list[dict[str, Any]]:
         """The finished files: name and size, sorted by name."""

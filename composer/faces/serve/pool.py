@@ -32,6 +32,7 @@ CONTEXT = multiprocessing.get_context("spawn")  # no fork of a threaded server; 
 def worker_main(conn: Connection, settings: ServeSettings, threads: int) -> None:
     """A worker process: load the engine once (and warm it up), then run the jobs it is handed, one at a time."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server stops us
+    _exit_with_parent()
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(threads)
     from composer.faces.serve.engine import load_engine
@@ -64,6 +65,20 @@ def worker_main(conn: Connection, settings: ServeSettings, threads: int) -> None
         else:
             status = run_job(store, job_id, engine, settings)
         conn.send(("finished", job_id, status["status"], time.monotonic() - started))
+
+
+def _exit_with_parent() -> None:
+    """Exit at once when the server process dies (even by SIGKILL), rather than finish a job nobody can hand
+    out; the job is left running with a dead worker, which the next server to start marks failed."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(3)
+
+    threading.Thread(target=watch, name="composer-serve-parent-watch", daemon=True).start()
 
 
 class QueueFull(Exception):
@@ -111,6 +126,18 @@ class WorkerPool:
                 raise QueueFull(len(self._pending))
             self._pending.append(job_id)
         self._wake_send.send_bytes(b"j")
+
+    def cancel(self, job_id: str) -> bool:
+        """Take a job out of the queue before any worker has it; False when it is not waiting here."""
+        with self._lock:
+            if job_id not in self._pending:
+                return False
+            self._pending.remove(job_id)
+            return True
+
+    def holds(self, job_id: str) -> bool:
+        """Whether one of this pool's workers has been handed the job."""
+        return any(slot.job == job_id for slot in list(self._slots))
 
     def queued(self) -> int:
         with self._lock:

@@ -1,4 +1,4 @@
-"""The request body of POST /v1/compositions: pydantic models (unknown fields refused) and the server's limits."""
+"""The request and response bodies of /v1/compositions: strict pydantic models (unknown fields refused) and limits."""
 
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ LAYER_NAME = re.compile(r"[a-z][a-z0-9_]{0,23}")  # becomes a file-name prefix, 
 class Attributes(BaseModel):
     """Musical options; each one given wins over what the prompt or the picture suggests."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)  # 4 is not "4", 4.0 or true
 
     key: str | None = Field(None, max_length=32, examples=["D minor"])
     tempo: float | None = Field(None, ge=20, le=400, description="beats per minute")
     meter: str | None = Field(None, examples=["3/4"], description=f"one of {', '.join(METERS)}")
-    bars: int | None = Field(None, ge=1, description="at most the server's --max-bars")
+    bars: int | None = Field(None, ge=1, le=100_000, description="at most the server's --max-bars")
     instruments: str | list[str | int] | None = Field(
         None, examples=["piano,strings", ["flute", "cello"]],
         description="names (or General MIDI program numbers, -1 for drums), as a list or comma-separated")
@@ -48,7 +48,7 @@ class Attributes(BaseModel):
 class CompositionRequest(BaseModel):
     """What to compose and which files to write. Everything is optional; an empty body composes 8 bars of piano."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
     prompt: str | None = Field(None, examples=["boss battle, brass and drums, 150 bpm"])
     attributes: Attributes = Field(default_factory=lambda: Attributes.model_validate({}))
@@ -78,6 +78,48 @@ class CompositionRequest(BaseModel):
         if len(set(layers)) != len(layers):
             raise ValueError("layer names must be different")
         return layers
+
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+
+
+class JobFile(BaseModel):
+    """One finished file of a job."""
+
+    name: str = Field(examples=["piece.mid"])
+    bytes: int
+    url: str = Field(description="relative to this server", examples=["/v1/compositions/<id>/files/piece.mid"])
+
+
+class Job(BaseModel):
+    """A job's state as every job endpoint returns it; `files` fill in when it is done."""
+
+    id: str
+    status: JobState
+    stage: str = Field(examples=["composing"])
+    progress: float = Field(ge=0, le=1)
+    error: str | None = None
+    created_at: float = Field(description="Unix time, seconds")
+    started_at: float | None = None
+    finished_at: float | None = None
+    attributes: dict[str, Any] | None = Field(None, description="what was composed: key, tempo, meter, bars, ...")
+    files: list[JobFile] = []
+    url: str = Field(description="this job's status, relative to this server")
+
+
+class JobList(BaseModel):
+    """The newest jobs first, at most `limit` of them."""
+
+    jobs: list[Job]
+    limit: int
+    total: int = Field(description="jobs in the folder, listed or not")
+
+
+class Deletion(BaseModel):
+    """What DELETE did: cancelled a queued job (its status stays readable) or deleted a finished one."""
+
+    id: str
+    action: Literal["cancelled", "deleted"]
 
 
 def programs(instruments: str | list[str | int]) -> list[int]:
