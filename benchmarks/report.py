@@ -433,7 +433,23 @@ def draw_section(result: dict) -> str:
             "to the target grid, and MusPy metrics against undrawn pieces with the same seeds.\n\n" + "\n".join(rows))
 
 
-SECTIONS = [("render", render_section), ("model", model_section), ("decode", decode_section),
+def musicality_section(result: dict) -> str:
+    sets = f"{result['prompts']} prompts x {len(result['seeds'])} seeds x {result['bars']} bars"
+    return (f"**Musicality** (`benchmarks/musicality.py`, {result['date'][:10]}, {result['seconds']:.0f} s on this "
+            f"machine; {sets}; references from music21's corpus, first {result['bars']} bars): every piece judged "
+            "from its MIDI file. ‡: composer is within two standard errors of masked random (the model's logits "
+            "replaced by zeros under the same masks and biases), so the masks, not the model, decide that measure.\n\n"
+            + "\n".join(result["table"])
+            + "\n\n![Musicality metrics](benchmarks/results/musicality.png)\n\nContact sheets: "
+            + ", ".join(f"[{name.removeprefix('sheet ')}]({path})" for name, path in result["pictures"].items()
+                        if name.startswith("sheet"))
+            + "; bar-by-bar listings: "
+            + ", ".join(f"[{name.removeprefix('bars ')}]({path})" for name, path in result["pictures"].items()
+                        if name.startswith("bars")) + ".")
+
+
+SECTIONS = [("musicality", musicality_section), ("render", render_section), ("model", model_section),
+            ("decode", decode_section),
             ("constraints", constraints_section), ("eval", control_section), ("eval", music_section),
             ("continuation", continuation_section), ("generate", generate_section), ("validity", validity_section),
             ("serve", serve_section), ("draw", draw_section)]

@@ -19,7 +19,16 @@ from composer.evaluate.musicality import (
     summarise,
     truncate,
 )
-from composer.evaluate.musicality_metrics import Meter, Part, compression_gain, note_bytes, prevailing_chord, read_parts
+from composer.evaluate.musicality_metrics import (
+    Meter,
+    Note,
+    Part,
+    chord_onsets,
+    compression_gain,
+    note_bytes,
+    prevailing_chord,
+    read_parts,
+)
 from composer.evaluate.musicality_roles import idiomatic_range, infer_roles, roles_from_families
 from composer.evaluate.references import build_references
 
@@ -300,3 +309,9 @@ def test_build_references_one_chorale(tmp_path: Path) -> None:
     assert [p.name for p in m.parts] == ["Soprano", "Alto", "Tenor", "Bass"]
     assert m.voice_crossing is not None and m.voice_crossing < 0.1
     assert m.bass_lowest is not None and m.bass_lowest > 0.9
+
+
+def test_chord_onsets_counts_onsets_of_three_or_more_notes() -> None:
+    part = Part("Piano", 0, tuple(Note(p, s, s + 1) for s, ps in ((0, (60, 64, 67)), (1, (62,)), (2, (60, 64)),
+                                                                    (3, (55, 60, 64, 67))) for p in ps))
+    assert chord_onsets(part) == 0.5

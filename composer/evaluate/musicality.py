@@ -20,6 +20,7 @@ Per part (PartMetrics):
   in_range           share of notes with low <= pitch <= high of the part's idiomatic range (range_low/high).
   mean_duration      mean note length in beats.
   polyphony          mean number of the part's notes sounding, over the 1/12-beat grid points where it sounds.
+  chord_onsets       share of the part's distinct onsets at which 3 or more of its notes start together.
   chord_tone_strong  share of the part's onsets at strong positions whose pc is in the bar's prevailing chord.
   onset_repeat       share of bars (with 1+ onsets of the part) whose sorted onset-position pattern equals that
                      of an earlier bar of the part; bars without onsets are out of numerator and denominator.
@@ -57,6 +58,7 @@ default_plan_share = share of bars with a chord whose relative root equals plan[
 from __future__ import annotations
 
 import copy
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -78,6 +80,7 @@ from composer.evaluate.musicality_metrics import (
     bar_patterns,
     bass_lowest,
     bass_root,
+    chord_onsets,
     chord_tone_strong,
     clash_rate,
     co_sounding,
@@ -113,6 +116,7 @@ class PartMetrics:
     in_range: float
     mean_duration: float
     polyphony: float
+    chord_onsets: float
     chord_tone_strong: float | None
     onset_repeat: float | None
     pitch_repeat: float | None
@@ -194,6 +198,7 @@ def measure_part(part: Part, role: str, meter: Meter, n_bars: int, chords: Seque
         in_range=float(((pitches >= low) & (pitches <= high)).mean()),
         mean_duration=float(np.mean([n.end - n.start for n in part.notes])),
         polyphony=polyphony(part, grid_length(n_bars, meter, FINE)),
+        chord_onsets=chord_onsets(part),
         chord_tone_strong=chord_tone_strong(part, chords, meter),
         onset_repeat=repeat_share(bar_patterns(part.notes, meter, n_bars, with_pitch=False)),
         pitch_repeat=repeat_share(bar_patterns(part.notes, meter, n_bars, with_pitch=True)),
@@ -258,7 +263,10 @@ def measure_midi(
     bars: int | None = None,
 ) -> PieceMetrics:
     """All metrics of a MIDI file (arguments as for `measure_pretty_midi`)."""
-    return measure_pretty_midi(pretty_midi.PrettyMIDI(str(path)), roles=roles, expected=expected, bars=bars)
+    with warnings.catch_warnings():  # pretty_midi warns of key signatures outside track 0; the SMF spec allows them
+        warnings.filterwarnings("ignore", "Tempo, Key or Time signature change events", RuntimeWarning)
+        midi = pretty_midi.PrettyMIDI(str(path))
+    return measure_pretty_midi(midi, roles=roles, expected=expected, bars=bars)
 
 
 def truncate(pm: pretty_midi.PrettyMIDI, bars: int) -> pretty_midi.PrettyMIDI:

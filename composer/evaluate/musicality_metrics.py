@@ -133,6 +133,14 @@ def onset_tick(note: Note) -> int:
     return round(note.start * FINE)
 
 
+def chord_onsets(part: Part) -> float:
+    """Share of the part's distinct onsets (FINE grid) at which 3 or more of its notes start together."""
+    counts: dict[int, int] = {}
+    for note in part.notes:
+        counts[onset_tick(note)] = counts.get(onset_tick(note), 0) + 1
+    return sum(1 for c in counts.values() if c >= 3) / len(counts) if counts else 0.0
+
+
 def roll(part: Part, per_beat: int, length: int) -> np.ndarray:
     """Boolean [128, length] grid: pitch p sounds at point k when start <= k / per_beat < end."""
     grid = np.zeros((128, length), dtype=bool)

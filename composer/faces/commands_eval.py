@@ -1,4 +1,4 @@
-"""`composer eval control` and `composer eval music`: parse, call composer.evaluate.control or .music, print."""
+"""`composer eval control`, `eval music` and `eval musicality`: parse, call composer.evaluate, print."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from composer.core.errors import ComposerError
 from composer.faces.numbers import SEED_MAX, bounded
 
 CONTROL_ROWS = (("CK", "CK (key tonic and mode)"), ("CK_krumhansl", "CK, Krumhansl-Schmuckler"),
@@ -99,6 +100,33 @@ def cmd_eval_music(args: argparse.Namespace) -> int:
     return 0
 
 
+SHARED_PROMPTS = Path(__file__).resolve().parents[3] / "shared" / "eval" / "prompts_musicality.jsonl"
+
+
+def cmd_eval_musicality(args: argparse.Namespace) -> int:
+    from composer.core.atomic import write_bytes_atomic
+    from composer.evaluate.musicality_report import table_lines, write_pictures
+    from composer.evaluate.musicality_run import load_musicality_prompts, run_musicality
+    from composer.faces.progress import progress_bar
+
+    prompts = load_musicality_prompts(args.prompts)
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise ComposerError(f"folder {out.parent} does not exist (for --out {out}); create it first")
+    with progress_bar(f"Generating {len(prompts)} prompts x {args.seeds} seeds x 3 conditions") as update:
+        result = run_musicality(prompts, out, seeds=tuple(range(1, args.seeds + 1)), bars=args.bars,
+                                on_progress=update)
+    result["pictures"] = write_pictures(result, out)
+    write_bytes_atomic(out / "musicality.json", (json.dumps(result, default=_plain) + "\n").encode())
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "pieces"}, default=_plain))
+        return 0
+    print("\n".join(table_lines(result)))
+    print("‡ composer is within two standard errors of masked random: the masks, not the model, decide it")
+    print(f"{result['seconds']:.0f} s; files, pictures and musicality.json in {out}")
+    return 0
+
+
 def register(sub: Any) -> None:
     evaluation = sub.add_parser("eval", help="measure composer").add_subparsers(dest="what", required=True)
     control = evaluation.add_parser("control", help="text control on a prompt file, judged from the MIDI files")
@@ -120,3 +148,12 @@ def register(sub: Any) -> None:
     music.add_argument("--no-nll", action="store_true", help="skip the model's held-out NLL")
     music.add_argument("--json", action="store_true")
     music.set_defaults(run=cmd_eval_music)
+    musicality = evaluation.add_parser("musicality", help="does each part play its role? generated pieces beside "
+                                                          "real music and two ablations, judged from the MIDI files")
+    musicality.add_argument("--prompts", default=str(SHARED_PROMPTS), metavar="FILE",
+                            help="JSON lines: id, prompt and the families of its roles (default: shared/eval's)")
+    musicality.add_argument("--seeds", type=bounded(int, 1, 20), default=2, help="seeds per prompt (default 2)")
+    musicality.add_argument("--bars", type=bounded(int, 4, 64), default=16, help="bars per piece (default 16)")
+    musicality.add_argument("--out", default="out/musicality", metavar="DIR")
+    musicality.add_argument("--json", action="store_true")
+    musicality.set_defaults(run=cmd_eval_musicality)
