@@ -17,7 +17,8 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None,
             temperature: float = 1.0, top_k: int = 0, top_p: float = 0.95, guidance: float = 1.0,
             constraints: bool = True, constraints_off: list[str] | None = None, chromatic: int = 0,
             loop: bool = False, form: str | None = None, checkpoint: str | None = None,
-            draw: bool = False, draw_strength: float | None = None, draw_mode: str = "edges") -> Piece:
+            draw: bool = False, draw_strength: float | None = None, draw_mode: str = "edges",
+            roles: str | dict[int, str] | None = None) -> Piece:
     """Generate a piece from a prompt, an image, options, or any mix (options win over the prompt).
 
     The resolved attributes become control tokens and constraint masks, and the prompt (with the
@@ -26,13 +27,16 @@ def compose(prompt: str | None = None, *, image: str | Path | None = None,
     each part stepping back toward its first note) and loopStart/loopEnd markers frame the piece, which
     the renderer wraps into seamless audio. With `form` ("intro A B A outro"), sections are composed
     in turn (composer.arrange.forms), repeats share their material, and a marker names each section.
-    With `draw`, the image is also drawn in the piano roll (composer.plan.drawing: `draw_mode` edges, silhouette
-    or tone; `draw_strength` trades likeness for musicality, None: the default).
+    `roles` ("piano=comp,cello=bass") sets parts' roles (melody, counter, bass, comp, pad, arp,
+    doubling); the others come from the prompt's words and the ensemble (composer.plan.roles), and each
+    part keeps to its role's register and texture. With `draw`, the image is also drawn in the piano roll
+    (composer.plan.drawing: `draw_mode` edges, silhouette or tone; `draw_strength` trades likeness for
+    musicality, None: the default).
     """
     options = dict(image=image, image_encoder=image_encoder, key=key, tempo=tempo, meter=meter, bars=bars,
                    instruments=instruments, chords=chords, seed=seed, temperature=temperature, top_k=top_k,
                    top_p=top_p, guidance=guidance, constraints=constraints, constraints_off=constraints_off,
-                   chromatic=chromatic, loop=loop)
+                   chromatic=chromatic, loop=loop, roles=roles)
     if form is not None and draw:
         raise ComposerError("--draw draws one picture over one piece; leave out --form")
     if form is not None:

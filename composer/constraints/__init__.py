@@ -28,12 +28,13 @@ from composer.constraints.masks import (
     polyphony_cap,
     scale_pitch_classes,
 )
+from composer.constraints.roles import LINE_ROLES, OrderBias, RegisterBias, RegisterMask, TextureBias
 from composer.constraints.state import GRAMMAR, DecodeState, Tracker, VocabTables
 from composer.core.errors import UnsatisfiableError
 from composer.decode.tokens import MusicTokenizer
 
 SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "harmony", "tonal", "leaps", "targets",
-            "coverage", "motif", "density", "verify", "loop")
+            "coverage", "motif", "density", "verify", "loop", "roles", "register", "texture")
 
 __all__ = [
     "GRAMMAR",
@@ -74,7 +75,11 @@ class ConstraintSpec:
     programs: list[int] | None = None  # GM programs, -1 for drums; None: any
     chords: list[set[int]] | None = None  # pitch classes per bar, cycling
     chromatic_budget: int = 0  # off-beat notes allowed outside the scale
-    centre_pitch: int | None = None  # register target
+    centre_pitch: int | None = None  # register target (of the whole piece; per part when `registers` are given)
+    roles: dict[int, str] | None = None  # program -> its role (composer.core.roles); None: no roles
+    registers: dict[int, tuple[int, int, int]] | None = None  # program -> (low, centre, high) pitch window
+    register_strength: float = 1.0
+    texture_strength: float = 1.0
     velocity: int | None = None  # dynamics target
     onsets_per_bar: float | None = None  # density target
     motif_period: int = 2  # bars between a figure and its repeat
@@ -133,14 +138,31 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if spec.key and "key" in on:
         filters.append(KeyMask(tracker, spec.key[0], spec.key[1], spec.bars, spec.chromatic_budget,
                                cadence="cadence" in on and not spec.loop))
+    roles = spec.roles if spec.roles and "roles" in on else None
+    per_part = roles is not None and spec.registers is not None and "register" in on
+    if per_part:
+        assert spec.registers is not None
+        filters.append(RegisterMask(tracker, spec.registers))
     if spec.programs and len(spec.programs) > 1 and "coverage" in on:
         filters.append(CoverageBias(tracker, spec.programs, spec.coverage_strength))
     if spec.key and "key" in on and "tonal" in on:
         filters.append(TonalBias(tracker, spec.key[0], spec.key[1], spec.tonal_strength))
+    lines = {p for p, r in (roles or {}).items() if r in LINE_ROLES} if "texture" in on else set()
+    harmony = None
     if spec.chords and "chords" in on:
-        filters.append(ChordBias(tracker, spec.chords, spec.chord_strength))
+        harmony = spec.chords
+        filters.append(ChordBias(tracker, spec.chords, spec.chord_strength, lines))
     elif spec.key and "key" in on and "harmony" in on:
-        filters.append(ChordBias(tracker, default_harmony(*spec.key, spec.bars, spec.loop), spec.harmony_strength))
+        harmony = default_harmony(*spec.key, spec.bars, spec.loop)
+        filters.append(ChordBias(tracker, harmony, spec.harmony_strength, lines))
+    if per_part:
+        assert spec.registers is not None
+        filters.append(RegisterBias(tracker, spec.registers, spec.register_strength))
+        assert roles is not None
+        filters.append(OrderBias(tracker, roles, spec.register_strength))
+    if roles is not None and "texture" in on:
+        filters.append(TextureBias(tracker, roles, harmony, spec.texture_strength,
+                                   spec.bars if spec.loop and "loop" in on else None))
     if spec.loop and "loop" in on:
         filters.append(LoopBias(tracker, spec.bars, spec.loop_strength))
     if "leaps" in on:
@@ -149,8 +171,9 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         filters.append(MotifBias(tracker, spec.motif_period, spec.motif_strength))
     if "density" in on and spec.onsets_per_bar:
         filters.append(DensityBias(tracker, spec.onsets_per_bar, spec.density_strength))
-    if "targets" in on and (spec.centre_pitch is not None or spec.velocity is not None):
-        filters.append(TargetBias(tracker, spec.centre_pitch, spec.velocity, spec.target_strength))
+    centre = None if per_part else spec.centre_pitch  # parts with registers are pulled to their own centres
+    if "targets" in on and (centre is not None or spec.velocity is not None):
+        filters.append(TargetBias(tracker, centre, spec.velocity, spec.target_strength))
     if spec.draw_grid is not None and spec.draw_strength > 0:
         filters.append(DrawBias(tracker, spec.draw_grid, spec.draw_strength))
     return filters

@@ -29,12 +29,15 @@ class Bias:
 
 
 class ChordBias(Bias):
-    """Notes on the beat favour the tones of the bar's chord (chords[i] for bar i + 1, cycling)."""
+    """Notes on the beat favour the tones of the bar's chord (chords[i] for bar i + 1, cycling); the
+    programs in `lines` (melodies, counter-lines) only at the downbeat, so passing tones stay free."""
 
     name = "chords"
 
-    def __init__(self, tracker: Tracker, chords: list[set[int]], strength: float = 2.0) -> None:
+    def __init__(self, tracker: Tracker, chords: list[set[int]], strength: float = 2.0,
+                 lines: set[int] | None = None) -> None:
         super().__init__(tracker, strength)
+        self.lines = lines or set()
         if not chords:
             raise ValueError("no chords given")
         is_pitch = (self.tables.pitch >= 0).float()
@@ -44,6 +47,8 @@ class ChordBias(Bias):
 
     def bias(self, state: DecodeState) -> torch.Tensor | None:
         if state.last_type != "Program" or state.program == DRUMS or state.position % self.tables.beat_resolution:
+            return None
+        if state.program in self.lines and state.position != 0:
             return None
         return self.per_chord[(state.bar - 1) % len(self.per_chord)]
 

@@ -96,6 +96,7 @@ class DecodeState:
     sounding: dict[int, list[int]] = field(default_factory=dict)  # program -> end times of notes still sounding
     last_pitch: dict[int, int] = field(default_factory=dict)  # program -> its latest pitch
     pitches_at_onset: list[int] = field(default_factory=list)  # pitches begun at the current position
+    notes_at_onset: dict[int, int] = field(default_factory=dict)  # program -> its notes begun at this position
     previous_pitch: dict[int, int] = field(default_factory=dict)  # program -> its pitch before this position
     onset_pitch: dict[int, int] = field(default_factory=dict)  # program -> pitch begun at this position
     notes_in_bar: int = 0  # onsets in the current bar
@@ -134,6 +135,7 @@ class DecodeState:
         elif kind == "Position":
             self.position = int(t.position[token])
             self.pitches_at_onset = []
+            self.notes_at_onset = {}
             self.previous_pitch = dict(self.last_pitch)
             self.onset_pitch = {}
             now = self.now
@@ -152,6 +154,7 @@ class DecodeState:
             if self.program != DRUMS:
                 self.last_pitch[self.program] = self.pitch
                 self.pitches_at_onset.append(self.pitch)
+                self.notes_at_onset[self.program] = self.notes_at_onset.get(self.program, 0) + 1
                 self.pitch_class_counts[self.pitch % 12] += 1
                 self.pitch_class_time[self.pitch % 12] += int(t.duration[token])
                 self.onset_pitch[self.program] = self.pitch

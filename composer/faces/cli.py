@@ -15,7 +15,7 @@ from composer.core.errors import ComposerError, EmptyScoreError
 from composer.core.version import __version__
 from composer.faces import commands_files
 from composer.faces.numbers import SEED_MAX, bounded
-from composer.faces.outputs import check_piece_outputs, output_options, write_piece
+from composer.faces.outputs import audio_options, check_piece_outputs, output_options, write_piece
 from composer.faces.paths import check_outputs
 from composer.faces.progress import progress_bar
 from composer.plan.request import MAX_BARS
@@ -43,6 +43,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     instruments = parse_instruments(args.instruments) if args.instruments else None
     options = dict(image=args.image, image_encoder=args.image_encoder, key=args.key, tempo=args.tempo,
                    meter=args.meter, bars=args.bars, instruments=instruments, chords=args.chords, seed=args.seed,
+                   roles=args.roles,
                    temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, guidance=args.guidance,
                    constraints=not args.no_constraints,
                    constraints_off=args.constraints_off.split(",") if args.constraints_off else None,
@@ -75,6 +76,8 @@ def _generate_layers(args: argparse.Namespace, options: dict, started: float) ->
         raise ComposerError("--layers writes MIDI, --audio and --stems; leave out --form, --musicxml and --piano-roll")
     if args.live:
         raise ComposerError("--live plays one piece; stream a layer's file with `composer play FILE.mid --port NAME`")
+    if args.tail or args.loudness is not None or args.true_peak is not None:
+        raise ComposerError("--tail and --loudness work on one piece; render a layer with `composer render` for them")
     names = parse_layers(args.layers)
     check_outputs(layer_outputs(names, args.output, args.audio), [args.image],
                   folders=[(args.stems, "--stems")] if args.stems else [])
@@ -132,7 +135,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     instruments = parse_instruments(args.instruments) if args.instruments else None
     request = describe(args.prompt, image=args.image, image_encoder=args.image_encoder, key=args.key,
                        tempo=args.tempo, meter=args.meter,
-                       bars=args.bars, instruments=instruments, chords=args.chords)
+                       bars=args.bars, instruments=instruments, chords=args.chords, roles=args.roles)
     if args.json:
         print(json.dumps(request.as_json()))
         return 0
@@ -140,6 +143,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         shown = value.value
         if name in ("instruments", "excluded"):
             shown = ", ".join(describe_programs(value.value))
+        elif name == "roles":
+            shown = ", ".join(f"{part}={role}" for part, role in value.value.items())
         detail = f"  ({value.detail})" if value.detail else ""
         print(f"{name:15s} {shown!s:32s} {value.source}{detail}")
     if request.caption:
@@ -185,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--image", metavar="PATH", help="a PNG, JPEG or WebP picture to score")
     generate.add_argument("--image-encoder", metavar="DIR", help="a local CLIP or SigLIP model folder (optional)")
     generate.add_argument("--instruments", metavar="LIST", help="e.g. piano,strings,bass")
+    generate.add_argument("--roles", metavar="LIST", help="each part's role, e.g. piano=comp,cello=bass (melody, "
+                                                          "counter, bass, comp, pad, arp, doubling)")
     generate.add_argument("--chords", metavar="CHORDS", help='one chord a bar: "Am F C G" or "i iv V7 i"')
     generate.add_argument("--seed", type=bounded(int, 0, SEED_MAX), default=None)
     generate.add_argument("--temperature", type=bounded(float, 0.01, 10), default=1.0)
@@ -220,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--piano-roll", metavar="OUT.png")
     generate.add_argument("--spectrogram", metavar="OUT.png",
                           help="a log-frequency spectrogram of the FluidSynth render (vibraphone: nearly pure tones)")
+    audio_options(generate)  # --tail, --loudness, --true-peak
     generate.add_argument("--json", action="store_true", help="print one JSON object with what was done")
     generate.add_argument("--live", metavar="PORT",
                           help="then stream it in real time to a MIDI port (see `composer play`), for a DAW to record")
@@ -249,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--meter", metavar="N/D")
     explain.add_argument("--bars", type=bounded(int, 1, MAX_BARS), metavar="N")
     explain.add_argument("--instruments", metavar="LIST")
+    explain.add_argument("--roles", metavar="LIST", help="e.g. piano=comp,cello=bass")
     explain.add_argument("--chords", metavar="CHORDS")
     explain.add_argument("--json", action="store_true")
     explain.set_defaults(run=cmd_explain)

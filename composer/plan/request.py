@@ -72,8 +72,10 @@ def parse_chords(text: str, key: str | None = None) -> list[set[int]]:
 def describe(prompt: str | None = None, *, image: str | Path | None = None,
              image_encoder: str | Path | None = None, key: str | None = None,
              tempo: float | None = None, meter: str | None = None, bars: int | None = None,
-             instruments: str | Sequence[str | int] | None = None, chords: str | None = None) -> Resolved:
-    """What a request resolves to, each value with its source, checked; loads no model."""
+             instruments: str | Sequence[str | int] | None = None, chords: str | None = None,
+             roles: str | dict[int, str] | None = None) -> Resolved:
+    """What a request resolves to, each value with its source, checked; loads no model. `roles`: "piano=comp,
+    cello=bass" or {program: role} (composer.plan.roles); the rest from the prompt and the ensemble."""
     from composer.ask.resolve import resolve
 
     if key is not None:
@@ -98,6 +100,7 @@ def describe(prompt: str | None = None, *, image: str | Path | None = None,
     parse_key(request["key"])
     if request["chords"]:
         parse_chords(request["chords"], request["key"])
+    add_roles(request, prompt, roles)
     return request
 
 
@@ -108,3 +111,19 @@ def predict_mood(prompt: str) -> Any:
 
     head = load_head()
     return head.predict(prompt_embedding(prompt)) if head is not None else None
+
+
+def add_roles(request: Resolved, prompt: str | None, roles: str | dict[int, str] | None) -> None:
+    """Set request["roles"]: each pitched part's role by its track name, with where each came from."""
+    from composer.ask.resolve import Value
+    from composer.core.gm import default_track_name
+    from composer.plan.roles import assign_roles, parse_roles
+
+    option = parse_roles(roles) if isinstance(roles, str) else roles
+    assigned = assign_roles(request["instruments"], prompt, option)
+    sources = {source for _, source, _ in assigned.values()}
+    source = next(s for s in ("option", "text", "inferred") if s in sources) if sources else "inferred"
+    value = {default_track_name(p, False): role for p, (role, _, _) in assigned.items()}
+    detail = "; ".join(f"{default_track_name(p, False)}: {src}" + (f" ({why})" if why else "")
+                       for p, (_, src, why) in assigned.items())
+    request.values["roles"] = Value(value, source, detail)

@@ -25,6 +25,7 @@ from composer.decode.controls import (
     key_token,
 )
 from composer.plan.request import describe, meter_tuple, parse_chords, parse_key
+from composer.plan.roles import assign_roles, parse_roles, registers_for
 
 
 @dataclass
@@ -61,13 +62,13 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                  temperature: float = 1.0, top_k: int = 0, top_p: float = 0.95, guidance: float = 1.0,
                  constraints: bool = True, constraints_off: list[str] | None = None, chromatic: int = 0,
                  loop: bool = False, draw: bool = False, draw_strength: float | None = None,
-                 draw_mode: str = "edges") -> Plan:
+                 draw_mode: str = "edges", roles: str | dict[int, str] | None = None) -> Plan:
     """Resolve and check a request (compose's arguments) into a Plan; loads no model."""
     from composer.constraints import SWITCHES, ConstraintSpec
     from composer.decode.sampling import SamplingConfig
 
     request = describe(prompt, image=image, image_encoder=image_encoder, key=key, tempo=tempo, meter=meter,
-                       bars=bars, instruments=instruments, chords=chords)
+                       bars=bars, instruments=instruments, chords=chords, roles=roles)
     if draw:
         from composer.plan.drawing import draw_instruments
 
@@ -105,6 +106,15 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                           centre_pitch=request["centre_pitch"], velocity=request["velocity"],
                           onsets_per_bar=request["onsets_per_bar"],
                           off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop)
+    if not draw:  # a drawing places the notes itself
+        option = parse_roles(roles) if isinstance(roles, str) else roles
+        parts = {p: r for p, (r, _, _) in assign_roles(programs, prompt, option).items()}
+        spec.roles = parts
+        if len(parts) > 1:  # an ensemble's parts each in their own register; a lone part keeps the piece's
+            # a register asked for (words, mood, picture) moves every part's centre the same way, within its window
+            shift = max(-8, min(8, request["centre_pitch"] - 64)) if request["centre_pitch"] is not None else 0
+            spec.registers = {p: (w.low, max(w.low + 3, min(w.high - 3, w.centre + shift)), w.high)
+                              for p, w in registers_for(parts).items()}
     if draw:
         from composer.plan.drawing import add_drawing
 
