@@ -8,6 +8,7 @@ contrast, colourfulness and edge density add to arousal, warmth adds to valence.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +16,8 @@ import numpy as np
 
 from composer.ask.mood import Affect
 from composer.core.errors import ComposerError
+from composer.core.limits import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
-MAX_IMAGE_PIXELS = 40_000_000
 FORMATS = {"PNG", "JPEG", "WEBP"}
 HUE_NAMES = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta")
 
@@ -44,7 +44,8 @@ class SeenImage:
 
 
 def load_image(path: str | Path):  # type: ignore[no-untyped-def]
-    """Open a PNG, JPEG or WebP as RGB, refusing anything else (and oversized files) with a clear error."""
+    """Open a PNG, JPEG or WebP as RGB, refusing anything else, oversized files and pictures of more than
+    MAX_IMAGE_PIXELS (a decompression bomb) with one clear ComposerError, before decoding any pixels."""
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
@@ -52,16 +53,24 @@ def load_image(path: str | Path):  # type: ignore[no-untyped-def]
         raise ComposerError(f"{path}: no such image file")
     if path.stat().st_size > MAX_IMAGE_BYTES:
         raise ComposerError(f"{path} is larger than {MAX_IMAGE_BYTES // 2**20} MB")
+    too_large = f"{path} has more than {MAX_IMAGE_PIXELS // 10**6} million pixels; scale it down"
     try:
-        with Image.open(path) as image:
-            if image.format not in FORMATS:
-                raise ComposerError(f"{path} is a {image.format} image; use PNG, JPEG or WebP")
-            if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise ComposerError(f"{path} has more than {MAX_IMAGE_PIXELS // 10**6} million pixels")
-            image.thumbnail((256, 256))
-            return image.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ComposerError(f"{path} is not a readable image (PNG, JPEG or WebP): {exc}") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own, lower limit follows
+            with Image.open(path) as image:  # reads the header only: the size is known, no pixel decoded
+                if image.format not in FORMATS:
+                    raise ComposerError(f"{path} is a {image.format} image; use PNG, JPEG or WebP")
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise ComposerError(f"{path} is {width}x{height} pixels, more than "
+                                        f"{MAX_IMAGE_PIXELS // 10**6} million; scale it down")
+                image.thumbnail((256, 256))
+                return image.convert("RGB")
+    except Image.DecompressionBombError:  # PIL's own check, in Image.open, on pictures past 179 Mpx
+        raise ComposerError(too_large) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ComposerError(f"{path} is not a readable image (PNG, JPEG or WebP): {reason}") from None
 
 
 def image_features(image) -> ImageFeatures:  # type: ignore[no-untyped-def]

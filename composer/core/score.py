@@ -6,6 +6,7 @@ import bisect
 import dataclasses
 from dataclasses import dataclass, field
 
+from composer.core.limits import MAX_BARS, MAX_BPM, MIN_BPM, LimitError
 from composer.core.theory import Mode, sharps_for_key, tonic_for_sharps
 
 TICKS_PER_BEAT = 480  # every Score uses this resolution; readers rescale other files to it
@@ -70,8 +71,8 @@ class TempoChange:
     bpm: float
 
     def __post_init__(self) -> None:
-        if self.tick < 0 or not 1.0 <= self.bpm <= 1000.0:
-            raise ValueError(f"tempo must be 1-1000 bpm at tick >= 0, not {self.bpm} at {self.tick}")
+        if self.tick < 0 or not MIN_BPM <= self.bpm <= MAX_BPM:
+            raise ValueError(f"tempo must be {MIN_BPM:g}-{MAX_BPM:g} bpm at tick >= 0, not {self.bpm} at {self.tick}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,9 +203,27 @@ class Score:
         """Seconds from the start to the end of the last note or the score's length, through its tempo map."""
         return self.seconds_at(self.end_tick)
 
-    def bar_starts(self, until_tick: int | None = None) -> list[int]:
-        """Ticks where bars begin, following the time-signature changes, up to the score's end."""
+    def bar_count(self, until_tick: int | None = None) -> int:
+        """How many bars bar_starts(until_tick) lists, counted per meter without walking the bars."""
         end = self.end_tick if until_tick is None else until_tick
+        meters = sorted(self.time_signatures, key=lambda ts: ts.tick) or [TimeSignature(0, 4, 4)]
+        tick, index, count = 0, 0, 0
+        while True:
+            while index + 1 < len(meters) and meters[index + 1].tick <= tick:
+                index += 1
+            stop = end if index + 1 == len(meters) else min(end, meters[index + 1].tick)
+            bars = max(-(-(stop - tick) // meters[index].bar_ticks), 0 if count else 1)
+            count, tick = count + bars, tick + bars * meters[index].bar_ticks
+            if tick >= end:
+                return count
+
+    def bar_starts(self, until_tick: int | None = None) -> list[int]:
+        """Ticks where bars begin, following the time-signature changes, up to the score's end.
+
+        Raises LimitError past MAX_BARS bars (and one more: the start of the bar after the end)."""
+        end = self.end_tick if until_tick is None else until_tick
+        if self.bar_count(end) > MAX_BARS + 1:
+            raise LimitError(f"the music spans {self.bar_count(end):,} bars; composer handles at most {MAX_BARS:,}")
         meters = sorted(self.time_signatures, key=lambda ts: ts.tick) or [TimeSignature(0, 4, 4)]
         starts: list[int] = []
         tick, index = 0, 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-from collections import defaultdict
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import symusic
 from composer.core.atomic import write_bytes_atomic
 from composer.core.errors import ChannelOverflowError, ComposerError, MidiReadError
 from composer.core.gm import DRUM_CHANNEL, default_track_name
+from composer.core.limits import MAX_MIDI_BYTES, LimitError
 from composer.core.score import (
     TICKS_PER_BEAT,
     ControlChange,
@@ -28,7 +30,7 @@ from composer.core.score import (
     Track,
     one_per_tick,
 )
-from composer.core.theory import sharps_for_key
+from composer.output.midi_reader import parse_midi
 
 # symusic.Score is a factory object rather than a class, so symusic scores are typed Any here.
 MELODIC_CHANNELS = [c for c in range(16) if c != DRUM_CHANNEL]
@@ -40,120 +42,29 @@ MELODIC_CHANNELS = [c for c in range(16) if c != DRUM_CHANNEL]
 def read_midi(source: str | os.PathLike[str] | bytes) -> Score:
     """Read a MIDI file (a path or its bytes) into a Score at 480 ticks per beat.
 
-    mido parses; notes are paired first-in first-out per channel and pitch, as pretty_midi does.
-    Each (track, channel, program) becomes one Track. Raises MidiReadError with a one-line reason
-    when the data is not a readable MIDI file.
+    Notes are paired first-in first-out per channel and pitch, as pretty_midi does; each (track, channel,
+    program) becomes one Track (composer.output.midi_reader). Raises MidiReadError with a one-line reason
+    when the data is not a readable MIDI file, and LimitError past a limit of composer.core.limits; a
+    repaired meta event (a tempo out of range, a key of 12 sharps) is reported as a RepairWarning.
     """
     if isinstance(source, bytes):
         data, label, title = source, "MIDI data", ""
+        size = len(data)
     else:
         path = Path(source)
         if not path.is_file():
             raise ComposerError(f"{path}: no such file")
-        data, label, title = path.read_bytes(), str(path), path.stem
+        label, title, size = str(path), path.stem, path.stat().st_size
+    if size > MAX_MIDI_BYTES:  # before a path's bytes are read
+        raise LimitError(f"{label} is {size / 2**20:.1f} MB; composer reads MIDI files of at most "
+                         f"{MAX_MIDI_BYTES // 2**20} MB")
+    if not isinstance(source, bytes):
+        data = path.read_bytes()
     if not data:
         raise MidiReadError(f"{label} is empty (0 bytes), not a MIDI file")
     if not data.startswith(b"MThd"):
         raise MidiReadError(f"{label} is not a MIDI file (it does not start with an 'MThd' header)")
-    try:
-        midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
-    except EOFError:
-        raise MidiReadError(f"{label} is a truncated MIDI file (it ends in the middle of a track)") from None
-    except (OSError, ValueError, KeyError, IndexError) as exc:
-        raise MidiReadError(f"{label} is a damaged MIDI file ({exc or type(exc).__name__})") from None
-    if midi.ticks_per_beat <= 0:
-        raise MidiReadError(f"{label} uses SMPTE time code, which composer does not read")
-    return _MidoReader(midi.ticks_per_beat).read(midi, title)
-
-
-class _MidoReader:
-    """Collects notes, controllers and meta events from mido tracks into a Score."""
-
-    def __init__(self, ticks_per_beat: int) -> None:
-        self.scale = TICKS_PER_BEAT / ticks_per_beat
-        self.tempos: list[TempoChange] = []
-        self.meters: list[TimeSignature] = []
-        self.keys: list[KeySignature] = []
-        self.markers: list[Marker] = []
-
-    def tick(self, source_tick: int) -> int:
-        return round(source_tick * self.scale)
-
-    def read(self, midi: mido.MidiFile, title: str) -> Score:
-        tracks: list[Track] = []
-        for index, mido_track in enumerate(midi.tracks):
-            tracks += self._read_track(mido_track, title if index == 0 else "")
-        return Score(
-            tracks=tracks,
-            tempos=one_per_tick(self.tempos) or [TempoChange(0, 120.0)],
-            time_signatures=one_per_tick(self.meters) or [TimeSignature(0, 4, 4)],
-            key_signatures=one_per_tick(self.keys),
-            markers=sorted(self.markers, key=lambda m: m.tick),
-            title=title,
-            length=self.tick(max((sum(m.time for m in t) for t in midi.tracks), default=0)) or None,  # rests kept
-        )
-
-    def _meta(self, message: mido.MetaMessage, tick: int) -> None:
-        if message.type == "set_tempo":
-            bpm = min(1000.0, max(1.0, mido.tempo2bpm(message.tempo)))
-            self.tempos.append(TempoChange(tick, round(bpm, 3)))
-        elif message.type == "time_signature" and message.numerator > 0 and \
-                message.denominator in (1, 2, 4, 8, 16, 32, 64):
-            self.meters.append(TimeSignature(tick, message.numerator, message.denominator))
-        elif message.type == "key_signature":
-            minor = message.key.endswith("m")
-            sharps = sharps_for_key(message.key.removesuffix("m"), "minor" if minor else "major")
-            self.keys.append(KeySignature.from_sharps(tick, sharps, "minor" if minor else "major"))
-        elif message.type in ("marker", "cue_marker"):
-            self.markers.append(Marker(tick, message.text))
-
-    def _read_track(self, mido_track: mido.MidiTrack, default_name: str) -> list[Track]:
-        name = ""
-        programs = [0] * 16
-        # (channel, pitch) -> notes still sounding, oldest first, as (start, velocity, program)
-        sounding: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
-        notes: dict[tuple[int, int], list[Note]] = defaultdict(list)  # (channel, program) -> notes
-        controls: dict[int, list[ControlChange]] = defaultdict(list)
-        bends: dict[int, list[PitchBend]] = defaultdict(list)
-        now = 0
-        for message in mido_track:
-            now += message.time
-            tick = self.tick(now)
-            if message.is_meta:
-                if message.type == "track_name" and not name:
-                    name = message.name.strip()
-                else:
-                    self._meta(message, tick)
-            elif message.type == "program_change":
-                programs[message.channel] = message.program
-            elif message.type == "note_on" and message.velocity > 0:
-                sounding[(message.channel, message.note)].append((tick, message.velocity, programs[message.channel]))
-            elif message.type in ("note_on", "note_off"):
-                queue = sounding.get((message.channel, message.note))
-                if queue:  # an unmatched note-off is ignored, as every player does
-                    start, velocity, program = queue.pop(0)
-                    notes[(message.channel, program)].append(
-                        Note(message.note, start, max(tick, start + 1), velocity))
-            elif message.type == "control_change":
-                controls[message.channel].append(ControlChange(tick, message.control, message.value))
-            elif message.type == "pitchwheel":
-                bends[message.channel].append(PitchBend(tick, message.pitch))
-        end = self.tick(now)
-        for (channel, pitch), queue in sounding.items():  # notes never released end with the track
-            for start, velocity, program in queue:
-                notes[(channel, program)].append(Note(pitch, start, max(end, start + 1), velocity))
-        groups = sorted(notes, key=lambda key: min(n.start for n in notes[key]))
-        tracks = []
-        for channel, program in groups:
-            is_drum = channel == DRUM_CHANNEL
-            part_name = name or default_name
-            if not part_name or len(groups) > 1:
-                generic = default_track_name(program, is_drum)
-                part_name = f"{part_name} ({generic})" if part_name else generic
-            tracks.append(Track(part_name, 0 if is_drum else program, is_drum,
-                                sorted(notes[(channel, program)], key=lambda n: (n.start, n.pitch)),
-                                controls[channel], bends[channel]))
-        return tracks
+    return parse_midi(data, label, title)
 
 
 def from_symusic(parsed: Any, title: str = "") -> Score:
@@ -251,6 +162,20 @@ def assign_channels(tracks: list[Track]) -> list[int]:
     return channels
 
 
+def midi_text(text: str, fallback: str) -> str:
+    """`text` as a MIDI meta event holds it for every DAW: printable ASCII.
+
+    Other text is transliterated (NFKD with the accents dropped: "Café" -> "Cafe", "ＡＢ" -> "AB"),
+    characters without a Latin form (Chinese, Japanese, Arabic, emoji) are left out, and `fallback`
+    stands in when nothing readable is left. The Score keeps the full text for MusicXML and the sidecar.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    latin = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    latin = re.sub(r"\s+", " ", "".join(c if c.isprintable() else " " for c in latin)).strip()
+    return latin if any(c.isalnum() for c in latin) else fallback
+
+
 def _conductor_track(score: Score) -> mido.MidiTrack:
     """Track 0: the title, tempo map, meters, keys and markers shared by all parts."""
     events: list[tuple[int, int, mido.MetaMessage]] = []  # (tick, order, message)
@@ -260,12 +185,12 @@ def _conductor_track(score: Score) -> mido.MidiTrack:
             clocks_per_click=24, notated_32nd_notes_per_beat=8)))
     for k in score.key_signatures:
         events.append((k.tick, 1, _key_signature(k)))
-    for t in score.tempos:
+    for t in score.tempos:  # a Score's tempos (MIN_BPM..MAX_BPM) all fit the 24-bit field
         events.append((t.tick, 2, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(t.bpm))))
     for m in score.markers:
-        events.append((m.tick, 3, mido.MetaMessage("marker", text=m.text)))
+        events.append((m.tick, 3, mido.MetaMessage("marker", text=midi_text(m.text, "marker"))))
     events.sort(key=lambda e: (e[0], e[1]))
-    track = mido.MidiTrack([mido.MetaMessage("track_name", name=score.title or "composer")])
+    track = mido.MidiTrack([mido.MetaMessage("track_name", name=midi_text(score.title or "composer", "composer"))])
     _append_delta_timed(track, [(tick, msg) for tick, _, msg in events], end=score.length_ticks)
     return track
 
@@ -280,9 +205,10 @@ def _part_track(track: Track, channel: int, keys: list[KeySignature]) -> mido.Mi
     Pitched parts repeat the key signatures: MuseScore (and some DAWs) read keys only from tracks
     that hold notes, and ignore the ones in the conductor track.
     """
-    head = [mido.MetaMessage("track_name", name=track.name)]
+    name = midi_text(track.name, default_track_name(track.program, track.is_drum))
+    head = [mido.MetaMessage("track_name", name=name)]
     if not track.is_drum:
-        head.append(mido.MetaMessage("instrument_name", name=track.name))
+        head.append(mido.MetaMessage("instrument_name", name=name))
     events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []  # (tick, order, message)
     if not track.is_drum:
         events.append((0, 0, mido.Message("program_change", channel=channel, program=track.program)))

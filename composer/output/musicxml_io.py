@@ -10,6 +10,7 @@ from typing import Any
 from composer.core.atomic import atomic_output
 from composer.core.errors import ComposerError, EmptyScoreError
 from composer.core.gm import default_track_name
+from composer.core.limits import clamp_bpm
 from composer.core.score import (
     TICKS_PER_BEAT,
     KeySignature,
@@ -77,7 +78,8 @@ def score_from_music21(stream: Any, title: str = "") -> Score:
             for mark in flat.getElementsByClass(tempo.MetronomeMark):
                 bpm = mark.getQuarterBPM()
                 if bpm:
-                    tempos.append(TempoChange(round(float(mark.offset) * TICKS_PER_BEAT), round(float(bpm), 3)))
+                    tempos.append(TempoChange(round(float(mark.offset) * TICKS_PER_BEAT),
+                                              round(clamp_bpm(float(bpm)), 3)))
             for signature in flat.getElementsByClass(meter.TimeSignature):
                 if signature.denominator in (1, 2, 4, 8, 16, 32, 64):
                     meters.append(TimeSignature(round(float(signature.offset) * TICKS_PER_BEAT),

@@ -21,6 +21,7 @@ BACKGROUND = (252, 252, 250)
 BAR_LINE = (200, 200, 200)
 OCTAVE_LINE = (232, 232, 228)
 LEGEND_ROW = 14
+LEGEND_TRACKS = 32  # tracks named in the legend; a file of thousands of parts gets one more row, "+N more"
 
 
 def piano_roll_image(score: Score, pixels_per_beat: int = 24, pixels_per_semitone: int = 5,
@@ -32,7 +33,7 @@ def piano_roll_image(score: Score, pixels_per_beat: int = 24, pixels_per_semiton
     low, high = min(pitches) - 2, max(pitches) + 2
     end = score.end_tick
     scale = min(pixels_per_beat / TICKS_PER_BEAT, (max_width - 1) / end)
-    legend = LEGEND_ROW * len(score.tracks) + 6
+    legend = LEGEND_ROW * min(len(score.tracks), LEGEND_TRACKS + 1) + 6
     width = int(end * scale) + 1
     height = (high - low + 1) * pixels_per_semitone + legend
     canvas = np.empty((height, width, 3), dtype=np.uint8)
@@ -50,11 +51,14 @@ def piano_roll_image(score: Score, pixels_per_beat: int = 24, pixels_per_semiton
             canvas[y0:y0 + pixels_per_semitone - 1, x0:x1] = colour
     image = Image.fromarray(canvas)
     draw = ImageDraw.Draw(image)
-    for index, track in enumerate(score.tracks):
+    for index, track in enumerate(score.tracks[:LEGEND_TRACKS]):
         colour = TRACK_COLOURS[index % len(TRACK_COLOURS)]
         y = 3 + index * LEGEND_ROW
         draw.rectangle((4, y + 2, 14, y + 10), fill=colour)
         draw.text((20, y), f"{track.name} ({'drums' if track.is_drum else f'program {track.program}'})",
+                  fill=(40, 40, 40))
+    if len(score.tracks) > LEGEND_TRACKS:
+        draw.text((20, 3 + LEGEND_TRACKS * LEGEND_ROW), f"+{len(score.tracks) - LEGEND_TRACKS} more tracks",
                   fill=(40, 40, 40))
     return image
 

@@ -32,6 +32,7 @@ from composer.constraints.draw import DrawGrid
 from composer.constraints.masks import polyphony_cap
 from composer.core.errors import ComposerError
 from composer.core.gm import playable_range
+from composer.core.limits import MAX_IMAGE_PIXELS
 from composer.core.score import TICKS_PER_BEAT, Score
 
 MODES = ("edges", "silhouette", "tone")
@@ -143,6 +144,9 @@ def image_grid(image: str | Path | Any, *, bars: int, meter: tuple[int, int], ke
     `key` ((tonic pitch class, mode)), played by `programs`."""
     from composer.ask.image import load_image
 
+    if not isinstance(image, str | Path) and image.width * image.height > MAX_IMAGE_PIXELS:
+        raise ComposerError(f"the picture is {image.width}x{image.height} pixels, more than "
+                            f"{MAX_IMAGE_PIXELS // 10**6} million; scale it down")
     picture = load_image(image) if isinstance(image, str | Path) else image.convert("RGB")
     rgb = np.asarray(picture, dtype=np.float64) / 255.0
     per_beat = max(1, 16 // meter[1])  # sixteenth notes
