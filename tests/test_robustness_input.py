@@ -302,3 +302,14 @@ def test_a_piano_roll_of_hundreds_of_tracks_keeps_a_short_legend() -> None:
 
     score = Score(tracks=[Track(f"part {i}", 0, False, [Note(60, 0, 480)]) for i in range(300)])
     assert piano_roll_image(score).height < (LEGEND_TRACKS + 2) * LEGEND_ROW + 100
+
+
+def test_the_cli_reports_a_repair_as_one_warning_line(tmp_path: Path) -> None:
+    from .conftest import run_cli
+
+    source = tmp_path / "sharp.mid"
+    source.write_bytes(smf(b"\x00\xff\x59\x02\x0c\x00" + NOTE))
+    result = run_cli("convert", str(source), "-o", str(tmp_path / "clean.mid"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("composer: warning:") and "12 sharps" in lines[0]

@@ -7,6 +7,7 @@ import importlib
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -290,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USER_ERROR
+    warnings.showwarning = _one_line_warning
     previous = signal.signal(signal.SIGTERM, _terminated) if threading.current_thread() is threading.main_thread() \
         else None
     try:
@@ -306,6 +308,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      file: object = None, line: str | None = None) -> None:
+    """A warning (a repaired MIDI event, say) as one line: `composer: warning: ...`."""
+    print(f"composer: warning: {message}", file=sys.stderr)
 
 
 class Terminated(BaseException):
