@@ -10,6 +10,7 @@ model and the text encoder load lazily, once, on the first compose).
 
 compose, describe, Piece: a piece from a prompt, an image and options; what a request resolves to.
 continue_midi, infill_midi: bars added to a MIDI file, or some of its bars regenerated.
+add_part: one new part (a bass, a pad, a counter-line) written into a MIDI file, its notes kept.
 compose_layers: intensity layers of one piece. stinger, transition, score_cues: game cues.
 read_midi, Score: a MIDI file as composer's music type. ComposerError: a user's mistake, in one line.
 """
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from composer.core.version import __version__
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time each name imports on first use
+    from composer.arrange.add_part import add_part_midi as add_part
     from composer.arrange.continuation import continue_midi
     from composer.arrange.cues import score_cues
     from composer.arrange.game import stinger, transition
@@ -35,14 +37,15 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each name i
 
 # public name -> the module that defines it
 _PUBLIC: dict[str, str] = {
-    "compose": "composer.pipeline", "describe": "composer.plan.request", "Piece": "composer.arrange.piece",
+    "add_part": "composer.arrange.add_part:add_part_midi", "compose": "composer.pipeline",
+    "describe": "composer.plan.request", "Piece": "composer.arrange.piece",
     "continue_midi": "composer.arrange.continuation", "infill_midi": "composer.arrange.infill",
     "compose_layers": "composer.arrange.layers", "stinger": "composer.arrange.game",
     "transition": "composer.arrange.game", "score_cues": "composer.arrange.cues",
     "read_midi": "composer.output.midi_io", "Score": "composer.core.score", "ComposerError": "composer.core.errors",
 }
 
-__all__ = ["ComposerError", "Piece", "Score", "__version__", "compose", "compose_layers", "continue_midi",
+__all__ = ["ComposerError", "Piece", "Score", "__version__", "add_part", "compose", "compose_layers", "continue_midi",
            "describe", "infill_midi", "read_midi", "score_cues", "stinger", "transition"]
 
 
@@ -51,7 +54,8 @@ def __getattr__(name: str) -> object:
     if name in _PUBLIC:
         import importlib
 
-        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        module, _, attribute = _PUBLIC[name].partition(":")
+        value = getattr(importlib.import_module(module), attribute or name)
         globals()[name] = value  # later look-ups skip this function
         return value
     raise AttributeError(f"module 'composer' has no attribute {name!r}")

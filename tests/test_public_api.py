@@ -18,7 +18,7 @@ from composer.core.errors import ComposerError
 
 from .conftest import REPO, fluidsynth_available, small_band_score
 
-PUBLIC = ["compose", "describe", "Piece", "continue_midi", "infill_midi", "compose_layers", "stinger",
+PUBLIC = ["add_part", "compose", "describe", "Piece", "continue_midi", "infill_midi", "compose_layers", "stinger",
           "transition", "score_cues", "read_midi", "Score", "ComposerError"]
 
 

@@ -51,8 +51,12 @@ def pick_tracks(score: Score, names: str | None) -> list[Track]:
 
 def infill_score(score: Score, span: tuple[int, int], tracks: str | None = None, prompt: str | None = None, *,
                  seed: int | None = None, temperature: float = 1.0, top_p: float = 0.95, guidance: float = 1.0,
-                 checkpoint: str | None = None) -> Any:
+                 checkpoint: str | None = None,
+                 registers: dict[int, tuple[str, tuple[int, int, int]]] | None = None) -> Any:
     """`score` with bars span[0]..span[1] of the chosen tracks regenerated.
+
+    `registers` ({program: (role, (low, centre, high))}) gives a chosen part its role's register and
+    texture (composer.add_part does, for the part it adds).
 
     Outside the span, and in tracks not chosen, every note and event is kept as it was. In the chosen
     tracks, notes that start inside the span are replaced; a note that starts before the span and sounds
@@ -108,7 +112,9 @@ def infill_score(score: Score, span: tuple[int, int], tracks: str | None = None,
     controls += ["Inst_drums" if p < 0 else f"Inst_{p}" for p in programs]
     prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in controls] + context
     spec = ConstraintSpec(bars=context_bars + span_bars, meter=(meter.numerator, meter.denominator),
-                          key=(tonic, mode), programs=programs, chords=plan, off=off)
+                          key=(tonic, mode), programs=programs, chords=plan, off=off,
+                          roles={p: role for p, (role, _) in registers.items()} if registers else None,
+                          registers={p: window for p, (_, window) in registers.items()} if registers else None)
     config = SamplingConfig(temperature=temperature, top_p=top_p, guidance=guidance, seed=seed,
                             max_tokens=span_bars * 512)
     before = collections.Counter(_note_keys(tokenizer.decode(context))) if context else collections.Counter()

@@ -126,6 +126,19 @@ def cmd_infill(args: argparse.Namespace) -> int:
     return write_piece(piece, args, started)
 
 
+def cmd_add_part(args: argparse.Namespace) -> int:
+    import time
+
+    from composer.arrange.add_part import add_part_midi
+
+    started = time.perf_counter()
+    check_piece_outputs(args, [args.input])
+    piece = add_part_midi(args.input, args.instrument, role=args.role, bars=args.bars, prompt=args.prompt,
+                          seed=args.seed, temperature=args.temperature, top_p=args.top_p, guidance=args.guidance,
+                          checkpoint=args.checkpoint)
+    return write_piece(piece, args, started)
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     import json
 
@@ -248,6 +261,17 @@ def build_parser() -> argparse.ArgumentParser:
     infill.add_argument("--tracks", metavar="NAMES", help='only these tracks, by name: "Piano,Strings"')
     _extension_options(infill)
     infill.set_defaults(run=cmd_infill)
+
+    adding = sub.add_parser("add-part", help="write one new part into your MIDI file (a bass for your piano and "
+                                             "drums), in its role, over the file's harmony; your notes kept")
+    adding.add_argument("input", metavar="IN.mid")
+    adding.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
+    adding.add_argument("--instrument", required=True, metavar="NAME", help='e.g. "fretless bass", cello, 33')
+    adding.add_argument("--role", default=None, help="melody, counter, bass, comp, pad, arp or doubling "
+                                                     "(default: the ensemble's choice)")
+    adding.add_argument("--bars", default=None, metavar="A-B", help="only these bars (default: all)")
+    _extension_options(adding)
+    adding.set_defaults(run=cmd_add_part)
 
     explain = sub.add_parser("explain", help="what a prompt (and options) resolve to, and where each value comes from")
     explain.add_argument("prompt", nargs="?", default=None, metavar="PROMPT")
