@@ -102,3 +102,7 @@ def test_a_cue_sheet_lands_each_scene_on_its_time_with_a_marker(tmp_path):
     assert all(s["start"]["beat"] == 1 for s in sidecar["sections"])  # every hit on a bar line
     tempos = [t["bpm"] for t in sidecar["tempo_map"]]
     assert len(tempos) == 3 and tempos[1] > tempos[0]  # the battle runs faster than the forest
+    segments = sidecar["segments"]  # one per scene, each with its own tempo, for one-tempo-per-stream engines
+    assert [s["name"] for s in segments] == ["Explore", "Ambush", "Win"] and sidecar["segment_bpm"] == tempos
+    assert [s["start"]["sample"] for s in segments] == [m["sample"] for m in sidecar["markers"]]
+    assert segments[-1]["bars"] == 2 and segments[-1]["end"] == sidecar["end"]

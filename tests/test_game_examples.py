@@ -78,8 +78,11 @@ def test_the_committed_example_sidecars_are_valid_and_the_demo_reads_them(capsys
     for path in sorted(GAME.glob("*.json")):
         sidecar = json.loads(path.read_text(encoding="utf-8"))
         validator.validate(sidecar)
-        for name in [sidecar["audio"], sidecar["midi"], *(stem["file"] for stem in sidecar["stems"])]:
+        tail = [sidecar["tail"]["file"]] if sidecar.get("tail") else []
+        for name in [sidecar["audio"], sidecar["midi"], *(stem["file"] for stem in sidecar["stems"]), *tail]:
             assert (GAME / name).is_file(), name
+    assert sorted(p.name for p in GAME.glob("*.json")) == [f"{n}.ogg.json" for n in (
+        "forest", "level", "stealth-high", "stealth-low", "stealth-mid", "victory-sting")]
     assert pick.main(["--demo"]) == 0
     table = capsys.readouterr().out
     assert "next bar line: bar 5, in 16064 frames" in table  # 1,000,000 wraps to 322,624; bar 5 is at 338,688

@@ -14,6 +14,7 @@ from composer.output.midi_io import from_symusic, midi_bytes, read_midi, write_m
 from composer.output.sidecar import build_sidecar, load_schema, loop_region, set_loop, sidecar_path
 
 from .conftest import add_track, needs_fluidsynth, run_cli, small_band_score
+from .test_game import shipped
 
 BAR = 4 * TICKS_PER_BEAT
 
@@ -213,3 +214,39 @@ def test_generate_json_lists_the_sidecar(tmp_path, capsys):
     outputs = json.loads(capsys.readouterr().out)["outputs"]
     assert outputs["sidecar"] == str(tmp_path / "p.flac.json")
     assert json.loads((tmp_path / "p.flac.json").read_text())["midi"] == "p.mid"
+
+
+def sidecar_links(sidecar: dict) -> list[str]:
+    """Every file a sidecar names: the mix, the MIDI source, the stems and a loop's tail."""
+    names = [sidecar["audio"], sidecar["midi"], *(stem["file"] for stem in sidecar["stems"])]
+    tail = sidecar.get("tail")
+    return [name for name in names if name is not None] + ([tail["file"]] if tail else [])
+
+
+@shipped
+@needs_fluidsynth
+def test_every_file_a_sidecar_names_exists_with_layers_stems_and_tails(tmp_path):
+    for folder in ("layers", "stems-only", "one", "rendered"):
+        (tmp_path / folder).mkdir()
+    runs = [["generate", "tense stealth", "--layers", "low,high", "--loop", "--bars", "2", "--seed", "5",
+             "-o", "layers/s.mid", "--audio", "layers/s.ogg", "--stems", "layers/stems"],
+            ["generate", "calm piano", "--bars", "2", "--seed", "1", "-o", "stems-only/p.mid",
+             "--stems", "stems-only/stems"],
+            ["generate", "calm loop", "--bars", "2", "--loop", "--seed", "2", "-o", "one/p.mid", "--audio", "one/p.wav",
+             "--stems", "one/stems", "--tail", "one/p-tail.wav"],
+            ["render", "one/p.mid", "-o", "rendered/p.flac", "--stems", "rendered/stems", "--tail", "rendered/t.ogg"]]
+    for args in runs:
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.returncode == 0, (args, result.stderr)
+    sidecars = sorted(tmp_path.rglob("*.json"))
+    assert [p.relative_to(tmp_path).as_posix() for p in sidecars] == [
+        "layers/s-high.ogg.json", "layers/s-low.ogg.json", "one/p.wav.json", "rendered/p.flac.json",
+        "stems-only/stems/sidecar.json"]
+    for path in sidecars:
+        sidecar = json.loads(path.read_text())
+        validate(sidecar)
+        assert sidecar["midi"] is not None, path  # every run wrote or read a MIDI file
+        for name in sidecar_links(sidecar):
+            assert (path.parent / name).is_file(), f"{path} names {name}, which is not there"
+    assert json.loads((tmp_path / "one/p.wav.json").read_text())["tail"]["file"] == "p-tail.wav"
+    assert json.loads((tmp_path / "stems-only/stems/sidecar.json").read_text())["midi"] == "../p.mid"

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
+
 from composer.core.errors import ComposerError
 from composer.core.instruments import DRUMS
 from composer.core.score import TICKS_PER_BEAT, KeySignature, Marker, Score, TempoChange, TimeSignature
@@ -44,9 +46,57 @@ class Fitted:
     start_bar: int = 0
 
 
+FIELD_TYPES = {  # what each field must be, for the one-line error that names it
+    "title": "text", "end": "a number of seconds", "scenes": "a list of scenes", "name": "text",
+    "description": "text (a prompt)", "start": f"a number of seconds, 0-{MAX_SECONDS:g}",
+    "bars": "a whole number, 1-256", "key": "text such as 'D minor'",
+    "tempo": "a number of bpm, 20-400", "meter": "text such as '6/8'",
+    "instruments": "text such as 'piano, strings' or a list of names and GM programs",
+}
+Number = StrictInt | StrictFloat  # bool is neither: `bars: true` is refused, not read as 1
+
+
+class SceneFields(BaseModel):
+    """One scene as written in a cue sheet."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    name: StrictStr | Number | None = None
+    description: StrictStr | None = None
+    start: Number | None = Field(default=None, ge=0, le=MAX_SECONDS)
+    bars: StrictInt | None = Field(default=None, ge=1, le=256)
+    key: StrictStr | None = None
+    tempo: Number | None = Field(default=None, ge=20, le=400)
+    meter: StrictStr | None = None
+    instruments: StrictStr | list[StrictStr | StrictInt] | None = None
+
+
+class CueSheet(BaseModel):
+    """A cue sheet as written: a title, an optional end in seconds, and 1-MAX_SCENES scenes."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    title: StrictStr | Number | None = None
+    end: Number | None = None
+    scenes: list[Any] = Field(min_length=1)  # each checked on its own, so an error names its scene
+
+
+def _one_line(error: ValidationError, where: str, data: dict[str, Any]) -> ComposerError:
+    """The first problem of a validation as one line naming the field: "scene 2: bars must be ..."."""
+    extra = [str(e["loc"][0]) for e in error.errors() if e["type"] == "extra_forbidden"]
+    if extra:
+        known = SCENE_FIELDS if where else {"title", "end", "scenes"}
+        return ComposerError(f"{where or 'the cue sheet'} has unknown fields {', '.join(sorted(extra))}; "
+                             f"known: {', '.join(sorted(known))}")
+    field = str(error.errors()[0]["loc"][0])
+    if field == "scenes":
+        return ComposerError("a cue sheet needs a list of scenes: scenes: [{name: ..., description: ..., start: 0}]")
+    prefix = f"{where}: " if where else ""
+    return ComposerError(f"{prefix}{field} must be {FIELD_TYPES.get(field, 'set')}, not {data.get(field)!r}")
+
+
 def load_cue_sheet(source: str | Path | dict[str, Any]) -> tuple[str, list[Scene], float | None]:
     """A cue sheet (YAML path or dict): `title`, optional `end` (seconds), and `scenes`, each with a
-    `name`, a `description` and/or attributes, and a `start` in seconds or a `bars` count."""
+    `name`, a `description` and/or attributes, and a `start` in seconds or a `bars` count. Checked by
+    CueSheet and SceneFields, strictly (no "7" for 7, no true for 1), each mistake in one line."""
     import yaml
 
     if isinstance(source, dict):
@@ -59,40 +109,41 @@ def load_cue_sheet(source: str | Path | dict[str, Any]) -> tuple[str, list[Scene
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ComposerError(f"{path} is not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("scenes"), list) or not data["scenes"]:
+    if not isinstance(data, dict):
         raise ComposerError("a cue sheet needs a list of scenes: scenes: [{name: ..., description: ..., start: 0}]")
-    if len(data["scenes"]) > MAX_SCENES:
+    try:
+        sheet = CueSheet.model_validate(data)
+    except ValidationError as exc:
+        raise _one_line(exc, "", data) from None
+    if len(sheet.scenes) > MAX_SCENES:
         raise ComposerError(f"a cue sheet holds at most {MAX_SCENES} scenes")
     scenes = []
-    for index, raw in enumerate(data["scenes"]):
+    for index, raw in enumerate(sheet.scenes):
         if not isinstance(raw, dict):
             raise ComposerError(f"scene {index + 1} is not a mapping of name, description, start...")
-        unknown = sorted(set(raw) - SCENE_FIELDS)
-        if unknown:
-            raise ComposerError(f"scene {index + 1} has unknown fields {', '.join(unknown)}; "
-                                f"known: {', '.join(sorted(SCENE_FIELDS))}")
-        if raw.get("start") is None and raw.get("bars") is None and index < len(data["scenes"]) - 1:
+        try:
+            fields = SceneFields.model_validate(raw)
+        except ValidationError as exc:
+            raise _one_line(exc, f"scene {index + 1}", raw) from None
+        if fields.start is None and fields.bars is None and index < len(sheet.scenes) - 1:
             raise ComposerError(f"scene {index + 1} needs a start (seconds) or a bars count")
-        start, bars = raw.get("start"), raw.get("bars")
-        if start is not None and (not isinstance(start, int | float) or not 0 <= start <= MAX_SECONDS):
-            raise ComposerError(f"scene {index + 1}: start must be 0-{MAX_SECONDS:g} seconds, not {start!r}")
-        if bars is not None and (not isinstance(bars, int) or not 1 <= bars <= 256):
-            raise ComposerError(f"scene {index + 1}: bars must be 1-256, not {bars!r}")
-        options = {k: raw[k] for k in ("key", "tempo", "meter", "instruments") if raw.get(k) is not None}
+        options = {k: getattr(fields, k) for k in ("key", "tempo", "meter", "instruments")
+                   if getattr(fields, k) is not None}
         if isinstance(options.get("instruments"), str):
             from composer.core.instruments import parse_instruments
 
             options["instruments"] = parse_instruments(options["instruments"])
-        scenes.append(Scene(str(raw.get("name") or f"Scene {index + 1}"), raw.get("description"), start, bars, options))
+        scenes.append(Scene(str(fields.name or f"Scene {index + 1}"), fields.description, fields.start, fields.bars,
+                            options))
     if scenes[0].start not in (None, 0, 0.0):
         raise ComposerError("the first scene starts at 0 seconds")
     starts = [s.start for s in scenes if s.start is not None]
     if starts != sorted(starts) or len(set(starts)) != len(starts):
         raise ComposerError("scene starts must increase")
-    end = data.get("end")
-    if end is not None and (not isinstance(end, int | float) or end <= (starts[-1] if starts else 0)):
+    end = sheet.end
+    if end is not None and end <= (starts[-1] if starts else 0):
         raise ComposerError("end must come after the last scene's start")
-    return str(data.get("title") or "cue sheet"), scenes, end
+    return str(sheet.title or "cue sheet"), scenes, end
 
 
 def fit_bars(seconds: float, tempo: float, meter: tuple[int, int]) -> tuple[int, float]:

@@ -58,21 +58,27 @@ def _read(source: str | Path | Score) -> Score:
 def stinger(to: str | Path | Score, prompt: str | None = None, *, bars: int = 2, seed: int | None = None,
             sync: str = "bar", checkpoint: str | None = None) -> Any:
     """A 1-2 bar cue in the piece's key, tempo, meter and instruments that resolves to its tonic (V7 I, or
-    a tonic bar when one bar), for playing over the piece on the next beat or bar (`sync`)."""
+    a tonic bar when one bar), for playing over the piece on its next beat or bar line, or at one of its
+    markers (`sync`: "beat", "bar" or "marker:NAME"). The sync is a marker at the stinger's start, which
+    the rendered sidecar gives as a structured `sync` object."""
     from composer.arrange.span import compose_span
+    from composer.output.sidecar import parse_sync, stinger_marker
     from composer.plan.spec import plan_request
 
     if bars not in (1, 2):
         raise ComposerError(f"a stinger is 1 or 2 bars, not {bars}")
-    if sync not in ("beat", "bar"):
-        raise ComposerError(f"--sync is beat or bar, not {sync!r}")
-    facts = PieceFacts.of(_read(to))
+    _, marker = parse_sync(sync)  # refuses anything but beat, bar or marker:NAME
+    source = _read(to)
+    if marker is not None and marker not in {m.text for m in source.markers}:
+        names = ", ".join(sorted({m.text for m in source.markers})) or "none"
+        raise ComposerError(f"the piece has no marker {marker!r} to sync to (its markers: {names})")
+    facts = PieceFacts.of(source)
     minor = facts.key.endswith("minor")
     chords = ("i" if minor else "I") if bars == 1 else ("V7 i" if minor else "V7 I")
     plan = plan_request(prompt or "a short stinger", key=facts.key, tempo=facts.tempo, meter=facts.meter_text,
                         bars=bars, instruments=facts.programs, chords=chords, seed=seed)
     piece = compose_span(plan, checkpoint)
-    piece.score.markers.append(Marker(0, f"stinger (sync: {sync})"))
+    piece.score.markers.append(Marker(0, stinger_marker(sync)))
     piece.attributes["cue"] = {"value": {"kind": "stinger", "sync": sync, "resolves_to": facts.key},
                                "source": "file", "from": str(to) if not isinstance(to, Score) else "score"}
     return piece

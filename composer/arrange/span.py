@@ -60,6 +60,8 @@ def compose_span(plan: Plan, checkpoint: str | None = None) -> Piece:
 def finish_score(score: Score, plan: Plan, sections: tuple[int, ...]) -> Score:
     """Give a sampled score the plan's tempo, meter, key, whole-bar length, track names and title, its drum
     part (crashes at the `sections`' first bars) and, for a loop, its loop markers."""
+    asked = list(plan.request["instruments"])  # tracks in the order asked for (score order), not of first entry
+    score.tracks.sort(key=lambda t: asked.index(t.program) if t.program in asked else len(asked))
     if DRUMS in plan.request["instruments"]:
         from composer.arrange.drums import drum_track
 

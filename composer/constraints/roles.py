@@ -21,6 +21,10 @@ CHORD_NOTES = {"pad": 3, "comp": 3}  # notes a chord of the role is built up to 
 # about as strong as the gap between its first and its tenth choice.
 CHORD_PULL = 8.0
 SHORT_PAD = 20.0  # a pad note under two beats: finite, so a note in the last beat of the piece stays possible
+ENTRY_ROLES = ("bass", "comp", "pad")  # accompaniments that keep sounding: each comes back in when it stops
+ENTRY_BEATS = {"bass": 1.0, "comp": 2.0}  # beats between its entry points (a pad: each bar)
+ENTRY_PULL = 8.0  # its Program at a due onset
+SKIP_COST = 4.0  # an onset placed past a due entry, or the bar ended before it
 
 
 def chord_root(chord: set[int]) -> int:
@@ -121,18 +125,52 @@ class TextureBias(Bias):
         self.program_ids = {p: int(torch.nonzero(t.program == p)[0]) for p in self.roles}
         self.is_position = t.masks["Position"]
         self.is_bar = t.masks["Bar"]
+        self.is_eos = t.masks.get("EOS", torch.zeros(t.size, dtype=torch.bool))
 
     def _chord(self, state: DecodeState) -> set[int]:
         return self.chords[(state.bar - 1) % len(self.chords)] if self.chords and state.bar >= 1 else set()
 
+    def _due(self, state: DecodeState, program: int, role: str) -> int | None:
+        """When an accompaniment that has stopped sounding comes in again (an absolute time): the first beat
+        (bass), half bar (comp) or bar (pad) after it falls silent; None when that is past this bar."""
+        step = max(1, round(ENTRY_BEATS[role] * self.tables.beat_resolution)) if role in ENTRY_BEATS else \
+            max(state.bar_length, 1)
+        free = max(state.heard_until.get(program, state.bar_start), state.bar_start) - state.bar_start
+        due = -(-free // step) * step
+        return state.bar_start + due if due < state.bar_length else None
+
+    def _entries(self, state: DecodeState) -> torch.Tensor | None:
+        """The accompaniment's rhythm: a part that is due comes in now (its Program), and the next onset is
+        not placed past a due entry (nor the bar ended before it)."""
+        bias, now, any_due = torch.zeros(self.tables.size), state.now, False
+        choosing_position = state.last_type in ("TimeSig", "Duration")
+        for program, role in self.roles.items():
+            if role not in ENTRY_ROLES or state.voices(program):
+                continue
+            due = self._due(state, program, role)
+            if due is None:
+                continue
+            if due <= now and state.position >= 0:
+                bias[self.program_ids[program]] += ENTRY_PULL
+            elif choosing_position:
+                any_due = True
+                skips = self.is_position & (self.tables.position > due - state.bar_start)
+                bias = bias - SKIP_COST * (skips | self.is_bar | self.is_eos).float()
+        return bias if any_due or bool(bias.any()) else None
+
     def bias(self, state: DecodeState) -> torch.Tensor | None:
         role = self.roles.get(state.program)
+        if state.last_type in ("TimeSig", "Position", "Tempo") or (
+                state.last_type == "Duration" and role not in CHORD_ROLES):
+            return self._entries(state)
+        if state.last_type == "Duration" and role in CHORD_ROLES:
+            building = self._chord_building(state, role)
+            entries = self._entries(state)
+            return building if entries is None else entries if building is None else building + entries
         if state.last_type == "Program" and role is not None:
             return self._pitch_bias(state, role)
         if state.last_type == "Velocity" and role is not None:
             return self._duration_bias(state, role)
-        if state.last_type == "Duration" and role in CHORD_ROLES:
-            return self._chord_building(state, role)
         return None
 
     def _pitch_bias(self, state: DecodeState, role: str) -> torch.Tensor | None:

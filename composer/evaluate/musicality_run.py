@@ -3,7 +3,7 @@
 Three generated conditions, same prompts, seeds, bars and code, each piece judged from its MIDI file alone:
   composer        the shipped model under its masks and biases, as `composer generate` runs it
   masked random   the model's logits replaced by zeros: uniform choice under the same masks and biases
-  no soft biases  the model under the hard masks only (meter, key, instruments, polyphony, cadence)
+  no soft biases  the model under the hard masks only (meter, key, instruments, polyphony, cadence); no roles
 Beside them the references (composer.evaluate.references): chorales, quartets, folk tunes and piano pieces.
 A headline metric on which composer is within two standard errors of masked random is marked: the masks,
 not the model, decide it.
@@ -25,7 +25,8 @@ from composer.core.errors import ComposerError
 from composer.evaluate.musicality import PartMetrics, PieceMetrics, measure_midi, set_metrics
 from composer.evaluate.references import build_references
 
-SOFT_BIASES = ["chords", "harmony", "tonal", "leaps", "targets", "coverage", "motif", "density", "loop"]
+SOFT_BIASES = ["chords", "harmony", "tonal", "leaps", "targets", "coverage", "motif", "density", "loop", "roles",
+               "register", "texture"]
 DEFAULT_PLAN = [0, 5, 0, 7]  # I IV I V7: the constraints' default harmony when no chords are asked for
 ROLE_KEYS = ("bass", "melody", "comp", "pad", "two_hands")  # prompt-file fields naming a role's family
 

@@ -9,6 +9,7 @@ from typing import Any
 from composer.core.atomic import all_or_nothing
 from composer.core.errors import ComposerError, EmptyScoreError
 from composer.faces.numbers import bounded
+from composer.faces.outputs import audio_options, audio_outputs, render_level
 from composer.faces.paths import Output, check_outputs, sidecar_of
 from composer.faces.progress import progress_bar
 
@@ -20,6 +21,7 @@ def register(sub: Any) -> None:
     render.add_argument("--stems", metavar="DIR", help="also write one audio file per track into DIR")
     render.add_argument("--no-sidecar", action="store_true", help="skip the JSON sidecar (bars, beats, loop)")
     _render_options(render)
+    audio_options(render)  # --tail, --loudness, --true-peak
     render.set_defaults(run=cmd_render)
 
     soundfonts = sub.add_parser("soundfonts", help="list the soundfonts found, in lookup order")
@@ -47,8 +49,8 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
 def _render_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from composer.output.render import RenderConfig
 
-    return RenderConfig(sample_rate=args.sample_rate, peak_dbfs=args.peak_db, reverb=not args.no_reverb,
-                        chorus=not args.no_chorus)
+    return render_level(args, RenderConfig(sample_rate=args.sample_rate, peak_dbfs=args.peak_db,
+                                           reverb=not args.no_reverb, chorus=not args.no_chorus))
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -60,18 +62,17 @@ def cmd_render(args: argparse.Namespace) -> int:
     outputs = [Output(Path(args.output), "audio", "-o")] if args.output else []
     if args.output and not args.no_sidecar:
         outputs.append(Output(sidecar_of(args.output), "json", "-o's sidecar"))
-    check_outputs(outputs, [args.input], folders=[(args.stems, "--stems")] if args.stems else [])
+    check_outputs(outputs + audio_outputs(args, renders=True), [args.input],
+                  folders=[(args.stems, "--stems")] if args.stems else [])
     score = read_midi(args.input)
     if score.note_count == 0:
         raise EmptyScoreError(f"{args.input} has no notes to render")
     with progress_bar(f"Rendering {Path(args.input).name}") as update, all_or_nothing():
         written = render_to_files(score, args.output, stems_dir=args.stems, config=_render_config(args),
                                   soundfont=args.soundfont, on_progress=update, sidecar=not args.no_sidecar,
-                                  midi=args.input)
-    for path in written:
+                                  midi=args.input, tail=args.tail)
+    for path in [*written, *([written.tail] if written.tail else []), *([written.sidecar] if written.sidecar else [])]:
         print(path)
-    if written.sidecar:
-        print(written.sidecar)
     return 0
 
 

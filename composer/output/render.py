@@ -1,4 +1,4 @@
-"""Audio from a Score with FluidSynth in-process: mix and stems, normalised, seamless loops, written atomically."""
+"""Audio from a Score with FluidSynth in-process: mix and stems, normalised to a peak or a loudness, seamless loops."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import dataclasses
 import io
 import math
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,18 +15,21 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from composer.core.atomic import atomic_output
 from composer.core.errors import ComposerError, EmptyScoreError, FluidSynthMissing, SoundfontError
 from composer.core.gm import DRUM_CHANNEL
+from composer.core.limits import check_render_seconds
 from composer.core.score import ControlChange, Score, TempoMap, Track
+from composer.output.audio_files import AUDIO_FORMATS, Audio, audio_format, save_audio, save_tail, stem_filename
+from composer.output.levels import normalise as set_level
 from composer.output.midi_io import assign_channels
 from composer.output.sidecar import build_sidecar, loop_ticks, sidecar_path, write_sidecar
 from composer.output.soundfonts import resolve_soundfont
 
+__all__ = ["AUDIO_FORMATS", "Audio", "RenderConfig", "RenderedFiles", "audio_format", "render", "render_stems",
+           "render_to_files", "save_audio", "save_tail", "stem_filename"]
+
 ProgressCallback = Callable[[int, int], None]  # (samples done, samples expected)
 
-# soundfile subtype per container: 16-bit WAV for every game engine and DAW, 24-bit FLAC, Vorbis OGG.
-AUDIO_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_24"), ".ogg": ("OGG", "VORBIS")}
 INSTALL_HINT = ("install FluidSynth (Debian/Ubuntu: sudo apt-get install fluidsynth libfluidsynth3 "
                 "fluid-soundfont-gm; macOS: brew install fluid-synth)")
 
@@ -40,6 +42,10 @@ class RenderConfig:
     reverb: bool = True  # FluidSynth's reverb unit, as a player would hear the soundfont
     chorus: bool = True  # FluidSynth's chorus unit
     peak_dbfs: float = -1.0  # the loudest sample is normalised to this level: no clipping, 1 dB headroom
+    # instead, the mix's integrated loudness (LUFS, ITU-R BS.1770-4) when given, e.g. -16 for games and streams,
+    # with every file's 4x-oversampled true peak kept under true_peak_dbtp (limited where it would not be)
+    loudness_lufs: float | None = None
+    true_peak_dbtp: float = -1.0
     min_tail_seconds: float = 0.5  # always keep this much after the last note-off (release)
     max_tail_seconds: float = 3.0  # keep at most this much reverb tail
     tail_floor_db: float = -60.0  # the tail ends once a 100 ms block is this far below the peak
@@ -53,23 +59,10 @@ class RenderConfig:
             raise ComposerError(f"sample rate must be 44100 or 48000 Hz, not {self.sample_rate}")
         if not -40.0 <= self.peak_dbfs <= 0.0:
             raise ComposerError(f"peak level must be between -40 and 0 dBFS, not {self.peak_dbfs}")
-
-
-@dataclass
-class Audio:
-    """Stereo float32 samples, shape (frames, 2), in [-1, 1]."""
-
-    samples: np.ndarray
-    sample_rate: int
-    loop: tuple[int, int] | None = None  # (start, end) frames of a loop region, end exclusive: the file's end
-
-    @property
-    def seconds(self) -> float:
-        return len(self.samples) / self.sample_rate
-
-    @property
-    def peak(self) -> float:
-        return float(np.max(np.abs(self.samples))) if len(self.samples) else 0.0
+        if self.loudness_lufs is not None and not -40.0 <= self.loudness_lufs <= -5.0:
+            raise ComposerError(f"loudness must be between -40 and -5 LUFS, not {self.loudness_lufs}")
+        if not -20.0 <= self.true_peak_dbtp <= 0.0:
+            raise ComposerError(f"true-peak ceiling must be between -20 and 0 dBTP, not {self.true_peak_dbtp}")
 
 
 def _load_fluidsynth() -> Any:
@@ -142,13 +135,17 @@ def _events(score: Score, sample_rate: int) -> list[tuple[int, int, str, int, in
 
 def render(score: Score, config: RenderConfig | None = None, soundfont: str | os.PathLike[str] | None = None,
            on_progress: ProgressCallback | None = None, normalise: bool = True) -> Audio:
-    """Render the whole score to stereo audio, with a reverb tail, normalised to `config.peak_dbfs`."""
+    """Render the whole score to stereo audio, with a reverb tail, normalised to `config.peak_dbfs` (or to
+    `config.loudness_lufs`); a loop keeps its unwrapped tail in Audio.tail and its markers in Audio.markers."""
+    check_render_seconds(score.seconds_at(score.length_ticks))  # before a sample is allocated
     config = config or RenderConfig()
+    markers = _marker_frames(score, config.sample_rate)
     score, loop = _loop_plan(score, config)
     raw = _synthesize(score, config, resolve_soundfont(soundfont), on_progress, length=_raw_length(loop, config))
-    raw = _wrap_tail(raw, loop)
+    raw = _wrap_tail(raw, loop, config)
+    raw.markers = markers
     if normalise:
-        raw.samples *= _normalising_gain([raw.peak], config.peak_dbfs)
+        set_level(raw, [], config.peak_dbfs, config.loudness_lufs, config.true_peak_dbtp)
     return raw
 
 
@@ -161,9 +158,11 @@ def render_stems(score: Score, config: RenderConfig | None = None,
     is what a game engine layering them or a DAW re-balancing them expects. A loop's stems are wrapped
     like the mix, so they stay sample-aligned with it.
     """
+    check_render_seconds(score.seconds_at(score.length_ticks))  # before a sample is allocated
     config = config or RenderConfig()
     path = resolve_soundfont(soundfont)
     tracks = score.tracks
+    markers = _marker_frames(score, config.sample_rate)
     score, loop = _loop_plan(score, config)
     mix = _synthesize(score, config, path, on_progress, length=_raw_length(loop, config))
     stems = []
@@ -174,13 +173,18 @@ def render_stems(score: Score, config: RenderConfig | None = None,
             stem = _synthesize(solo, config, path, None, length=len(mix.samples))
         else:  # a track silent here (all its notes after the loop's end)
             stem = Audio(np.zeros_like(mix.samples), mix.sample_rate)
-        stems.append((track, _wrap_tail(stem, loop)))
-    mix = _wrap_tail(mix, loop)
-    gain = _normalising_gain([mix.peak] + [s.peak for _, s in stems], config.peak_dbfs)
-    mix.samples *= gain
-    for _, stem in stems:
-        stem.samples *= gain
+        stems.append((track, _wrap_tail(stem, loop, config)))
+    mix = _wrap_tail(mix, loop, config)
+    for audio in (mix, *(stem for _, stem in stems)):
+        audio.markers = list(markers)
+    set_level(mix, [stem for _, stem in stems], config.peak_dbfs, config.loudness_lufs, config.true_peak_dbtp)
     return mix, stems
+
+
+def _marker_frames(score: Score, sample_rate: int) -> list[tuple[int, str]]:
+    """Every marker (sections, loop points) as (frame, name), in time order."""
+    ordered = sorted(score.markers, key=lambda m: m.tick)
+    return [(round(score.seconds_at(m.tick) * sample_rate), m.text) for m in ordered]
 
 
 def _loop_plan(score: Score, config: RenderConfig) -> tuple[Score, tuple[int, int] | None]:
@@ -211,11 +215,12 @@ def _raw_length(loop: tuple[int, int] | None, config: RenderConfig) -> int | Non
     return None if loop is None else loop[1] + math.ceil(config.max_tail_seconds * config.sample_rate)
 
 
-def _wrap_tail(audio: Audio, loop: tuple[int, int] | None) -> Audio:
+def _wrap_tail(audio: Audio, loop: tuple[int, int] | None, config: RenderConfig) -> Audio:
     """Cut the audio at the loop's end and mix what rang on after it back in from the loop's start.
 
     Played as a loop, the file then sounds as if the music went round again: the release and reverb
-    of the last bar overlap the first, and there is no click or gap at the seam.
+    of the last bar overlap the first, and there is no click or gap at the seam. The tail itself is kept
+    too, unwrapped and trimmed at silence, for a game to play when it leaves the loop at its end.
     """
     if loop is None:
         return audio
@@ -227,12 +232,20 @@ def _wrap_tail(audio: Audio, loop: tuple[int, int] | None) -> Audio:
     for offset in range(0, len(tail), end - start):  # a tail longer than the loop goes round again
         chunk = tail[offset:offset + end - start]
         out[start:start + len(chunk)] += chunk
-    return Audio(out, audio.sample_rate, loop=(start, end))
+    return Audio(out, audio.sample_rate, loop=(start, end), tail=_trim_tail(tail, float(np.max(np.abs(out))), config))
 
 
-def _normalising_gain(peaks: list[float], peak_dbfs: float) -> float:
-    loudest = max(peaks)
-    return 10 ** (peak_dbfs / 20) / loudest if loudest > 0 else 1.0
+def _trim_tail(tail: np.ndarray, peak: float, config: RenderConfig) -> np.ndarray:
+    """The tail up to the last 100 ms block louder than `tail_floor_db` under `peak` (at least
+    `min_tail_seconds`), faded out over its last 50 ms."""
+    block = config.sample_rate // 10
+    floor = peak * 10 ** (config.tail_floor_db / 20)
+    loud = np.nonzero(np.max(np.abs(tail), axis=1) > floor)[0] if len(tail) else np.zeros(0, dtype=int)
+    keep = (int(loud[-1]) // block + 1) * block if len(loud) else 0
+    keep = min(len(tail), max(keep, int(config.min_tail_seconds * config.sample_rate)))
+    trimmed = np.array(tail[:keep], dtype=np.float32)
+    _fade_out(trimmed, config.sample_rate)
+    return trimmed
 
 
 def _synthesize(score: Score, config: RenderConfig, soundfont: Path, on_progress: ProgressCallback | None,
@@ -308,68 +321,34 @@ def _fade_out(samples: np.ndarray, sample_rate: int, seconds: float = 0.05) -> N
         samples[-frames:] *= np.linspace(1.0, 0.0, frames, dtype=np.float32)[:, None]
 
 
-def audio_format(path: str | os.PathLike[str]) -> tuple[str, str]:
-    """(container, subtype) for soundfile from the file extension, or a ComposerError."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in AUDIO_FORMATS:
-        raise ComposerError(f"cannot write audio as '{suffix or Path(path).name}': use .wav, .flac or .ogg")
-    return AUDIO_FORMATS[suffix]
-
-
-WRITE_BLOCK = 1 << 15  # frames per write
-
-
-def save_audio(audio: Audio, path: str | os.PathLike[str]) -> Path:
-    """Write audio atomically as WAV, FLAC or OGG, chosen by the extension.
-
-    A loop's points go into the file too: a `smpl` chunk in WAV, LOOPSTART/LOOPLENGTH comments in FLAC
-    (OGG files carry them only in the sidecar; see composer.output.loop_tags).
-    """
-    import soundfile
-
-    from composer.output.loop_tags import tag_loop
-
-    container, subtype = audio_format(path)
-    samples = np.clip(audio.samples, -1.0, 1.0)
-    channels = 1 if samples.ndim == 1 else samples.shape[1]
-    with atomic_output(path) as tmp:
-        with soundfile.SoundFile(tmp, "w", audio.sample_rate, channels, format=container, subtype=subtype) as out:
-            # in blocks: libvorbis allocates a whole write on the stack, and one write of a minute or more
-            # of OGG audio overflows it (a segfault; python-soundfile issues 233, 396, 426)
-            for start in range(0, len(samples), WRITE_BLOCK):
-                out.write(samples[start:start + WRITE_BLOCK])
-        if audio.loop is not None:
-            tag_loop(tmp, container, audio.sample_rate, *audio.loop)
-    return Path(path)
-
-
-def stem_filename(index: int, track: Track, suffix: str) -> str:
-    """A file name for a track's stem, e.g. "01-piano.wav"."""
-    slug = re.sub(r"[^a-z0-9]+", "-", track.name.lower()).strip("-") or "track"
-    return f"{index + 1:02d}-{slug}{suffix}"
-
-
 class RenderedFiles(list[Path]):
-    """The audio files a render wrote (the mix first, then the stems), and its sidecar JSON, if any."""
+    """The audio files a render wrote (the mix first, then the stems), its sidecar JSON and a loop's tail, if any."""
 
     sidecar: Path | None = None
+    tail: Path | None = None
 
 
 def render_to_files(score: Score, audio_path: str | os.PathLike[str] | None = None, *,
                     stems_dir: str | os.PathLike[str] | None = None, config: RenderConfig | None = None,
                     soundfont: str | os.PathLike[str] | None = None,
                     on_progress: ProgressCallback | None = None, sidecar: bool = True,
-                    midi: str | os.PathLike[str] | None = None) -> RenderedFiles:
+                    midi: str | os.PathLike[str] | None = None,
+                    tail: str | os.PathLike[str] | None = None) -> RenderedFiles:
     """Render the score to `audio_path` and/or one file per track in `stems_dir`; return what was written.
 
     Unless `sidecar` is False, a JSON sidecar (composer.output.sidecar) goes beside the mix as <name>.json, or
-    into the stems folder as sidecar.json; `midi` is the MIDI file it names as the source, when known.
+    into the stems folder as sidecar.json; `midi` is the MIDI file it names as the source, when known. For a
+    loop, `tail` is a file for the release that rings on after the loop's end (named in the sidecar).
     """
     if audio_path is None and stems_dir is None:
         raise ComposerError("nothing to write: give an audio file and/or a stems folder")
     suffix = Path(audio_path).suffix.lower() if audio_path else ".wav"
-    audio_format(audio_path or "x.wav")  # refuse an unknown format before spending time rendering
+    for path in (audio_path or "x.wav", tail or "x.wav"):
+        audio_format(path)  # refuse an unknown format before spending time rendering
     config = config or RenderConfig()
+    if tail is not None and loop_ticks(score, config.loop) is None:
+        raise ComposerError("a tail is what rings on after a loop's end; this piece is no loop "
+                            "(generate --loop, or loopStart/loopEnd markers)")
     stems: list[tuple[Track, Audio]] = []
     if stems_dir is None:
         mix = render(score, config, soundfont, on_progress)
@@ -381,9 +360,13 @@ def render_to_files(score: Score, audio_path: str | os.PathLike[str] | None = No
     stem_paths = [save_audio(stem, Path(stems_dir) / stem_filename(index, track, suffix))
                   for index, (track, stem) in enumerate(stems)] if stems_dir is not None else []
     written += stem_paths
+    if tail is not None:
+        written.tail = save_tail(mix, tail)
     if sidecar:
         where = sidecar_path(audio_path, stems_dir)
         facts = build_sidecar(score, sample_rate=config.sample_rate, audio=audio_path, stems=list(stem_paths),
-                              midi=midi, frames=len(mix.samples), loop=config.loop, base=where.parent)
+                              midi=midi, frames=len(mix.samples), loop=config.loop, base=where.parent,
+                              tail=tail, tail_frames=None if mix.tail is None else len(mix.tail),
+                              loudness=None if mix.loudness is None else mix.loudness.as_json())
         written.sidecar = write_sidecar(where, facts)
     return written

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import json
 import os
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,7 @@ SCHEMA_ID = "urn:composer:schema:sidecar:1"  # the sidecar's "$schema" and the s
 SCHEMA_VERSION = 1  # bumped when a field changes meaning or goes away
 LOOP_START, LOOP_END = "loopStart", "loopEnd"  # marker names of loop points (the usual DAW/engine spelling)
 SIDECAR_NAME = "sidecar.json"  # the sidecar's name in a stems folder when no mix is written
+STINGER_MARKER = re.compile(r"stinger \(sync: (beat|bar|marker:(.+))\)")  # the text stinger_marker() writes
 
 
 # ---------------------------------------------------------------- loop points
@@ -76,6 +78,23 @@ def loop_ticks(score: Score, loop: bool | None = None) -> tuple[int, int] | None
     return region
 
 
+# ---------------------------------------------------------------- stinger sync
+
+
+def parse_sync(sync: str) -> tuple[str, str | None]:
+    """"beat", "bar" or "marker:NAME" -> (unit, marker name or None); anything else is a ComposerError."""
+    unit, _, name = sync.partition(":")
+    if (unit in ("beat", "bar") and not name) or (unit == "marker" and name.strip()):
+        return unit, name.strip() or None
+    raise ComposerError(f"sync is beat, bar or marker:NAME (the marker of the music to start on), not {sync!r}")
+
+
+def stinger_marker(sync: str) -> str:
+    """The marker text a stinger carries at its start, e.g. "stinger (sync: bar)"; the sidecar reads it back."""
+    unit, name = parse_sync(sync)
+    return f"stinger (sync: {unit if name is None else f'marker:{name}'})"
+
+
 # ---------------------------------------------------------------- the sidecar
 
 
@@ -97,6 +116,13 @@ class _Timeline:
         self.tempo = TempoMap(score.tempos)
         # bar starts, plus the end as the start of the bar after the last: the end is "bar N+1, beat 1"
         self.bar_starts = score.bar_starts(until_tick=end_tick + 1)
+        self.tempos = sorted(score.tempos, key=lambda t: t.tick)
+        self.tempo_ticks = [t.tick for t in self.tempos]
+
+    def bpm(self, tick: int) -> float:
+        """The tempo at `tick` (before the first change, the first tempo; without any, 120)."""
+        index = max(0, bisect.bisect_right(self.tempo_ticks, tick) - 1)
+        return self.tempos[index].bpm if self.tempos else 120.0
 
     def seconds(self, tick: int) -> float:
         return self.tempo.seconds_at(tick)
@@ -127,15 +153,57 @@ def _file_name(path: str | os.PathLike[str] | None, base: str | os.PathLike[str]
         return Path(path).absolute().as_posix()
 
 
+def _sync(score: Score, line: _Timeline) -> dict[str, Any] | None:
+    """A stinger's sync from its marker: the unit, the marker to wait for, one unit's length, the anchor."""
+    for marker in sorted(score.markers, key=lambda m: m.tick):
+        found = STINGER_MARKER.fullmatch(marker.text.strip())
+        if found is None:
+            continue
+        unit = "marker" if found.group(2) else found.group(1)
+        meter = _meter_at(score, marker.tick)
+        ticks = {"beat": TICKS_PER_BEAT * 4 // meter.denominator, "bar": meter.bar_ticks}.get(unit)
+        interval = None if ticks is None else {
+            "ticks": ticks, "seconds": round(line.seconds(marker.tick + ticks) - line.seconds(marker.tick), 6),
+            "samples": line.sample(marker.tick + ticks) - line.sample(marker.tick)}
+        return {"unit": unit, "marker": found.group(2), "interval": interval, "anchor": line.point(marker.tick),
+                "bpm": line.bpm(marker.tick), "meter": str(meter)}
+    return None
+
+
+def _segments(score: Score, line: _Timeline, end_tick: int, sections: list[Marker]) -> list[dict[str, Any]]:
+    """The music cut where a section starts or the tempo or meter changes: each segment has one tempo and
+    one meter, so an engine that takes one tempo per stream can be fed segment by segment."""
+    cuts = {0} | {m.tick for m in sections}
+    changes = [[(t.tick, str(t.bpm)) for t in sorted(score.tempos, key=lambda t: t.tick)],
+               [(m.tick, str(m)) for m in sorted(score.time_signatures, key=lambda m: m.tick)]]
+    for events in changes:
+        cuts |= {tick for index, (tick, value) in enumerate(events) if index == 0 or value != events[index - 1][1]}
+    starts = sorted(tick for tick in cuts if tick < end_tick)
+    section_ticks = [m.tick for m in sections]  # in time order
+    segments = []
+    for start, stop in zip(starts, [*starts[1:], end_tick], strict=True):
+        named = bisect.bisect_right(section_ticks, start) - 1  # the section the segment starts in
+        meter = _meter_at(score, start)
+        segments.append({"name": sections[named].text if named >= 0 else None, "start": line.point(start),
+                         "end": line.point(stop),
+                         "duration": {"seconds": round(line.seconds(stop) - line.seconds(start), 6),
+                                      "samples": line.sample(stop) - line.sample(start)},
+                         "bars": round((stop - start) / meter.bar_ticks, 4), "bpm": line.bpm(start),
+                         "meter": str(meter)})
+    return segments
+
+
 def build_sidecar(score: Score, *, sample_rate: int, audio: str | os.PathLike[str] | None = None,
                   stems: Sequence[str | os.PathLike[str]] = (), midi: str | os.PathLike[str] | None = None,
                   frames: int | None = None, loop: bool | None = None,
-                  base: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+                  base: str | os.PathLike[str] | None = None, tail: str | os.PathLike[str] | None = None,
+                  tail_frames: int | None = None, loudness: dict[str, float] | None = None) -> dict[str, Any]:
     """The sidecar object for `score` at `sample_rate`, valid against schemas/sidecar.schema.json.
 
     `stems` are the stem files in the order of `score.tracks`; `frames` is the rendered mix's length
     (else the duration is the music's, in whole bars, or the loop's end); `loop` is RenderConfig.loop;
-    file names are written relative to `base` (the sidecar's folder) when it is given.
+    file names are written relative to `base` (the sidecar's folder) when it is given. `tail` is a loop's
+    tail file, `tail_frames` its length; `loudness` is LoudnessFacts.as_json() when normalised to loudness.
     """
     if stems and len(stems) != len(score.tracks):
         raise ComposerError(f"{len(stems)} stem files for {len(score.tracks)} tracks; give one per track")  # or none
@@ -153,6 +221,7 @@ def build_sidecar(score: Score, *, sample_rate: int, audio: str | os.PathLike[st
     loop_names = {LOOP_START.lower(), LOOP_END.lower()}
     section_markers = sorted((m for m in score.markers if m.text.strip().lower() not in loop_names),
                              key=lambda m: m.tick)
+    segments = _segments(score, line, end_tick, section_markers)
     sections = []
     for index, marker in enumerate(section_markers):
         stop = section_markers[index + 1].tick if index + 1 < len(section_markers) else end_tick
@@ -187,6 +256,13 @@ def build_sidecar(score: Score, *, sample_rate: int, audio: str | os.PathLike[st
         "midi": _file_name(midi, base),
         "stems": [{"file": _file_name(path, base), "track": track.name, "program": track.program,
                    "is_drum": track.is_drum} for path, track in zip(stems, score.tracks, strict=False)],
+        "tail": None if tail is None or region is None else {
+            "file": _file_name(tail, base), "start": line.point(region[1]),
+            "duration": {"seconds": round((tail_frames or 0) / sample_rate, 6), "samples": tail_frames or 0}},
+        "loudness": loudness,
+        "sync": _sync(score, line),
+        "segments": segments,
+        "segment_bpm": [segment["bpm"] for segment in segments],
     }
 
 

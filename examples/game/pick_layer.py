@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-DEMO_SIDECARS = [HERE / f"stealth-{name}.json" for name in ("low", "mid", "high")]
+DEMO_SIDECARS = [HERE / f"stealth-{name}.ogg.json" for name in ("low", "mid", "high")]
 
 
 def load_layers(paths: list[str | Path]) -> list[dict[str, Any]]:

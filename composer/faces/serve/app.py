@@ -24,7 +24,7 @@ from composer.faces.serve.bodies import (
     read_body,
     validation_errors,
 )
-from composer.faces.serve.guards import GuardMiddleware, docs_page, require_body_type
+from composer.faces.serve.guards import GuardMiddleware, docs_asset, docs_page, require_body_type
 from composer.faces.serve.jobs import JobNotFound, JobStore
 from composer.faces.serve.pool import QueueFull, WorkerPool
 from composer.faces.serve.schema import CompositionRequest, Deletion, Job, JobFile, JobList, limit_errors, openapi_body
@@ -190,6 +190,10 @@ def create_app(settings: ServeSettings, pool: WorkerPool | None = None) -> FastA
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:
         return docs_page(request, app.title)
+
+    @app.get("/docs/static/{name}", include_in_schema=False)
+    def docs_static(name: str) -> FileResponse:  # Swagger UI's own files: the docs work offline
+        return docs_asset(name)
 
     app.include_router(router)
     return app

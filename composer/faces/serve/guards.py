@@ -5,17 +5,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from pathlib import Path
 
 from fastapi import HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BODY_TYPES = ("application/json", "multipart/form-data")  # neither can a web page send cross-origin unasked
 SECURITY_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store", "x-frame-options": "DENY",
                     "referrer-policy": "no-referrer", "cross-origin-resource-policy": "same-origin"}
 CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-SWAGGER_CDN = "https://cdn.jsdelivr.net"  # where FastAPI's Swagger UI page loads its script and stylesheet
+DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger-ui.css": "text/css; charset=utf-8",
+               "favicon.png": "image/png"}  # Swagger UI's files, served from /docs/static (never a CDN)
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::[0-9]{1,5})?")
 
@@ -71,14 +73,33 @@ def require_body_type(request: Request) -> None:
                                  f"not {shown or 'without a Content-Type'}")
 
 
+def docs_assets_folder() -> Path:
+    """Swagger UI's script, stylesheet and icon as the fastapi-offline package ships them."""
+    try:
+        import fastapi_offline
+    except ImportError:
+        raise HTTPException(503, "the docs need the fastapi-offline package: pip install fastapi-offline") from None
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
+def docs_asset(name: str) -> FileResponse:
+    """One of Swagger UI's files, from this machine; 404 for any other name."""
+    if name not in DOCS_ASSETS:
+        raise HTTPException(404, f"no docs file named {name!r}")
+    return FileResponse(docs_assets_folder() / name, media_type=DOCS_ASSETS[name])
+
+
 def docs_page(request: Request, title: str) -> HTMLResponse:
-    """FastAPI's Swagger UI page, with a Content-Security-Policy allowing exactly what it needs: its script and
-    stylesheet from the CDN, its inline start-up script by hash, the OpenAPI document from this server."""
+    """FastAPI's Swagger UI page on local files (/docs/static), with a Content-Security-Policy allowing exactly
+    what it needs: scripts, styles and images from this server, its inline start-up script by hash, and the
+    OpenAPI document from this server. Nothing is fetched from anywhere else."""
     root = request.scope.get("root_path", "")
     page = get_swagger_ui_html(openapi_url=f"{root}/openapi.json", title=f"{title} - docs",
-                               swagger_favicon_url="data:,")
+                               swagger_js_url=f"{root}/docs/static/swagger-ui-bundle.js",
+                               swagger_css_url=f"{root}/docs/static/swagger-ui.css",
+                               swagger_favicon_url=f"{root}/docs/static/favicon.png")
     hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
                       for script in INLINE_SCRIPT.findall(bytes(page.body)))
-    policy = (f"default-src 'none'; script-src {SWAGGER_CDN} {hashes}; style-src {SWAGGER_CDN} 'unsafe-inline'; "
-              "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+    policy = (f"default-src 'none'; script-src 'self' {hashes}; style-src 'self'; img-src 'self' data:; "
+              "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
     return HTMLResponse(bytes(page.body), headers={"content-security-policy": policy})
