@@ -329,6 +329,9 @@ def test_runner_writes_layers_loop_stems_and_formats(tmp_path: Path) -> None:
     assert "loop" not in calls[-1][1]
     names = [f["name"] for f in store.files(plain)]
     assert {"piece.mid", "piece.ogg", "stem-01-piano.ogg", "stem-04-drums.ogg"} <= set(names)
+    sidecar = json.loads(store.file(plain, "piece.ogg.json").read_text())
+    assert sidecar["midi"] == "piece.mid"  # every file the sidecar names is published beside it
+    assert sidecar["stems"] and all(stem["file"] in names for stem in sidecar["stems"])
     layered = store.create({"prompt": "p", "formats": ["mid"], "layers": ["low", "high"], "loop": True,
                             "stems": True, "attributes": {"bars": 2}})
     assert run_job(store, layered, engine, config)["status"] == "done"

@@ -136,13 +136,14 @@ def _write(staging: Path, request: dict[str, Any], pieces: dict[str, Any], repor
     from composer.output.render import render_to_files
 
     staging.mkdir(exist_ok=True)
-    formats = list(request.get("formats") or ["mid"])
+    formats = sorted(request.get("formats") or ["mid"], key=lambda f: f != "mid")  # the MIDI first: sidecars name it
     audio = [f for f in formats if f in AUDIO_FORMATS]
     stems_format = audio[0] if audio else "wav"
     steps = len(pieces) * (len(formats) + (1 if request.get("stems") and not audio else 0))
     done = 0
     for prefix, piece in pieces.items():
         stem = f"{prefix}{BASE_NAME}"
+        midi = staging / f"{stem}.mid" if "mid" in formats else None
         for fmt in formats:
             reporter.stage("writing", STAGES["writing"] + (STAGES["done"] - STAGES["writing"]) * done / steps)
             target = staging / f"{stem}.{fmt}"
@@ -154,12 +155,38 @@ def _write(staging: Path, request: dict[str, Any], pieces: dict[str, Any], repor
                 piece.piano_roll_png(target)
             else:
                 stems_dir = staging / f"{prefix}stems" if request.get("stems") and fmt == stems_format else None
-                render_to_files(piece.score, target, stems_dir=stems_dir)
+                written = render_to_files(piece.score, target, stems_dir=stems_dir, midi=midi)
+                _published_links(written.sidecar, prefix)
             done += 1
         if request.get("stems") and not audio:
-            render_to_files(piece.score, None, stems_dir=staging / f"{prefix}stems")
+            written = render_to_files(piece.score, None, stems_dir=staging / f"{prefix}stems", midi=midi)
+            _published_links(written.sidecar, prefix)
             done += 1
     return _outputs(staging, pieces)
+
+
+def _published_links(sidecar: Path | None, prefix: str) -> None:
+    """Name the stems in a sidecar as they are published ("<prefix>stems/01-piano.wav" is served as
+    "<prefix>stem-01-piano.wav"), so every file it names can be downloaded beside it."""
+    if sidecar is None:
+        return
+    import json
+
+    from composer.core.atomic import write_bytes_atomic
+
+    folder = f"{prefix}stems/"
+
+    def rename(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(folder):
+            return f"{prefix}stem-{value[len(folder):]}"
+        if isinstance(value, list):
+            return [rename(v) for v in value]
+        if isinstance(value, dict):
+            return {k: rename(v) for k, v in value.items()}
+        return value
+
+    facts = rename(json.loads(sidecar.read_text(encoding="utf-8")))
+    write_bytes_atomic(sidecar, (json.dumps(facts, indent=2, ensure_ascii=False) + "\n").encode())
 
 
 def _outputs(staging: Path, pieces: dict[str, Any]) -> dict[str, Path]:
