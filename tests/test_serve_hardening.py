@@ -272,8 +272,10 @@ def test_list_cancel_and_delete_jobs(client: TestClient, tmp_path: Path) -> None
     listed = client.get("/v1/compositions", params={"limit": 3}).json()
     assert [job["id"] for job in listed["jobs"]] == [queued, running, first] and listed["limit"] == 3
     assert listed["total"] >= 3 and [j["status"] for j in listed["jobs"]] == ["queued", "running", "done"]
+    assert client.get("/v1/jobs", params={"limit": 3}).json()["jobs"] == listed["jobs"]  # the alias
     for limit in (0, 101, "x"):
         assert client.get("/v1/compositions", params={"limit": limit}).status_code == 422
+    assert client.delete("/v1/jobs/00000000-0000-4000-8000-000000000000").status_code == 404
     assert client.delete("/v1/compositions/00000000-0000-4000-8000-000000000000").status_code == 404
     refused = client.delete(f"/v1/compositions/{running}")
     assert refused.status_code == 409 and "running" in refused.json()["detail"]

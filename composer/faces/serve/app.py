@@ -167,6 +167,11 @@ def create_app(settings: ServeSettings, pool: WorkerPool | None = None) -> FastA
             raise HTTPException(404, f"no composition with id {job_id!r}") from None
         return Deletion(id=job_id, action="deleted")
 
+    # the same two under the names a job queue's clients look for first
+    router.add_api_route("/jobs", jobs, methods=["GET"], response_model=JobList, summary="The newest jobs first")
+    router.add_api_route("/jobs/{job_id}", delete, methods=["DELETE"], response_model=Deletion,
+                         summary="Cancel a queued job, or delete a finished one", responses=NOT_FOUND)
+
     @router.get("/compositions/{job_id}/files/{name}", name="composition_file", summary="Download one file",
                 response_class=FileResponse, responses=NOT_FOUND)
     def file(job_id: str, name: str) -> FileResponse:
