@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 from composer.core.errors import ComposerError
+from composer.faces.numbers import bounded
 from composer.faces.serve.settings import LOOPBACK_HOSTS, ServeSettings
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")  # --host values that need no API key
@@ -21,11 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                        "OUT/jobs/<id>/; several servers may share one --out-dir.")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: 127.0.0.1, this machine only)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=bounded(int, 1, 65535), default=8000)
     serve.add_argument("--out-dir", default=str(defaults.out_dir), metavar="DIR", help="where jobs and files go")
-    serve.add_argument("--workers", type=int, default=defaults.workers, metavar="N",
+    serve.add_argument("--workers", type=bounded(int, 1, 64), default=defaults.workers, metavar="N",
                        help="worker processes, each loading the model once (default: %(default)s)")
-    serve.add_argument("--queue", type=int, default=defaults.queue, metavar="N",
+    serve.add_argument("--queue", type=bounded(int, 1, 100_000), default=defaults.queue, metavar="N",
                        help="jobs allowed to wait; past this the service answers 429 (default: %(default)s)")
     serve.add_argument("--api-key", default=None, metavar="KEY",
                        help="require this key in the X-API-Key header (default: $COMPOSER_API_KEY, else none); "
@@ -33,13 +34,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                        help="also answer requests whose Host header is NAME, any port (repeatable; localhost, "
                             "127.0.0.1, [::1] and a specific --host address are always answered)")
-    serve.add_argument("--header-timeout", type=float, default=defaults.header_seconds, metavar="S",
+    serve.add_argument("--header-timeout", type=bounded(float, 0.1, 600), default=defaults.header_seconds, metavar="S",
                        help="close a connection whose request headers take longer (default: %(default)s)")
-    serve.add_argument("--body-timeout", type=float, default=defaults.body_seconds, metavar="S",
+    serve.add_argument("--body-timeout", type=bounded(float, 0.1, 3600), default=defaults.body_seconds, metavar="S",
                        help="close a connection whose request body takes longer (default: %(default)s)")
-    serve.add_argument("--max-bars", type=int, default=defaults.max_bars, metavar="N")
-    serve.add_argument("--max-image-bytes", type=int, default=defaults.max_image_bytes, metavar="N")
-    serve.add_argument("--max-prompt-chars", type=int, default=defaults.max_prompt_chars, metavar="N")
+    serve.add_argument("--max-bars", type=bounded(int, 1, 10_000), default=defaults.max_bars, metavar="N")
+    serve.add_argument("--max-image-bytes", type=bounded(int, 1, 1 << 30), default=defaults.max_image_bytes,
+                       metavar="N")
+    serve.add_argument("--max-prompt-chars", type=bounded(int, 1, 1_000_000), default=defaults.max_prompt_chars,
+                       metavar="N")
     serve.add_argument("--engine", default=defaults.engine, metavar="MODULE:FACTORY",
                        help="what the workers compose with (tests and benchmarks give a stand-in)")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
