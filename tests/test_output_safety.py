@@ -168,3 +168,15 @@ def test_train_export_refuses_to_replace_a_checkpoint_without_force(tmp_path: Pa
     _one_line(result, "--force")
     assert shipped.stat().st_mtime_ns == before
     assert os.path.exists(shipped)
+
+
+def test_a_signal_a_library_swallowed_still_lands_nothing(tmp_path: Path) -> None:
+    from composer.core.atomic import INTERRUPTED
+
+    INTERRUPTED.set()  # as the CLI's SIGINT handler does, whatever happens to its KeyboardInterrupt
+    try:
+        with pytest.raises(KeyboardInterrupt), all_or_nothing():
+            write_bytes_atomic(tmp_path / "a.mid", b"x")
+    finally:
+        INTERRUPTED.clear()
+    assert list(tmp_path.iterdir()) == []

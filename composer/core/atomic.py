@@ -21,6 +21,7 @@ import re
 import secrets
 import signal
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +39,8 @@ class _Transaction:
         self.created: list[Path] = []  # folders made for these files, removed again (when empty) on failure
 
     def commit(self) -> None:
+        if INTERRUPTED.is_set():
+            raise KeyboardInterrupt
         blocked = {signal.SIGINT, signal.SIGTERM}
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
         try:
@@ -55,6 +58,10 @@ class _Transaction:
             with contextlib.suppress(OSError):
                 folder.rmdir()
 
+
+# Set by the command line's SIGINT/SIGTERM handlers. A library that catches every exception (music21 has bare
+# excepts) can swallow the KeyboardInterrupt a signal raises; the commit still sees the signal and lands nothing.
+INTERRUPTED = threading.Event()
 
 _ACTIVE: contextvars.ContextVar[_Transaction | None] = contextvars.ContextVar("composer_outputs", default=None)
 

@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
-from composer.core.atomic import all_or_nothing
+from composer.core.atomic import INTERRUPTED, all_or_nothing
 from composer.core.errors import ComposerError, EmptyScoreError
 from composer.core.version import __version__
 from composer.faces import commands_files
@@ -316,6 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_USER_ERROR
     warnings.showwarning = _one_line_warning
+    INTERRUPTED.clear()
+    previous_int = signal.signal(signal.SIGINT, _interrupted) if threading.current_thread() is threading.main_thread() \
+        else None
     previous = signal.signal(signal.SIGTERM, _terminated) if threading.current_thread() is threading.main_thread() \
         else None
     try:
@@ -332,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -345,7 +350,13 @@ class Terminated(BaseException):
 
 
 def _terminated(signum: int, frame: object) -> None:
+    INTERRUPTED.set()
     raise Terminated
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    INTERRUPTED.set()  # remembered even if a library swallows the KeyboardInterrupt
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
