@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import mido
 import pytest
 from fastapi.testclient import TestClient
 
@@ -40,6 +41,8 @@ class FakePiece:
 
     def __init__(self, attributes: dict[str, Any], slow_write: str | None = None) -> None:
         self.score, self.attributes, self.slow_write = small_band_score(), attributes, slow_write
+        if attributes.get("prompt"):
+            self.score.title = attributes["prompt"]  # as compose titles a piece
 
     def save_midi(self, path: Path) -> Path:
         if self.slow_write:  # half a file in its temporary, a marker for the test, then hang until killed
@@ -415,3 +418,17 @@ def test_cli_refuses_bad_options_in_one_line() -> None:
     result = subprocess.run([sys.executable, "-m", "composer", "serve", "--workers", "0"], capture_output=True,
                             text=True, cwd=REPO, timeout=60)
     assert result.returncode == 2 and result.stderr.strip().count("\n") == 0 and "--workers" in result.stderr
+
+
+@pytest.mark.parametrize("prompt", ["平静的钢琴曲", "静かなピアノ", "موسيقى هادئة", "🎹 calm piano 🌙"],
+                         ids=["chinese", "japanese", "arabic", "emoji"])
+def test_prompts_in_any_script_give_valid_files_through_the_service(client: TestClient, prompt: str) -> None:
+    job = submit(client, {"prompt": prompt, "formats": ["mid", "musicxml"]})
+    state = wait_for(client, job)
+    assert state["status"] == "done", state
+    names = {f["name"] for f in state["files"]}
+    midi = client.get(f"/v1/compositions/{job}/files/piece.mid")
+    assert "piece.mid" in names and midi.status_code == 200
+    mido.MidiFile(file=io.BytesIO(midi.content))  # reads back
+    xml = client.get(f"/v1/compositions/{job}/files/piece.musicxml").text
+    assert prompt in xml  # the full title, in its own script
