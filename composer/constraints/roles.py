@@ -21,8 +21,8 @@ CHORD_NOTES = {"pad": 3, "comp": 3}  # notes a chord of the role is built up to 
 # about as strong as the gap between its first and its tenth choice.
 CHORD_PULL = 8.0
 SHORT_PAD = 20.0  # a pad note under two beats: finite, so a note in the last beat of the piece stays possible
-ENTRY_ROLES = ("bass", "comp", "pad")  # accompaniments that keep sounding: each comes back in when it stops
-ENTRY_BEATS = {"bass": 1.0, "comp": 2.0}  # beats between its entry points (a pad: each bar)
+ENTRY_ROLES = ("melody", "bass", "comp", "pad")  # parts that keep sounding: each comes back in when it stops
+ENTRY_BEATS = {"melody": 2.0, "bass": 1.0, "comp": 2.0}  # beats between its entry points (a pad: each bar)
 ENTRY_PULL = 8.0  # its Program at a due onset
 SKIP_COST = 4.0  # an onset placed past a due entry, or the bar ended before it
 
