@@ -103,3 +103,14 @@ def test_a_generated_trio_has_a_bass_in_the_bass_register(tmp_path) -> None:  # 
                   constraints_off=["roles"])
     assert "Electric Bass (finger)" in off.attributes["roles"]["value"]  # shown, but not applied
     assert any(n.pitch > 55 for t in off.score.tracks if t.program == 33 for n in t.notes)
+
+
+def test_an_ensembles_single_lines_get_no_second_note_at_one_onset() -> None:
+    tok = small_tokenizer()
+    tokens = ["Bar", "TimeSig_4/4", "Position_0", "Program_42", "Pitch_50", "Velocity_63", "Duration_1.0.4"]
+    ensemble = TextureBias(Tracker(tok), {42: "bass", 40: "melody"}, [{0, 4, 7}])
+    out = ensemble(torch.tensor(ids_of(tok, "BOS", *tokens)), torch.zeros(len(tok)))
+    assert float(out[tok.token_id("Program_42")]) < -10 and float(out[tok.token_id("Program_40")]) >= 0
+    alone = TextureBias(Tracker(tok), {42: "melody"}, [{0, 4, 7}])
+    out = alone(torch.tensor(ids_of(tok, "BOS", *tokens)), torch.zeros(len(tok)))
+    assert float(out[tok.token_id("Program_42")]) == 0  # a lone part keeps its chords (a piano's two hands)

@@ -16,6 +16,8 @@ from composer.constraints.state import DRUMS, DecodeState, Tracker
 
 LINE_ROLES = ("melody", "counter")  # single lines: steps preferred, chord tones only on the downbeat
 CHORD_ROLES = ("comp", "pad")  # parts that sound the harmony as chords
+SINGLE_ROLES = ("bass", "melody", "counter")  # one note at a time (a cello bass plays no double stops)
+SINGLE_COST = 20.0  # a second note at one onset of a single line: all but a mask (finite, never unsatisfiable)
 CHORD_NOTES = {"pad": 3, "comp": 3}  # notes a chord of the role is built up to at one onset
 # The model, trained mostly on single lines, puts a Position after nearly every note: a chord needs a pull
 # about as strong as the gap between its first and its tenth choice.
@@ -139,6 +141,19 @@ class TextureBias(Bias):
         due = -(-free // step) * step
         return state.bar_start + due if due < state.bar_length else None
 
+    def _single_lines(self, state: DecodeState) -> torch.Tensor | None:
+        """In an ensemble, a single line (bass, melody, counter) that has a note at this onset gets no second
+        one; a lone part (a piano's two hands) keeps its chords."""
+        if len(self.roles) < 2:
+            return None
+        played = [p for p, r in self.roles.items() if r in SINGLE_ROLES and state.notes_at_onset.get(p, 0)]
+        if not played:
+            return None
+        bias = torch.zeros(self.tables.size)
+        for program in played:
+            bias[self.program_ids[program]] = -SINGLE_COST
+        return bias
+
     def _entries(self, state: DecodeState) -> torch.Tensor | None:
         """The accompaniment's rhythm: a part that is due comes in now (its Program), and the next onset is
         not placed past a due entry (nor the bar ended before it)."""
@@ -160,8 +175,11 @@ class TextureBias(Bias):
 
     def bias(self, state: DecodeState) -> torch.Tensor | None:
         role = self.roles.get(state.program)
-        if state.last_type in ("TimeSig", "Position", "Tempo") or (
-                state.last_type == "Duration" and role not in CHORD_ROLES):
+        if state.last_type == "Duration" and role not in CHORD_ROLES:
+            entries = self._entries(state)
+            single = self._single_lines(state)
+            return entries if single is None else single if entries is None else single + entries
+        if state.last_type in ("TimeSig", "Position", "Tempo"):
             return self._entries(state)
         if state.last_type == "Duration" and role in CHORD_ROLES:
             building = self._chord_building(state, role)
