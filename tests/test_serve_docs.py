@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from composer.faces.serve.app import create_app
-from composer.faces.serve.protocol import server_config
 
 from .test_serve import BASE, settings
+from .test_serve_hardening import serving
 
 CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
                  if shutil.which(name)), None)
@@ -62,20 +58,8 @@ def test_only_the_docs_files_are_served(client: TestClient, name: str) -> None:
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[int]:
-    config = settings(tmp_path)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(server_config(create_app(config), config, "127.0.0.1", port, "warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield port
-    server.should_exit = True
-    thread.join(30)
+    for port, _ in serving(settings(tmp_path)):
+        yield port
 
 
 @pytest.mark.slow

@@ -146,7 +146,11 @@ def test_an_image_bomb_in_a_multipart_upload_is_refused_by_its_header(client: Te
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[tuple[int, uvicorn.Server]]:
     """A real uvicorn on 127.0.0.1 with half-second read deadlines."""
-    config = settings(tmp_path, header_seconds=0.5, body_seconds=0.5)
+    yield from serving(settings(tmp_path, header_seconds=0.5, body_seconds=0.5))
+
+
+def serving(config: Any) -> Iterator[tuple[int, uvicorn.Server]]:
+    """Run the app of `config` in a real uvicorn on a free loopback port until the generator is closed."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -48,6 +48,7 @@ class Resolved:
 
     values: dict[str, Value] = field(default_factory=dict)
     caption: str = ""  # what conditions the decoder: the prompt, an image's description, or both
+    roles: dict[int, str] = field(default_factory=dict)  # pitched program -> its role (set by composer.plan)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name].value if name in self.values else None

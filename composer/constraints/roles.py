@@ -35,6 +35,12 @@ def chord_root(chord: set[int]) -> int:
                                               + ((pc + 7) % 12 in chord)))
 
 
+def _total(*biases: torch.Tensor | None) -> torch.Tensor | None:
+    """The sum of the biases that apply (None where none does)."""
+    applied = [b for b in biases if b is not None]
+    return torch.stack(applied).sum(0) if applied else None
+
+
 class RegisterMask(Mask):
     """Each part's pitches inside its register window (the windows come from composer.core.roles)."""
 
@@ -175,16 +181,11 @@ class TextureBias(Bias):
 
     def bias(self, state: DecodeState) -> torch.Tensor | None:
         role = self.roles.get(state.program)
-        if state.last_type == "Duration" and role not in CHORD_ROLES:
-            entries = self._entries(state)
-            single = self._single_lines(state)
-            return entries if single is None else single if entries is None else single + entries
+        if state.last_type == "Duration":  # the next token may be a Program at this onset, or a later onset
+            own = self._chord_building(state, role) if role in CHORD_ROLES else self._single_lines(state)
+            return _total(own, self._entries(state))
         if state.last_type in ("TimeSig", "Position", "Tempo"):
             return self._entries(state)
-        if state.last_type == "Duration" and role in CHORD_ROLES:
-            building = self._chord_building(state, role)
-            entries = self._entries(state)
-            return building if entries is None else entries if building is None else building + entries
         if state.last_type == "Program" and role is not None:
             return self._pitch_bias(state, role)
         if state.last_type == "Velocity" and role is not None:

@@ -17,7 +17,7 @@ from composer.core.version import __version__
 from composer.faces import commands_files
 from composer.faces.numbers import SEED_MAX, bounded
 from composer.faces.outputs import audio_options, check_piece_outputs, output_options, write_piece
-from composer.faces.paths import check_outputs
+from composer.faces.paths import check_outputs, stems_folders
 from composer.faces.progress import progress_bar
 from composer.plan.request import MAX_BARS
 
@@ -81,7 +81,7 @@ def _generate_layers(args: argparse.Namespace, options: dict, started: float) ->
         raise ComposerError("--tail and --loudness work on one piece; render a layer with `composer render` for them")
     names = parse_layers(args.layers)
     check_outputs(layer_outputs(names, args.output, args.audio), [args.image],
-                  folders=[(args.stems, "--stems")] if args.stems else [])
+                  folders=stems_folders(args))
     pieces = compose_layers(args.layers, args.prompt, **options)
     with progress_bar("Rendering layers") as update, all_or_nothing():
         written = write_layers(pieces, args.output, args.audio, args.stems, on_progress=update)

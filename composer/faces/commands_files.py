@@ -10,7 +10,7 @@ from composer.core.atomic import all_or_nothing
 from composer.core.errors import ComposerError, EmptyScoreError
 from composer.faces.numbers import bounded
 from composer.faces.outputs import audio_options, audio_outputs, render_level
-from composer.faces.paths import Output, check_outputs, sidecar_of
+from composer.faces.paths import Output, check_outputs, sidecar_of, stems_folders
 from composer.faces.progress import progress_bar
 
 
@@ -63,7 +63,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.output and not args.no_sidecar:
         outputs.append(Output(sidecar_of(args.output), "json", "-o's sidecar"))
     check_outputs(outputs + audio_outputs(args, renders=True), [args.input],
-                  folders=[(args.stems, "--stems")] if args.stems else [])
+                  folders=stems_folders(args))
     score = read_midi(args.input)
     if score.note_count == 0:
         raise EmptyScoreError(f"{args.input} has no notes to render")

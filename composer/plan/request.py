@@ -127,3 +127,4 @@ def add_roles(request: Resolved, prompt: str | None, roles: str | dict[int, str]
     detail = "; ".join(f"{default_track_name(p, False)}: {src}" + (f" ({why})" if why else "")
                        for p, (_, src, why) in assigned.items())
     request.values["roles"] = Value(value, source, detail)
+    request.roles = {p: role for p, (role, _, _) in assigned.items()}

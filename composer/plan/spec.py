@@ -25,7 +25,7 @@ from composer.decode.controls import (
     key_token,
 )
 from composer.plan.request import describe, meter_tuple, parse_chords, parse_key
-from composer.plan.roles import assign_roles, parse_roles, registers_for
+from composer.plan.roles import registers_for
 
 
 @dataclass
@@ -107,8 +107,7 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                           onsets_per_bar=request["onsets_per_bar"],
                           off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop)
     if not draw:  # a drawing places the notes itself
-        option = parse_roles(roles) if isinstance(roles, str) else roles
-        parts = {p: r for p, (r, _, _) in assign_roles(programs, prompt, option).items()}
+        parts = request.roles  # as describe() assigned them
         spec.roles = parts
         if len(parts) > 1:  # an ensemble's parts each in their own register; a lone part keeps the piece's
             # a register asked for (words, mood, picture) moves every part's centre the same way, within its window
