@@ -1,4 +1,5 @@
-"""The FastAPI application: submit a composition (202 + id), list, poll, cancel or delete jobs, download files."""
+"""The FastAPI application: submit a composition or an added part (202 + id), list, poll, cancel or delete jobs,
+download files."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from starlette.types import ASGIApp
 
 from composer.core.version import __version__
 from composer.faces.serve.bodies import (
+    add_part_form,
+    decode_base64,
     decode_base64_image,
+    field_error,
     from_json,
     from_multipart,
     image_suffix,
@@ -27,7 +31,18 @@ from composer.faces.serve.bodies import (
 from composer.faces.serve.guards import GuardMiddleware, docs_asset, docs_page, require_body_type
 from composer.faces.serve.jobs import JobNotFound, JobStore
 from composer.faces.serve.pool import QueueFull, WorkerPool
-from composer.faces.serve.schema import CompositionRequest, Deletion, Job, JobFile, JobList, limit_errors, openapi_body
+from composer.faces.serve.schema import (
+    AddPartRequest,
+    CompositionRequest,
+    Deletion,
+    Job,
+    JobFile,
+    JobList,
+    add_part_errors,
+    add_part_openapi_body,
+    limit_errors,
+    openapi_body,
+)
 from composer.faces.serve.settings import ServeSettings
 
 MEDIA_TYPES = {".mid": "audio/midi", ".wav": "audio/wav", ".ogg": "audio/ogg", ".flac": "audio/flac",
@@ -116,9 +131,40 @@ def create_app(settings: ServeSettings, pool: WorkerPool | None = None) -> FastA
         if parsed.image is not None:
             image = decode_base64_image(parsed.image, settings.max_image_bytes)
         suffix = image_suffix(image, settings.max_image_pixels) if image is not None else ".png"
+        return enqueue(request, response, parsed.model_dump(exclude={"image"}), image=image, image_suffix=suffix)
+
+    @router.post("/add-part", status_code=202, openapi_extra=add_part_openapi_body(), response_model=Job,
+                 summary="Queue a new part for your MIDI file (poll it under /v1/compositions/{id})", responses={
+                     400: {"description": "malformed JSON"}, 408: {"description": "the body came too slowly"},
+                     413: {"description": "body or MIDI file too large"},
+                     415: {"description": "the body is not application/json or multipart/form-data"},
+                     422: {"description": "an unreadable MIDI file, an unknown instrument or role, bad bars"},
+                     429: {"description": "the queue is full; see Retry-After"}})
+    async def add_part(request: Request, response: Response) -> Job | JSONResponse:
+        body = await read_body(request, settings.max_body_bytes)
+        if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+            data, midi = await add_part_form(request, body, settings)
+        else:
+            data, midi = from_json(body), None
+        try:
+            parsed = AddPartRequest.model_validate(data)
+        except ValidationError as exc:
+            raise HTTPException(422, validation_errors(exc)) from None
+        if parsed.midi is not None:
+            midi = decode_base64(parsed.midi, settings.max_midi_bytes, "midi", "the MIDI file")
+        if midi is None:
+            raise HTTPException(422, [field_error(("midi",), "send the MIDI file: base64 in 'midi', or as the file "
+                                                             "part 'midi' of a multipart form", "missing")])
+        errors = add_part_errors(midi, parsed, settings)
+        if errors:
+            raise HTTPException(422, errors)
+        return enqueue(request, response, {"task": "add-part", **parsed.model_dump(exclude={"midi"})}, midi=midi)
+
+    def enqueue(request: Request, response: Response, stored: dict[str, Any], **inputs: Any) -> Job | JSONResponse:
+        """Create the job and queue it (429 when the queue is full); the job as the API shows it."""
         if pool.queued() >= settings.queue:
             return queue_full(pool.queued())
-        job_id = store.create(parsed.model_dump(exclude={"image"}), image, suffix)
+        job_id = store.create(stored, **inputs)
         try:
             pool.submit(job_id)
         except QueueFull as exc:
@@ -189,7 +235,8 @@ def create_app(settings: ServeSettings, pool: WorkerPool | None = None) -> FastA
         return {"status": "ok", "version": __version__, **pool.stats(),
                 "limits": {"max_bars": settings.max_bars, "max_image_bytes": settings.max_image_bytes,
                            "max_image_pixels": settings.max_image_pixels,
-                           "max_prompt_chars": settings.max_prompt_chars, "max_layers": settings.max_layers},
+                           "max_prompt_chars": settings.max_prompt_chars, "max_layers": settings.max_layers,
+                           "max_midi_bytes": settings.max_midi_bytes},
                 "api_key_required": settings.api_key is not None}
 
     @app.get("/docs", include_in_schema=False)

@@ -19,6 +19,7 @@ from composer.faces.serve.settings import ServeSettings
 
 IMAGE_SUFFIXES = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 MULTIPART_FIELDS = ("request", "prompt", "image")
+ADD_PART_FIELDS = ("request", "midi")
 MAX_INT_DIGITS = 40  # longer integers become infinity, which every field refuses by name (no 4300-digit ValueError)
 WHITESPACE = re.compile(r"[ \t\n\r]*")
 
@@ -117,39 +118,58 @@ def _end(text: str, pos: int, data: dict[str, Any]) -> dict[str, Any]:
 
 async def from_multipart(request: Request, body: bytes, settings: ServeSettings) -> tuple[dict[str, Any], bytes | None]:
     """A multipart form: 'request' (the JSON body), 'prompt' (shorthand) and the file part 'image'."""
-
-    async def replay() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    try:
-        form = await Request(request.scope, replay).form(max_files=1, max_fields=len(MULTIPART_FIELDS),
-                                                         max_part_size=settings.max_body_bytes)
-    except HTTPException:
-        raise
-    except Exception as exc:
-        raise HTTPException(400, f"the multipart form cannot be read: {exc}") from None
-    unknown = sorted(set(form.keys()) - set(MULTIPART_FIELDS))
-    if unknown:
-        known = ", ".join(MULTIPART_FIELDS)
-        raise HTTPException(422, [field_error((name,), f"unknown form field; use {known}", "extra_forbidden")
-                                  for name in unknown])
+    form = await _read_form(request, body, settings, MULTIPART_FIELDS)
     data = from_json(str(form["request"]).encode()) if "request" in form else {}
     if "prompt" in form:
         if "prompt" in data:
             raise HTTPException(422, "give the prompt once: as a form field or in 'request', not both")
         data["prompt"] = str(form["prompt"])
-    image = None
-    if "image" in form:
-        part = form["image"]
-        if not isinstance(part, UploadFile):
-            raise HTTPException(422, [field_error(("image",), "the 'image' form field must be a file")])
-        if "image" in data:
-            raise HTTPException(422, "give the picture once: as the file part or in 'request', not both")
-        image = await part.read(settings.max_image_bytes + 1)
-        if len(image) > settings.max_image_bytes:
-            raise HTTPException(413, f"the picture is larger than this server's limit of "
-                                     f"{settings.max_image_bytes} bytes")
+    image = await _file_part(form, "image", data, settings.max_image_bytes, "the picture")
     return data, image
+
+
+async def add_part_form(request: Request, body: bytes, settings: ServeSettings) -> tuple[dict[str, Any], bytes | None]:
+    """An add-part multipart form: 'request' (the JSON body) and the file part 'midi'."""
+    form = await _read_form(request, body, settings, ADD_PART_FIELDS)
+    data = from_json(str(form["request"]).encode()) if "request" in form else {}
+    return data, await _file_part(form, "midi", data, settings.max_midi_bytes, "the MIDI file")
+
+
+async def _read_form(request: Request, body: bytes, settings: ServeSettings, fields: tuple[str, ...]) -> Any:
+    """The form in `body`; 400 when it cannot be parsed, 422 naming any field outside `fields`."""
+
+    async def replay() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        form = await Request(request.scope, replay).form(max_files=1, max_fields=len(fields),
+                                                         max_part_size=settings.max_body_bytes)
+    except HTTPException:
+        raise
+    except Exception as exc:
+        raise HTTPException(400, f"the multipart form cannot be read: {exc}") from None
+    unknown = sorted(set(form.keys()) - set(fields))
+    if unknown:
+        known = ", ".join(fields)
+        raise HTTPException(422, [field_error((name,), f"unknown form field; use {known}", "extra_forbidden")
+                                  for name in unknown])
+    return form
+
+
+async def _file_part(form: Any, name: str, data: dict[str, Any], limit: int, what: str) -> bytes | None:
+    """The bytes of the form's file part `name` (None without one); 413 past `limit`, 422 when the request
+    also carries it."""
+    if name not in form:
+        return None
+    part = form[name]
+    if not isinstance(part, UploadFile):
+        raise HTTPException(422, [field_error((name,), f"the {name!r} form field must be a file")])
+    if name in data:
+        raise HTTPException(422, f"give {what} once: as the file part or in 'request', not both")
+    content = await part.read(limit + 1)
+    if len(content) > limit:
+        raise HTTPException(413, f"{what} is larger than this server's limit of {limit} bytes")
+    return content
 
 
 def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
@@ -169,15 +189,21 @@ def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
 
 def decode_base64_image(text: str, limit: int) -> bytes:
     """Decode a base64 picture (or a data: URL), refusing one over `limit` bytes with 413 before decoding."""
+    return decode_base64(text, limit, "image", "the picture")
+
+
+def decode_base64(text: str, limit: int, field: str, what: str) -> bytes:
+    """Decode the base64 (or data: URL) field `field` holding `what`, refusing over `limit` bytes with 413
+    before decoding."""
     if text.startswith("data:") and "," in text[:100]:
         text = text.split(",", 1)[1]
     text = "".join(text.split())
     if len(text) * 3 // 4 - text[-2:].count("=") > limit:
-        raise HTTPException(413, f"the picture is larger than this server's limit of {limit} bytes")
+        raise HTTPException(413, f"{what} is larger than this server's limit of {limit} bytes")
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise HTTPException(422, [field_error(("image",), "the picture is not valid base64")]) from None
+        raise HTTPException(422, [field_error((field,), f"{what} is not valid base64")]) from None
 
 
 def image_suffix(data: bytes, max_pixels: int) -> str:

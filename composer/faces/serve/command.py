@@ -41,6 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve.add_argument("--max-bars", type=bounded(int, 1, 10_000), default=defaults.max_bars, metavar="N")
     serve.add_argument("--max-image-bytes", type=bounded(int, 1, 1 << 30), default=defaults.max_image_bytes,
                        metavar="N")
+    serve.add_argument("--max-midi-bytes", type=bounded(int, 1, 32 * 2**20), default=defaults.max_midi_bytes,
+                       metavar="N", help="the largest MIDI file /v1/add-part takes (default: %(default)s)")
     serve.add_argument("--max-prompt-chars", type=bounded(int, 1, 1_000_000), default=defaults.max_prompt_chars,
                        metavar="N")
     serve.add_argument("--engine", default=defaults.engine, metavar="MODULE:FACTORY",
@@ -61,7 +63,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                             "could use it (give --api-key KEY or set COMPOSER_API_KEY, or use --host 127.0.0.1)")
     settings = ServeSettings(out_dir=Path(args.out_dir), workers=args.workers, queue=args.queue, api_key=api_key,
                              max_bars=args.max_bars, max_image_bytes=args.max_image_bytes,
-                             max_prompt_chars=args.max_prompt_chars, engine=args.engine,
+                             max_prompt_chars=args.max_prompt_chars, max_midi_bytes=args.max_midi_bytes,
+                             engine=args.engine,
                              allowed_hosts=allowed_hosts(args.host, args.allowed_host),
                              header_seconds=args.header_timeout, body_seconds=args.body_timeout)
     check_port(args.host, args.port)

@@ -20,11 +20,14 @@ class Engine:
     describe: Callable[..., Any] | None  # resolves a request without composing (to check the bar limit)
     warm_up: Callable[[], None]  # load the model (and text encoder) now rather than on the first job
     supports_loop: bool  # compose() takes loop=True
+    add_part: Callable[..., Any] | None = None  # composer.arrange.add_part.add_part(score, instrument, ...) -> Piece
 
 
 def real_engine() -> Engine:
-    """composer.compose, composer.arrange.layers.compose_layers and a one-bar warm-up."""
+    """composer.compose, composer.arrange.layers.compose_layers, composer.arrange.add_part.add_part and a
+    one-bar warm-up."""
     from composer import pipeline
+    from composer.arrange.add_part import add_part
     from composer.arrange.layers import compose_layers
     from composer.plan.request import describe
 
@@ -32,7 +35,8 @@ def real_engine() -> Engine:
         pipeline.compose("warm-up", bars=1, instruments=[0], seed=0)
 
     return Engine(compose=pipeline.compose, compose_layers=compose_layers, describe=describe,
-                  warm_up=warm_up, supports_loop="loop" in inspect.signature(pipeline.compose).parameters)
+                  warm_up=warm_up, supports_loop="loop" in inspect.signature(pipeline.compose).parameters,
+                  add_part=add_part)
 
 
 def load_engine(spec: str) -> Engine:

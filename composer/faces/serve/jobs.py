@@ -1,7 +1,7 @@
 """Jobs on disk: OUT/jobs/<uuid>/ holds request.json, status.json (written atomically) and the finished files.
 
 Every server process sharing OUT reads the same folders, so any of them can answer for any job.
-Layout of one job: request.json, status.json, input/ (the uploaded picture), .staging/ (outputs being
+Layout of one job: request.json, status.json, input/ (the uploaded picture or MIDI file), .staging/ (outputs being
 written; removed when a job fails) and files/ (finished outputs, moved in whole by rename).
 A job whose server or worker process on this host is gone (killed, crashed) is marked failed, never re-run:
 on the next read of its status, and for every job at once when a server starts (JobStore.recover).
@@ -42,15 +42,18 @@ class JobStore:
         self.root = Path(out_dir) / "jobs"
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def create(self, request: dict[str, Any], image: bytes | None = None, image_suffix: str = ".png") -> str:
-        """Make a job folder with its request and a queued status; it appears whole, by one rename."""
+    def create(self, request: dict[str, Any], image: bytes | None = None, image_suffix: str = ".png",
+               midi: bytes | None = None) -> str:
+        """Make a job folder with its request, its uploaded picture or MIDI file (input/), and a queued
+        status; it appears whole, by one rename."""
         job_id = str(uuid.uuid4())
         building = self.root / f".new-{job_id}"
         (building / "files").mkdir(parents=True)
-        if image is not None:
-            (building / "input").mkdir()
-            (building / "input" / f"image{image_suffix}").write_bytes(image)
-            request = {**request, "image": f"input/image{image_suffix}"}
+        for field, data, name in (("image", image, f"image{image_suffix}"), ("midi", midi, "input.mid")):
+            if data is not None:
+                (building / "input").mkdir(exist_ok=True)
+                (building / "input" / name).write_bytes(data)
+                request = {**request, field: f"input/{name}"}
         (building / "request.json").write_text(json.dumps(request, indent=1))
         status = {"id": job_id, "status": "queued", "stage": "queued", "progress": 0.0, "error": None,
                   "created_at": now(), "started_at": None, "finished_at": None, "heartbeat_at": None,

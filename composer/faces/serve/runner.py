@@ -68,7 +68,10 @@ def run_job(store: JobStore, job_id: str, engine: Engine, settings: ServeSetting
     try:
         with Reporter(store, job_id, settings.heartbeat_seconds) as reporter:
             request = store.request(job_id)
-            pieces = _compose(store, job_id, request, engine, settings, reporter)
+            if request.get("task") == "add-part":
+                pieces = _add_part(store, job_id, request, engine, reporter)
+            else:
+                pieces = _compose(store, job_id, request, engine, settings, reporter)
             outputs = _write(store.folder(job_id) / ".staging", request, pieces, reporter)
             reporter.update()  # Abandoned here, before publishing, if the job was declared dead meanwhile
             _publish(store.folder(job_id), outputs)
@@ -129,6 +132,20 @@ def _compose(store: JobStore, job_id: str, request: dict[str, Any], engine: Engi
             raise EmptyScoreError(f"the model produced no notes{f' for layer {prefix[:-1]}' if prefix else ''}; "
                                   "try another seed")
     return pieces
+
+
+def _add_part(store: JobStore, job_id: str, request: dict[str, Any], engine: Engine,
+              reporter: Reporter) -> dict[str, Any]:
+    """{"": the uploaded file with its new part}; the request was checked when it was queued."""
+    from composer.output.midi_io import read_midi
+
+    if engine.add_part is None:
+        raise ComposerError("this version of composer cannot add parts yet")
+    score = read_midi(store.folder(job_id) / request["midi"])
+    reporter.stage("composing")
+    piece = engine.add_part(score, str(request["instrument"]), role=request.get("role"), bars=request.get("bars"),
+                            prompt=request.get("prompt"), seed=request.get("seed"))
+    return {"": piece}
 
 
 def _write(staging: Path, request: dict[str, Any], pieces: dict[str, Any], reporter: Reporter) -> dict[str, Path]:

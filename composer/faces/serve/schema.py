@@ -1,4 +1,4 @@
-"""The request and response bodies of /v1/compositions: strict pydantic models (unknown fields refused) and limits."""
+"""The request and response bodies of /v1/compositions and /v1/add-part: strict pydantic models and limits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from composer.core.errors import ComposerError
-from composer.core.instruments import parse_instruments
+from composer.core.instruments import DRUMS, parse_instruments
+from composer.core.roles import ROLES
 from composer.decode.controls import METERS
 from composer.faces.serve.settings import ServeSettings
 
@@ -80,6 +81,49 @@ class CompositionRequest(BaseModel):
         return layers
 
 
+class AddPartRequest(BaseModel):
+    """One new part written into the given MIDI file over its harmony (composer.add_part); its notes are kept."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    midi: str | None = Field(None, description="the MIDI file, base64; with multipart/form-data send it as the "
+                                               "file part 'midi'")
+    instrument: str | int = Field(examples=["cello", "fretless bass", 33],
+                                  description="one pitched instrument: a name or a General MIDI program number")
+    role: str | None = Field(None, examples=["bass"], description=f"one of {', '.join(ROLES)} "
+                                                                  "(default: the ensemble's choice)")
+    bars: str | None = Field(None, max_length=16, examples=["5-12"],
+                             description="only these bars, counted from 1 (default: the whole file)")
+    prompt: str | None = Field(None, examples=["walking bass"], description="steers the new part's style")
+    formats: list[Format] = Field(["mid"], min_length=1, max_length=6, description="files to write")
+    seed: int | None = Field(None, ge=0, lt=2**31)
+
+    @field_validator("instrument")
+    @classmethod
+    def _one_pitched_instrument(cls, value: str | int) -> str | int:
+        added_program(value)
+        return value
+
+    @field_validator("role")
+    @classmethod
+    def _known_role(cls, role: str | None) -> str | None:
+        if role is not None and role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        return role
+
+    @field_validator("bars")
+    @classmethod
+    def _bar_span(cls, bars: str | None) -> str | None:
+        if bars is not None:
+            span(bars)
+        return bars
+
+    @field_validator("formats")
+    @classmethod
+    def _unique_formats(cls, formats: list[str]) -> list[str]:
+        return list(dict.fromkeys(formats))
+
+
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 
 
@@ -137,6 +181,50 @@ def programs(instruments: str | list[str | int]) -> list[int]:
         raise ValueError(str(exc)) from None
 
 
+def added_program(instrument: str | int) -> int:
+    """The one pitched General MIDI program an add-part request names; ValueError otherwise."""
+    found = [p for p in programs([instrument] if isinstance(instrument, int) else instrument) if p != DRUMS]
+    if len(found) != 1:
+        raise ValueError("name one pitched instrument (drums are arranged, not added as a part)")
+    return found[0]
+
+
+def span(bars: str) -> tuple[int, int]:
+    """An add-part request's bars ("5-12") as (first, last); ValueError with infill's message when unreadable."""
+    from composer.arrange.infill import parse_span
+
+    try:
+        return parse_span(bars)
+    except ComposerError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def add_part_errors(midi: bytes, request: AddPartRequest, settings: ServeSettings) -> list[dict[str, Any]]:
+    """What is wrong with the file for this request (unreadable, no notes, bars outside it or over the server's
+    limit), in the shape of pydantic's 422 errors; the file is read here, so a bad one never makes a job."""
+    import warnings
+
+    from composer.arrange.infill import MAX_SPAN_BARS
+    from composer.output.midi_io import read_midi
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a repaired meta event: the worker reads the file again
+            score = read_midi(midi)
+    except ComposerError as exc:
+        return [_error(("midi",), f"the MIDI file cannot be read: {exc}", "midi")]
+    if score.note_count == 0:
+        return [_error(("midi",), "the MIDI file has no notes to add a part to", "midi")]
+    count = len(score.bar_starts(until_tick=max(score.length_ticks, score.end_tick)))
+    first, last = span(request.bars) if request.bars else (1, min(count, MAX_SPAN_BARS))
+    if last > count:
+        return [_error(("bars",), f"the file has {count} bars, so bars {first}-{last} are not all in it", "bars")]
+    if last - first + 1 > settings.max_bars:
+        return [_error(("bars",), f"{last - first + 1} bars is more than this server's limit of "
+                                  f"{settings.max_bars}; give bars, like 1-{settings.max_bars}")]
+    return []
+
+
 def limit_errors(request: CompositionRequest, settings: ServeSettings) -> list[dict[str, Any]]:
     """The server's limits that the request breaks, in the shape of pydantic's 422 errors."""
     errors = []
@@ -152,8 +240,8 @@ def limit_errors(request: CompositionRequest, settings: ServeSettings) -> list[d
     return errors
 
 
-def _error(loc: tuple[str, ...], message: str) -> dict[str, Any]:
-    return {"type": "limit", "loc": ["body", *loc], "msg": message}
+def _error(loc: tuple[str, ...], message: str, kind: str = "limit") -> dict[str, Any]:
+    return {"type": kind, "loc": ["body", *loc], "msg": message}
 
 
 def openapi_body() -> dict[str, Any]:
@@ -165,6 +253,16 @@ def openapi_body() -> dict[str, Any]:
         "image": {"type": "string", "format": "binary"}}}
     return {"requestBody": {"required": False, "content": {"application/json": {"schema": schema},
                                                            "multipart/form-data": {"schema": multipart}}}}
+
+
+def add_part_openapi_body() -> dict[str, Any]:
+    """The add-part request body for the OpenAPI document (JSON with a base64 file, or multipart with the file)."""
+    schema = _inline(AddPartRequest.model_json_schema())
+    multipart = {"type": "object", "required": ["request", "midi"], "properties": {
+        "request": {"type": "string", "description": "the JSON body above, without 'midi'"},
+        "midi": {"type": "string", "format": "binary"}}}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema},
+                                                          "multipart/form-data": {"schema": multipart}}}}
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:

@@ -35,10 +35,11 @@ class ServeSettings:
     body_seconds: float = 30.0  # then its body within this (13 MiB at the default picture limit: ~0.5 MB/s)
     keep_alive_seconds: int = 5  # an idle keep-alive connection is closed after this
     list_limit: int = 100  # GET /v1/compositions lists at most this many jobs
+    max_midi_bytes: int = 2 * 2**20  # the decoded MIDI file of an add-part request
 
     def __post_init__(self) -> None:
         for name in ("workers", "queue", "max_bars", "max_image_bytes", "max_prompt_chars", "max_layers",
-                     "max_image_pixels", "list_limit", "keep_alive_seconds"):
+                     "max_image_pixels", "list_limit", "keep_alive_seconds", "max_midi_bytes"):
             if getattr(self, name) < 1:
                 raise ComposerError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
         for name in ("header_seconds", "body_seconds"):
@@ -55,7 +56,8 @@ class ServeSettings:
 
     @property
     def max_body_bytes(self) -> int:
-        """The largest request body: a base64 picture at the limit plus room for the other fields."""
+        """The largest request body: a base64 picture at the limit plus room for the other fields (an add-part
+        MIDI file must fit in it too, and in max_midi_bytes)."""
         return self.max_image_bytes * 4 // 3 + 64 * 1024
 
 
