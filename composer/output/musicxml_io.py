@@ -1,15 +1,17 @@
-"""music21 at the edge: corpus streams into Scores, and Scores out as MusicXML for notation programs."""
+"""music21 at the edge: corpus streams into Scores, and Scores out as MusicXML that notation programs read cleanly."""
 
 from __future__ import annotations
 
+import bisect
 import copy
 import os
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from composer.core.atomic import atomic_output
+from composer.core.atomic import write_bytes_atomic
 from composer.core.errors import ComposerError, EmptyScoreError
-from composer.core.gm import default_track_name
+from composer.core.gm import DRUM_CHANNEL, default_track_name
 from composer.core.limits import clamp_bpm
 from composer.core.score import (
     TICKS_PER_BEAT,
@@ -22,7 +24,20 @@ from composer.core.score import (
     one_per_tick,
 )
 from composer.core.theory import Mode
-from composer.output.midi_io import midi_bytes
+from composer.output.notation import (
+    DRUM_BY_LOOK,
+    DRUM_NOTATION,
+    FEET,
+    Chord,
+    PartPlan,
+    bar_grid,
+    bar_pieces,
+    beat_ticks,
+    pitch_name,
+    plan_parts,
+    rest_pieces,
+    staff_voices,
+)
 
 
 def score_from_music21(stream: Any, title: str = "") -> Score:
@@ -118,36 +133,181 @@ def _unshare_meta_events(stream: Any) -> None:
 
 
 def to_music21(score: Score) -> Any:
-    """The Score as a music21 stream, parsed from its MIDI with track names kept as part names."""
+    """The Score as a music21 score laid out for notation programs (composer.output.notation): a part per
+    track, named once; clefs by range; a grand staff for a wide keyboard; a kit on a percussion staff;
+    pitches spelled in the key; the tempo marked once, on the top staff."""
     if score.note_count == 0:
         raise EmptyScoreError("the score has no notes to notate")
-    from music21 import converter
+    from music21 import layout, metadata, stream
+    from music21.stream import makeNotation
 
-    stream: Any = converter.parse(midi_bytes(score), format="midi", quantizePost=True)
-    for part, track in zip(stream.parts, [t for t in score.tracks if t.notes], strict=False):
-        part.partName = track.name
-        part.partAbbreviation = track.name[:5]
-        for measure in part.getElementsByClass("Measure"):
-            if not measure.hasVoices() and _overlaps(measure.notesAndRests):
-                measure.makeVoices(inPlace=True, fillGaps=True)
-    if score.title:
-        from music21 import metadata
+    bars, meters, keys = bar_grid(score)
+    out = stream.Score()
+    for index, plan in enumerate(plan_parts(score)):
+        sound = _instrument(plan, index)
+        staves = []
+        for number, staff in enumerate(plan.staves):
+            container = stream.PartStaff() if len(plan.staves) > 1 else stream.Part()
+            container.partName, container.partAbbreviation = plan.name, plan.abbreviation
+            container.atSoundingPitch = True  # so a transposing instrument (clarinet, horn) is written transposed
+            container.insert(0, sound if number == 0 else copy.deepcopy(sound))
+            drums = plan.track.is_drum
+            voices = staff_voices(staff, drums, bars, meters)
+            first_voice = 4 * number + 1 if len(plan.staves) > 1 else 0  # staff 2 of a grand staff: voices 5-8
+            for measure in _measures(voices, staff.clef, drums, bars, meters, keys, first_voice):
+                container.append(measure)
+            container.makeAccidentals(inPlace=True)  # what music21's own makeNotation would add, without
+            container.makeBeams(inPlace=True)  # its merging of voices (a grand staff's would be renumbered)
+            for measure in container.getElementsByClass("Measure"):
+                for line in [measure, *measure.voices]:
+                    makeNotation.makeTupletBrackets(line, inPlace=True)
+            staves.append(container)
+        if index == 0:
+            _mark_tempos(staves[0], score, bars)
+        for container in staves:
+            out.insert(0, container)
+        if len(staves) > 1:
+            out.insert(0, layout.StaffGroup(staves, name=plan.name, abbreviation=plan.abbreviation,
+                                            symbol="brace", barTogether=True))
+    out.metadata = metadata.Metadata()
+    out.metadata.title = score.title
+    return out
 
-        stream.metadata = stream.metadata or metadata.Metadata()
-        stream.metadata.title = score.title
-    return stream
+
+def _instrument(plan: PartPlan, index: int) -> Any:
+    from music21 import instrument
+
+    sound: Any
+    if plan.track.is_drum:
+        sound = instrument.UnpitchedPercussion()
+        sound.midiChannel = DRUM_CHANNEL
+    else:
+        sound = instrument.instrumentFromMidiProgram(plan.track.program)
+        sound.midiProgram = plan.track.program
+    sound.partId, sound.instrumentId = f"P{index + 1}", f"P{index + 1}-I1"  # fixed ids: drum_sounds finds them
+    sound.partName = sound.instrumentName = plan.name  # MuseScore then shows the name once
+    sound.partAbbreviation = sound.instrumentAbbreviation = plan.abbreviation
+    return sound
 
 
-def _overlaps(elements: Any) -> bool:
-    """Whether a note or rest starts before an earlier one ends. music21's MIDI reader can leave such
-    notes in one voice (a part that plays a held note under moving ones), and its MusicXML writer then
-    lays them end to end: an overfull bar (4.5 beats in 4/4), which MuseScore reads as a 9/8 bar."""
-    end = 0.0
-    for element in sorted(elements, key=lambda e: e.offset):
-        if element.offset < end:
-            return True
-        end = max(end, element.offset + element.quarterLength)
-    return False
+def _measures(voices: list[list[Chord]], clef_name: str, drums: bool, bars: list[int],
+              meters: list[TimeSignature], keys: list[KeySignature | None], first_voice: int) -> list[Any]:
+    """The staff's bars: clef, key and meter at the start and where they change; then each voice's
+    chords, tied across beats and bar lines, with rests between (hidden in the lower voices). With a
+    `first_voice` every bar numbers its voices from it (a grand staff's, which music21 would renumber)."""
+    from music21 import bar as barlines
+    from music21 import clef, meter, stream
+
+    pieces = bar_pieces(voices, bars, meters)
+    measures = []
+    for bar, found in enumerate(pieces):
+        measure = stream.Measure(number=bar + 1)
+        if bar == 0:
+            measure.insert(0, {"treble": clef.TrebleClef, "bass": clef.BassClef, "alto": clef.AltoClef,
+                               "treble8vb": clef.Treble8vbClef, "percussion": clef.PercussionClef}[clef_name]())
+        if not drums and (bar == 0 or _same_key(keys[bar]) != _same_key(keys[bar - 1])):
+            measure.insert(0, _key(keys[bar]))
+        if bar == 0 or str(meters[bar]) != str(meters[bar - 1]):
+            measure.insert(0, meter.TimeSignature(str(meters[bar])))
+        lines = {1: [], **found}  # voice 1 always, so a lower voice keeps its number (and its ties)
+        for number in sorted(lines):
+            single = len(lines) == 1 and not first_voice
+            target = measure if single else stream.Voice(id=number - 1 + (first_voice or 1))
+            placed = [(tick, length, _written(pitches, length, drums, keys[bar], tie, number))
+                      for tick, length, pitches, tie in lines[number]]
+            _fill(target, placed, bars[bar], bars[bar + 1], meters[bar], hide_rests=number > 1 and not drums)
+            if target is not measure:
+                measure.insert(0, target)
+        if not found:
+            rest: Any = measure.recurse().notesAndRests.first()
+            rest.fullMeasure = True  # a whole-bar rest, whatever the meter
+        measures.append(measure)
+    measures[-1].rightBarline = barlines.Barline("final")  # MuseScore draws one only where a file asks
+    return measures
+
+
+def _fill(target: Any, placed: list[tuple[int, int, Any]], bar_start: int, bar_end: int, meter: TimeSignature,
+          hide_rests: bool) -> None:
+    """Put the pieces into a bar or voice at their offsets, with rests in the gaps."""
+    from music21 import note
+
+    position = bar_start
+    beat = beat_ticks(meter)
+    for tick, length, written in [*sorted(placed, key=lambda p: p[0]), (bar_end, 0, None)]:
+        if position < tick:
+            gap = position
+            for rest_length in rest_pieces(position, tick, bar_start, beat):
+                rest = note.Rest(duration=_duration(rest_length))
+                rest.style.hideObjectOnPrint = hide_rests
+                target.insert(Fraction(gap - bar_start, TICKS_PER_BEAT), rest)
+                gap += rest_length
+        if written is not None:
+            target.insert(Fraction(tick - bar_start, TICKS_PER_BEAT), written)
+        position = max(position, tick + length)
+
+
+def _written(pitches: tuple[tuple[int, int], ...], length: int, drums: bool, key: KeySignature | None,
+             tie: str | None, voice: int) -> Any:
+    """One note, chord or drum hit of `length` ticks, spelled in `key` (a kit's feet with stems down)."""
+    from music21 import chord, note, percussion
+    from music21 import tie as ties
+
+    members: list[Any] = []
+    for pitch, velocity in pitches:
+        member: Any
+        if drums:
+            place, head = DRUM_NOTATION[pitch]
+            member = note.Unpitched(displayName=place)
+            member.notehead = head
+        else:
+            member = note.Note(pitch_name(pitch, key))
+        member.volume.velocity = velocity
+        members.append(member)
+    written = members[0] if len(members) == 1 else (percussion.PercussionChord if drums else chord.Chord)(members)
+    written.duration = _duration(length)
+    if tie is not None:
+        written.tie = ties.Tie(tie)
+    if drums:
+        written.stemDirection = "down" if voice > 1 or pitches[0][0] in FEET else "up"
+    return written
+
+
+def _duration(length: int) -> Any:
+    """The music21 duration of `length` ticks; a triplet inside a beat counts in eighth triplets, so that
+    each beat's triplets (quarter and eighth, or three eighths) close one bracket."""
+    from music21 import duration
+
+    found = duration.Duration(Fraction(length, TICKS_PER_BEAT))
+    if found.tuplets and length < TICKS_PER_BEAT:
+        found = duration.Duration(found.type)
+        found.appendTuplet(duration.Tuplet(3, 2, "eighth"))
+    return found
+
+
+def _same_key(signature: KeySignature | None) -> tuple[int, str]:
+    return (signature.sharps, signature.mode) if signature else (0, "major")
+
+
+def _key(signature: KeySignature | None) -> Any:
+    from music21 import key
+
+    if signature is None:
+        return key.KeySignature(0)
+    return key.KeySignature(signature.sharps).asKey(signature.mode)
+
+
+def _mark_tempos(staff: Any, score: Score, bars: list[int]) -> None:
+    """Metronome marks on the top staff: the tempo at the start, then each change."""
+    from music21 import tempo
+
+    measures = list(staff.getElementsByClass("Measure"))
+    for change in one_per_tick(sorted(score.tempos, key=lambda t: t.tick), keep="last") or [TempoChange(0, 120.0)]:
+        bar = bisect.bisect_right(bars, change.tick) - 1
+        if bar >= len(measures):
+            continue
+        bpm = round(change.bpm, 2)
+        mark = tempo.MetronomeMark(number=int(bpm) if bpm == int(bpm) else bpm)
+        measures[bar].insert(Fraction(change.tick - bars[bar], TICKS_PER_BEAT), mark)
 
 
 def write_musicxml(score: Score, path: str | os.PathLike[str]) -> Path:
@@ -156,8 +316,77 @@ def write_musicxml(score: Score, path: str | os.PathLike[str]) -> Path:
     suffix = target.suffix.lower()
     if suffix not in (".musicxml", ".xml", ".mxl"):
         raise ComposerError(f"cannot write MusicXML as '{suffix}': use .musicxml, .xml or .mxl")
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
     stream = to_music21(score)
-    with atomic_output(target) as tmp:
-        written = Path(stream.write("mxl" if suffix == ".mxl" else "musicxml", fp=tmp.with_suffix(suffix)))
-        os.replace(written, tmp)
-    return target
+    drum_parts = {f"P{index + 1}" for index, plan in enumerate(plan_parts(score)) if plan.track.is_drum}
+    exporter = GeneralObjectExporter(stream)
+    exporter.makeNotation = False  # to_music21 has made it: bars, voices, ties, beams, accidentals
+    data = _tidy_xml(exporter.parse(), drum_parts, bool(score.title))
+    if suffix == ".mxl":
+        data = _compressed(data, f"{target.stem or 'score'}.musicxml")
+    return write_bytes_atomic(target, data)
+
+
+def _tidy_xml(data: bytes, drum_parts: set[str], titled: bool) -> bytes:
+    """music21's MusicXML with a sound per drum (a kit MuseScore plays and shows as a drum set), and
+    without music21's stand-in title and composer."""
+    import xml.etree.ElementTree as ET
+
+    import pretty_midi  # (composer.core.gm has already imported it with its stdout quieted)
+
+    root = ET.fromstring(data)
+    for identification in root.iter("identification"):
+        for creator in identification.findall("creator"):
+            if creator.text == "Music21":
+                identification.remove(creator)
+    if not titled:
+        for element in [e for e in root if e.tag in ("movement-title", "work")]:
+            root.remove(element)
+    for score_part in root.iter("score-part"):
+        part_id = score_part.get("id")
+        part = root.find(f"part[@id='{part_id}']")
+        if part_id not in drum_parts or part is None:
+            continue
+        used = set()
+        for written in part.iter("note"):
+            unpitched = written.find("unpitched")
+            if unpitched is None:
+                continue
+            place = f"{unpitched.findtext('display-step')}{unpitched.findtext('display-octave')}"
+            drum = DRUM_BY_LOOK[(place, written.findtext("notehead") or "normal")]
+            used.add(drum)
+            reference = written.find("instrument")
+            if reference is None:
+                after = [i for i, child in enumerate(written) if child.tag in ("chord", "unpitched", "duration", "tie")]
+                reference = ET.Element("instrument")
+                written.insert(after[-1] + 1, reference)
+            reference.set("id", f"{part_id}-I{drum + 1}")
+        for old in score_part.findall("score-instrument") + score_part.findall("midi-instrument"):
+            score_part.remove(old)
+        for drum in sorted(used):
+            sound = ET.SubElement(score_part, "score-instrument", id=f"{part_id}-I{drum + 1}")
+            ET.SubElement(sound, "instrument-name").text = pretty_midi.note_number_to_drum_name(drum) or f"Drum {drum}"
+        for drum in sorted(used):
+            midi = ET.SubElement(score_part, "midi-instrument", id=f"{part_id}-I{drum + 1}")
+            ET.SubElement(midi, "midi-channel").text = str(DRUM_CHANNEL + 1)
+            ET.SubElement(midi, "midi-unpitched").text = str(drum + 1)
+    ET.indent(root, space="  ")
+    return (b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE score-partwise PUBLIC "-//Recordare//DTD MusicXML '
+            b'4.0 Partwise//EN" "http://www.musicxml.org/dtds/partwise.dtd">\n' + ET.tostring(root, encoding="utf-8")
+            .split(b"?>", 1)[-1].lstrip())
+
+
+def _compressed(xml: bytes, name: str) -> bytes:
+    """A .mxl archive holding `xml` as `name`, with the container file that points to it."""
+    import io
+    import zipfile
+
+    container = (f'<?xml version="1.0" encoding="UTF-8"?>\n<container><rootfiles><rootfile full-path="{name}" '
+                 f'media-type="application/vnd.recordare.musicxml+xml"/></rootfiles></container>\n')
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.recordare.musicxml", compress_type=zipfile.ZIP_STORED)
+        archive.writestr("META-INF/container.xml", container, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(name, xml, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
