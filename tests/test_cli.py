@@ -54,5 +54,5 @@ def test_demo_writes_midi_musicxml_png_and_wav(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.mid", "demo.musicxml", "demo.png", "demo.wav",
                                                           "demo.wav.json"]  # the render's sidecar
     names = [next(m.name for m in t if m.type == "track_name") for t in mido.MidiFile(tmp_path / "demo.mid").tracks]
-    assert names[1:] == ["Violin", "Viola", "Cello"]  # composed by the model: a string quartet's three programs
+    assert names[1:] == ["Violin I", "Violin II", "Viola", "Cello"]  # a string quartet's four parts, two violins apart
     assert soundfile.info(tmp_path / "demo.wav").duration > 20  # 8 bars of 4/4 at andante (83 bpm): 23 s

@@ -50,7 +50,8 @@ def test_instrument_names_families_and_negation():
     assert len(INSTRUMENT_PROGRAMS) >= 80
     cases = {"nylon guitar": [24], "upright bass": [32], "string ensemble": [48], "square lead": [80],
              "8-bit": [80], "choir": [52], "timpani": [47], "rhodes": [4], "brass": [56, 60, 57, 58],
-             "woodwinds": [73, 68, 71, 70], "rock band": [30, 33, -1], "string quartet": [40, 41, 42]}
+             "woodwinds": [73, 68, 71, 70], "rock band": [30, 33, -1], "string quartet": [40, 40, 41, 42],
+             "two violins": [40, 40]}
     for words, programs in cases.items():
         assert parse_text(f"a piece for {words}").instruments == programs, words
     found = parse_text("piano and upright bass, no drums, without trumpet")

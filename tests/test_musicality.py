@@ -249,6 +249,9 @@ def test_roles_from_families() -> None:
     assert roles_from_families(basses, {"bass": "bass"}) == ["bass", "bass"]  # the rest falls back to programs
     with pytest.raises(ValueError):
         roles_from_families(band, {"bass": "kazoo"})
+    reel = [instrument(40, [79]), instrument(78, [74]), instrument(25, [55, 60, 64])]
+    # the comping guitar sits lowest: the whistle above it is an inner line, and the trio has no bass
+    assert roles_from_families(reel, {"comp": "acoustic_guitar"}) == ["melody", "inner", "comp"]
 
 
 def test_drums_are_left_out_and_roles_checked() -> None:

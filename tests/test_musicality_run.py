@@ -45,6 +45,10 @@ def test_a_bad_prompt_file_is_one_line(tmp_path: Path) -> None:
     result = run_cli("eval", "musicality", "--prompts", str(bad), "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and "needs a \"prompt\"" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    bad.write_text('{"id": "x", "prompt": "a duo", "bass": "kazoo"}\n')
+    result = run_cli("eval", "musicality", "--prompts", str(bad), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "bass family 'kazoo'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

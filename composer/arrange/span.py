@@ -12,7 +12,8 @@ from typing import Any
 from composer.arrange.piece import Piece
 from composer.core.gm import default_track_name
 from composer.core.instruments import DRUMS
-from composer.core.score import KeySignature, Marker, Score, TempoChange, TimeSignature, untangle_unisons
+from composer.core.score import KeySignature, Marker, Score, TempoChange, TimeSignature, Track, untangle_unisons
+from composer.core.voices import Voice
 from composer.plan.spec import Plan
 
 LOOP_START, LOOP_END = "loopStart", "loopEnd"  # marker names for loop points (what game engines and the renderer read)
@@ -60,8 +61,7 @@ def compose_span(plan: Plan, checkpoint: str | None = None) -> Piece:
 def finish_score(score: Score, plan: Plan, sections: tuple[int, ...]) -> Score:
     """Give a sampled score the plan's tempo, meter, key, whole-bar length, track names and title, its drum
     part (crashes at the `sections`' first bars) and, for a loop, its loop markers."""
-    asked = list(plan.request["instruments"])  # tracks in the order asked for (score order), not of first entry
-    score.tracks.sort(key=lambda t: asked.index(t.program) if t.program in asked else len(asked))
+    write_voices(score, plan.request.voices)
     if DRUMS in plan.request["instruments"]:
         from composer.arrange.drums import drum_track
 
@@ -71,12 +71,32 @@ def finish_score(score: Score, plan: Plan, sections: tuple[int, ...]) -> Score:
     score.time_signatures = [TimeSignature(0, *plan.meter)]
     score.length = plan.bars * plan.bar_ticks  # whole bars, even if the last ends in rests
     score.key_signatures = [KeySignature(0, plan.key[2], "minor" if plan.key[1] == "minor" else "major")]
-    for track in score.tracks:
-        track.name = default_track_name(track.program, track.is_drum)
     score.title = plan.prompt or "composer"
     if plan.loop:
         score.markers += [Marker(0, LOOP_START), Marker(score.length, LOOP_END)]
     return score
+
+
+def write_voices(score: Score, voices: list[Voice]) -> None:
+    """Sampled tracks (one per decode program) as the voices they are, in the order asked for (score order):
+    their real programs and names ("Violin II"), a keyboard's left hand joined to its right hand's track."""
+    by_decode = {v.decode: v for v in voices}
+    order = [v.decode for v in voices]
+    score.tracks.sort(key=lambda t: order.index(t.program) if t.program in order else len(order))
+    kept: list[Track] = []
+    for track in score.tracks:
+        voice = by_decode.get(-1 if track.is_drum else track.program)
+        if voice is None:
+            track.name = default_track_name(track.program, track.is_drum)
+            kept.append(track)
+            continue
+        track.name, track.program = voice.name, voice.program
+        hand = next((t for t in kept if voice.hand == "left" and t.name == voice.name and not t.is_drum), None)
+        if hand is None:
+            kept.append(track)
+        else:
+            hand.notes = sorted([*hand.notes, *track.notes], key=lambda n: (n.start, n.pitch))
+    score.tracks[:] = kept
 
 
 def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition: Any, config: Any, spec: Any,

@@ -19,6 +19,7 @@ from composer.ask.head import (
     Prediction,
 )
 from composer.ask.mood import Affect, MoodAttributes, affect_of_text, attributes_from_affect, band_of_text
+from composer.ask.style_words import named_style, suggested_style
 from composer.ask.text import TextValues, parse_text
 from composer.core.errors import ComposerError
 from composer.core.instruments import DRUMS
@@ -48,7 +49,8 @@ class Resolved:
 
     values: dict[str, Value] = field(default_factory=dict)
     caption: str = ""  # what conditions the decoder: the prompt, an image's description, or both
-    roles: dict[int, str] = field(default_factory=dict)  # pitched program -> its role (set by composer.plan)
+    roles: dict[int, str] = field(default_factory=dict)  # a voice's decode program -> its role (composer.plan)
+    voices: list[Any] = field(default_factory=list)  # composer.core.voices.Voice per pitched part (composer.plan)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name].value if name in self.values else None
@@ -117,6 +119,14 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
         values["drum_style"] = (Value(implied[0], "text", implied[1]) if implied else
                                 Value(default_style(float(values["tempo"].value), values["velocity"].value
                                                     if "velocity" in values else None), "default"))
+    named = named_style(prompt)
+    if named:
+        values["style"] = Value(named[0], "text", named[1])
+    else:
+        drum_style = values["drum_style"].value if "drum_style" in values else None
+        style, why = suggested_style(values["meter"].value, float(values["tempo"].value),
+                                     values["instruments"].value, drum_style)
+        values["style"] = Value(style, "default", why)
     if mood:
         values["onsets_per_bar"] = Value(mood.onsets_per_bar, mood_source, mood_detail)
         values["centre_pitch"] = Value(mood.centre_pitch, mood_source, mood_detail)

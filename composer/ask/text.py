@@ -35,6 +35,7 @@ DYNAMIC_WORDS: dict[str, int] = {
     "loud": 100, "forte": 100, "strong": 96, "powerful": 104, "fortissimo": 116, "ff": 116, "very loud": 116,
     "thunderous": 116,
 }
+COUNT_WORDS = {"two": 2, "2": 2, "twin": 2, "three": 3, "3": 3, "four": 4, "4": 4}  # "two violins": parts
 STYLE_FAMILIES = ("synthwave",)  # a style's default band, not instruments a prompt names (see mood.py)
 NEGATIONS = ("no", "without", "minus", "except", "not", "excluding", "sans")
 _ACCIDENTAL = {"#": "#", "♯": "#", "sharp": "#", "b": "b", "♭": "b", "flat": "b", "-flat": "b", "-sharp": "#"}
@@ -148,10 +149,14 @@ def _find_instruments(lowered: str, found: TextValues) -> None:
         clause = re.split(r"[,;.]|\band\b|\bwith\b|\bbut\b|\bplus\b", text[:start])[-1].split()
         # "no drums", "without any drums", "not the strings": a negation opening the clause or just before
         negated = any(word in NEGATIONS for word in clause[:1] + clause[-2:])
-        (found.excluded if negated else found.instruments).extend(programs)
+        if negated:
+            found.excluded.extend(programs)
+        elif not set(programs) <= set(found.instruments):  # a name said twice is one part
+            count = COUNT_WORDS.get(clause[-1], 1) if clause and len(programs) == 1 else 1
+            found.instruments.extend(programs * count)  # "two violins": two parts; a quartet's two violins
         found.matched.setdefault("instruments", "")
         found.matched["instruments"] += ("no " if negated else "") + name + "; "
-    found.instruments = [p for p in dict.fromkeys(found.instruments) if p not in found.excluded]
+    found.instruments = [p for p in found.instruments if p not in found.excluded]
     if "instruments" in found.matched:
         found.matched["instruments"] = found.matched["instruments"].rstrip("; ")
 

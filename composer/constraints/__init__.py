@@ -28,8 +28,9 @@ from composer.constraints.masks import (
     polyphony_cap,
     scale_pitch_classes,
 )
-from composer.constraints.roles import LINE_ROLES, OrderBias, RegisterBias, RegisterMask, TextureBias
+from composer.constraints.roles import LINE_ROLES, OrderBias, OrderMask, RegisterBias, RegisterMask
 from composer.constraints.state import GRAMMAR, DecodeState, Tracker, VocabTables
+from composer.constraints.texture import TextureBias, VoicingMask
 from composer.core.errors import UnsatisfiableError
 from composer.decode.tokens import MusicTokenizer
 
@@ -77,6 +78,8 @@ class ConstraintSpec:
     chromatic_budget: int = 0  # off-beat notes allowed outside the scale
     centre_pitch: int | None = None  # register target (of the whole piece; per part when `registers` are given)
     roles: dict[int, str] | None = None  # program -> its role (composer.core.roles); None: no roles
+    style: str = "pop"  # the accompaniment's texture style (composer.core.textures)
+    left_hands: frozenset[int] = frozenset()  # programs that are a keyboard's left hand (its "hand" figure)
     registers: dict[int, tuple[int, int, int]] | None = None  # program -> (low, centre, high) pitch window
     register_strength: float = 1.0
     texture_strength: float = 1.0
@@ -143,6 +146,13 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if per_part:
         assert spec.registers is not None
         filters.append(RegisterMask(tracker, spec.registers))
+        assert roles is not None
+        filters.append(OrderMask(tracker, roles))
+    if roles is not None and "texture" in on:  # after the other masks: it steps aside where it would leave none
+        chords = spec.chords if spec.chords and "chords" in on else (
+            default_harmony(*spec.key, spec.bars, spec.loop) if spec.key and "key" in on and "harmony" in on else None)
+        filters.append(VoicingMask(tracker, roles, chords, spec.style, spec.meter or (4, 4),
+                                   None if spec.loop else spec.bars, spec.left_hands))
     if spec.programs and len(spec.programs) > 1 and "coverage" in on:
         filters.append(CoverageBias(tracker, spec.programs, spec.coverage_strength))
     if spec.key and "key" in on and "tonal" in on:
@@ -162,7 +172,8 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         filters.append(OrderBias(tracker, roles, spec.register_strength))
     if roles is not None and "texture" in on:
         filters.append(TextureBias(tracker, roles, harmony, spec.texture_strength,
-                                   spec.bars if spec.loop and "loop" in on else None))
+                                   spec.bars if spec.loop and "loop" in on else None, spec.style,
+                                   spec.meter or (4, 4), None if spec.loop else spec.bars, spec.left_hands))
     if spec.loop and "loop" in on:
         filters.append(LoopBias(tracker, spec.bars, spec.loop_strength))
     if "leaps" in on:

@@ -1,6 +1,7 @@
 """Roles on the logits: each part kept in its register (a hard window and a pull to its centre, per part,
-never one centre for all) and playing its role's texture (held chords for pads, chords in rhythm for
-comping, roots on the downbeat for the bass, steps for melodies).
+never one centre for all) and in its order (the bass lowest, the melody on top), with the constants the
+texture filters share (composer.constraints.texture: held chords for pads, chords in rhythm for comping,
+roots on the downbeat for the bass, steps for melodies).
 
     registers = {33: (28, 43, 55), 73: (60, 72, 91)}   # program -> (low, centre, high)
     roles = {33: "bass", 73: "melody"}
@@ -16,17 +17,29 @@ from composer.constraints.state import DRUMS, DecodeState, Tracker
 
 LINE_ROLES = ("melody", "counter")  # single lines: steps preferred, chord tones only on the downbeat
 CHORD_ROLES = ("comp", "pad")  # parts that sound the harmony as chords
-SINGLE_ROLES = ("bass", "melody", "counter")  # one note at a time (a cello bass plays no double stops)
+SINGLE_ROLES = ("bass", "melody", "counter", "arp")  # one note at a time (a cello bass plays no double stops)
 SINGLE_COST = 20.0  # a second note at one onset of a single line: all but a mask (finite, never unsatisfiable)
-CHORD_NOTES = {"pad": 3, "comp": 3}  # notes a chord of the role is built up to at one onset
 # The model, trained mostly on single lines, puts a Position after nearly every note: a chord needs a pull
 # about as strong as the gap between its first and its tenth choice.
 CHORD_PULL = 8.0
+HAND_SPAN = 14  # semitones a comp or pad voicing spans at the most (a hand's reach, a ninth)
+HARMONY_PULL = 3.0  # a comp or pad chord's added notes on the bar's chord tones
+PAD_PULL = 3.0  # a pad's chord is all but always full: this times CHORD_PULL
 SHORT_PAD = 20.0  # a pad note under two beats: finite, so a note in the last beat of the piece stays possible
-ENTRY_ROLES = ("melody", "bass", "comp", "pad")  # parts that keep sounding: each comes back in when it stops
-ENTRY_BEATS = {"melody": 2.0, "bass": 1.0, "comp": 2.0}  # beats between its entry points (a pad: each bar)
+ENTRY_ROLES = ("melody", "counter")  # unfigured parts that keep sounding: each comes back in when it stops
+ENTRY_BEATS = {"melody": 1.0, "counter": 1.0}  # beats of silence before it is due again
+LEGATO = 1.0  # a line's note shorter than a beat: this times the missing share of the beat
 ENTRY_PULL = 8.0  # its Program at a due onset
-SKIP_COST = 4.0  # an onset placed past a due entry, or the bar ended before it
+SKIP_COST = 4.0  # an onset placed past the melody's due entry, or the bar ended before it
+FIGURE_SKIP_COST = 10.0  # the same past a figured part's due onset: the style's rhythm all but holds
+OFF_FIGURE = 5.0  # a figured part's Program at an onset off its figure
+LENGTH_PULL = 1.5  # a figured note's length: this per halving or doubling away from the figure's
+FINAL_PULL = 12.0  # the same in a closed piece's last bar: all but a mask (the tonic in the bass)
+HOLD_PULL = 6.0  # a figured part's note in a closed piece's last bar that lasts to its end
+HOME_PULL = 4.0  # a line's chord tones in a loop's last half bar (its chord leads back to bar 1)
+ROOT_PULL = 4.0  # the bass's root at the downbeat (the fifth: 1)
+CLASH_COST = 2.5  # a pitch a semitone from one sounding (a passing note off the beat: half)
+LEAP_COST = 0.9  # a line's cost per semitone of a leap beyond a whole tone
 
 
 def chord_root(chord: set[int]) -> int:
@@ -76,14 +89,14 @@ class RegisterBias(Bias):
         return self.pulls.get(state.program)
 
 
-RANKS = {"melody": 2, "counter": 1, "comp": 1, "pad": 1, "arp": 1, "bass": 0}  # high to low; doubling: none
-CROSSING_COST = 6.0  # per note that would cross a sounding part of another rank (a counter-line: a quarter)
+RANKS = {"melody": 3, "counter": 2, "comp": 1, "pad": 1, "arp": 1, "bass": 0}  # high to low; doubling: none
+CROSSING_COST = 6.0  # per note that would cross a sounding part of another rank (a counter-line: half)
 
 
 class OrderBias(Bias):
     """Parts keep their order: the melody above the accompaniment, the bass below everything. A pitch that
     would sound above a higher-ranked part's sounding note, or below a lower-ranked one's, costs
-    CROSSING_COST (a counter-line may cross for a moment: a quarter of it)."""
+    CROSSING_COST (a counter-line may cross for a moment: half of it)."""
 
     name = "register"
 
@@ -105,125 +118,55 @@ class OrderBias(Bias):
                 continue  # not sounding now
             level = state.last_pitch[other]
             crossing |= (self.pitch > level) if other_rank > rank else (self.pitch < level)
-        cost = CROSSING_COST / 4 if state.program in self.counters else CROSSING_COST
+        cost = CROSSING_COST / 2 if state.program in self.counters else CROSSING_COST
         return torch.where(self.is_pitch & crossing, -cost, 0.0)
 
 
-class TextureBias(Bias):
-    """Each role's texture, while the model picks the notes.
+class OrderMask(Mask):
+    """The hard order of parts: the bass is the lowest note sounding (ties allowed), and a part of a lower
+    rank stays at or under the top of every sounding higher-ranked part (the melody over the accompaniment),
+    and a higher-ranked part at or over the top of every lower-ranked one. A counter-line keeps over the
+    harmony and the bass, and may cross the melody for a moment (OrderBias asks it not to). Where the other
+    masks leave no pitch inside the order, it steps aside."""
 
-    pad: a chord of CHORD_NOTES["pad"] notes at each of its onsets (its next note at the same onset is
-    favoured until then), each held a bar or more (at least two beats). comp: chords of three notes on
-    the beat. bass: the bar's chord root at the downbeat (the fifth next), notes of a beat or more. melody
-    and counter: stepwise motion preferred (a cost for each semitone of a leap beyond a whole tone).
-    `chords` are the pitch classes of each bar's chord (cycling), as the chord bias has them."""
+    name = "order"
 
-    name = "texture"
+    def __init__(self, tracker: Tracker, roles: dict[int, str]) -> None:
+        super().__init__(tracker)
+        self.ranks = {p: RANKS[r] for p, r in roles.items() if r in RANKS and p != DRUMS}
+        self.counters = {p for p, r in roles.items() if r == "counter"}  # kept over the bass only
+        self.bass = {p for p, r in roles.items() if r == "bass"}
+        self.pitch = self.tables.pitch
+        self.not_pitch = self.pitch < 0
 
-    def __init__(self, tracker: Tracker, roles: dict[int, str], chords: list[set[int]] | None,
-                 strength: float = 1.0, loop_bars: int | None = None) -> None:
-        super().__init__(tracker, strength)
-        self.loop_bars = loop_bars  # a loop's last half bar: its way home (the loop bias) leads the lines
-        t = self.tables
-        self.roles = {p: r for p, r in roles.items() if p != DRUMS}
-        self.chords = chords or []
-        self.pitch = t.pitch
-        self.is_pitch = t.pitch >= 0
-        self.is_duration = t.duration >= 0
-        self.program_ids = {p: int(torch.nonzero(t.program == p)[0]) for p in self.roles}
-        self.is_position = t.masks["Position"]
-        self.is_bar = t.masks["Bar"]
-        self.is_eos = t.masks.get("EOS", torch.zeros(t.size, dtype=torch.bool))
-
-    def _chord(self, state: DecodeState) -> set[int]:
-        return self.chords[(state.bar - 1) % len(self.chords)] if self.chords and state.bar >= 1 else set()
-
-    def _due(self, state: DecodeState, program: int, role: str) -> int | None:
-        """When an accompaniment that has stopped sounding comes in again (an absolute time): the first beat
-        (bass), half bar (comp) or bar (pad) after it falls silent; None when that is past this bar."""
-        step = max(1, round(ENTRY_BEATS[role] * self.tables.beat_resolution)) if role in ENTRY_BEATS else \
-            max(state.bar_length, 1)
-        free = max(state.heard_until.get(program, state.bar_start), state.bar_start) - state.bar_start
-        due = -(-free // step) * step
-        return state.bar_start + due if due < state.bar_length else None
-
-    def _single_lines(self, state: DecodeState) -> torch.Tensor | None:
-        """In an ensemble, a single line (bass, melody, counter) that has a note at this onset gets no second
-        one; a lone part (a piano's two hands) keeps its chords."""
-        if len(self.roles) < 2:
+    def allowed(self, state: DecodeState) -> torch.Tensor | None:
+        if state.last_type != "Program" or state.program not in self.ranks:
             return None
-        played = [p for p, r in self.roles.items() if r in SINGLE_ROLES and state.notes_at_onset.get(p, 0)]
-        if not played:
-            return None
-        bias = torch.zeros(self.tables.size)
-        for program in played:
-            bias[self.program_ids[program]] = -SINGLE_COST
-        return bias
-
-    def _entries(self, state: DecodeState) -> torch.Tensor | None:
-        """The accompaniment's rhythm: a part that is due comes in now (its Program), and the next onset is
-        not placed past a due entry (nor the bar ended before it)."""
-        bias, now, any_due = torch.zeros(self.tables.size), state.now, False
-        choosing_position = state.last_type in ("TimeSig", "Duration")
-        for program, role in self.roles.items():
-            if role not in ENTRY_ROLES or state.voices(program):
+        rank, low, high = self.ranks[state.program], -1, 128
+        for other, other_rank in self.ranks.items():
+            if other == state.program:
                 continue
-            due = self._due(state, program, role)
-            if due is None:
+            levels = state.pitches(other)
+            if not levels:
                 continue
-            if due <= now and state.position >= 0:
-                bias[self.program_ids[program]] += ENTRY_PULL
-            elif choosing_position:
-                any_due = True
-                skips = self.is_position & (self.tables.position > due - state.bar_start)
-                bias = bias - SKIP_COST * (skips | self.is_bar | self.is_eos).float()
-        return bias if any_due or bool(bias.any()) else None
-
-    def bias(self, state: DecodeState) -> torch.Tensor | None:
-        role = self.roles.get(state.program)
-        if state.last_type == "Duration":  # the next token may be a Program at this onset, or a later onset
-            own = self._chord_building(state, role) if role in CHORD_ROLES else self._single_lines(state)
-            return _total(own, self._entries(state))
-        if state.last_type in ("TimeSig", "Position", "Tempo"):
-            return self._entries(state)
-        if state.last_type == "Program" and role is not None:
-            return self._pitch_bias(state, role)
-        if state.last_type == "Velocity" and role is not None:
-            return self._duration_bias(state, role)
-        return None
-
-    def _pitch_bias(self, state: DecodeState, role: str) -> torch.Tensor | None:
-        pitch, bias = self.pitch, torch.zeros(self.tables.size)
-        homeward = self.loop_bars == state.bar and state.position * 2 >= state.bar_length
-        if role in LINE_ROLES and state.program in state.last_pitch and not homeward:
-            leap = (pitch - state.last_pitch[state.program]).abs()
-            bias = torch.where(self.is_pitch, -(leap - 2).clamp(min=0).float() / 3.0, 0.0)
-        elif role == "bass" and state.position == 0 and self._chord(state):
-            root = chord_root(self._chord(state))
-            bias = torch.where(self.is_pitch & (pitch % 12 == root), 2.0,
-                               torch.where(self.is_pitch & (pitch % 12 == (root + 7) % 12), 1.0, 0.0))
-        elif role in CHORD_ROLES and state.pitches_at_onset:
-            taken = torch.tensor(sorted({p % 12 for p in state.pitches_at_onset}))
-            bias = torch.where(self.is_pitch & torch.isin(pitch % 12, taken), -1.5, 0.0)  # spread the chord
-        return bias
-
-    def _duration_bias(self, state: DecodeState, role: str) -> torch.Tensor | None:
-        beat = self.tables.beat_resolution
-        length = self.tables.duration.float()
-        if role == "pad":  # held: two beats at the least (nearly a mask), a bar or more preferred
-            bar = max(state.bar_length, beat)
-            held = (length >= bar).float() * 4.0 - (length < 2 * beat).float() * SHORT_PAD
-            return torch.where(self.is_duration, held, 0.0)
-        if role in ("bass", "comp"):
-            return torch.where(self.is_duration, -(beat - length).clamp(min=0) / beat * 2.0, 0.0)
-        return None
-
-    def _chord_building(self, state: DecodeState, role: str) -> torch.Tensor | None:
-        on_beat = state.position % self.tables.beat_resolution == 0
-        if role == "comp" and not on_beat:
+            if other in self.bass and state.program not in self.bass:
+                low = max(low, max(levels))
+            elif state.program in self.bass and other not in self.bass:
+                high = min(high, min(levels))
+            elif {other, state.program} & self.counters and max(rank, other_rank) == RANKS["melody"]:
+                continue  # a counter-line may cross the melody for a moment (OrderBias), never the harmony
+            elif other_rank > rank:
+                high = min(high, max(levels))
+            elif other_rank < rank:
+                low = max(low, max(levels))
+        if low < 0 and high > 127:
             return None
-        if state.notes_at_onset.get(state.program, 0) >= CHORD_NOTES[role]:
-            return None
-        bias = torch.zeros(self.tables.size)
-        bias[self.program_ids[state.program]] = CHORD_PULL  # another note of the chord, at this onset
-        return bias
+        return self.not_pitch | ((self.pitch >= low) & (self.pitch <= high))
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        state = self.tracker.sync(input_ids)
+        allowed = self.allowed(state)
+        if allowed is None:
+            return scores
+        out = scores.masked_fill(~allowed, float("-inf"))
+        return out if bool(torch.isfinite(out[self.tables.masks["Pitch"]]).any()) else scores

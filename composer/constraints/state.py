@@ -102,6 +102,8 @@ class DecodeState:
     notes_in_bar: int = 0  # onsets in the current bar
     last_onset_bar: dict[int, int] = field(default_factory=dict)  # program -> bar of its latest note
     heard_until: dict[int, int] = field(default_factory=dict)  # program -> when its last-ending note so far ends
+    last_onset: dict[int, int] = field(default_factory=dict)  # program -> absolute time of its latest onset
+    held: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # program -> (end, pitch) still sounding
     history: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (bar, position, program) -> pitch
     first_onset: int = -1  # absolute time of the piece's first note (-1: none yet)
     pitch_class_counts: list[int] = field(default_factory=lambda: [0] * 12)  # pitched notes so far
@@ -141,6 +143,8 @@ class DecodeState:
             now = self.now
             for program, ends in self.sounding.items():
                 self.sounding[program] = [end for end in ends if end > now]
+            for program, notes in self.held.items():
+                self.held[program] = [note for note in notes if note[0] > now]
         elif kind == "Program":
             self.program = int(t.program[token])
             if self.first_onset < 0:
@@ -151,8 +155,10 @@ class DecodeState:
             end = self.now + int(t.duration[token])
             self.sounding.setdefault(self.program, []).append(end)
             self.heard_until[self.program] = max(end, self.heard_until.get(self.program, 0))
+            self.last_onset[self.program] = self.now
             if self.program != DRUMS:
                 self.last_pitch[self.program] = self.pitch
+                self.held.setdefault(self.program, []).append((end, self.pitch))
                 self.pitches_at_onset.append(self.pitch)
                 self.notes_at_onset[self.program] = self.notes_at_onset.get(self.program, 0) + 1
                 self.pitch_class_counts[self.pitch % 12] += 1
@@ -173,6 +179,11 @@ class DecodeState:
         """Notes of `program` sounding at the current position (begun here included)."""
         now = self.now
         return sum(1 for end in self.sounding.get(program, ()) if end > now)
+
+    def pitches(self, program: int) -> list[int]:
+        """Pitches of `program` sounding at the current position (begun here included)."""
+        now = self.now
+        return [pitch for end, pitch in self.held.get(program, ()) if end > now]
 
     def free_from(self, program: int, cap: int) -> int:
         """The first absolute time at which `program` has fewer than `cap` notes sounding."""

@@ -39,7 +39,8 @@ INSTRUMENT_PROGRAMS: dict[str, int] = {
 INSTRUMENT_FAMILIES: dict[str, list[int]] = {
     "string quartet": [40, 40, 41, 42], "brass": [56, 60, 57, 58], "woodwinds": [73, 68, 71, 70],
     "orchestra": [48, 60, 73, 43, 47], "rock band": [30, 33, DRUMS], "jazz trio": [0, 32, DRUMS],
-    "synthwave": [81, 89, 38, DRUMS],
+    "synthwave": [81, 89, 38, DRUMS], "satb": [52, 52, 52, 52], "four part choir": [52, 52, 52, 52],
+    "mixed choir": [52, 52, 52, 52],
 }
 
 

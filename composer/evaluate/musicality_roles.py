@@ -13,7 +13,8 @@ Roles: melody, counter, bass, comp, pad, arp, doubling, inner (inner = a middle 
   2. GM program (table PROGRAM_ROLES): 32-39 (basses), 43 contrabass, 58 tuba, 70 bassoon -> bass;
      88-95 (synth pads) -> pad; 80-87 (synth leads) -> melody.
   3. Register, over the parts still undecided: if no part is a melody yet, the highest-median one is the melody;
-     if no part is a bass yet and there are 2+ parts, the lowest-median remaining one is the bass.
+     if no part is a bass yet and there are 2+ parts, the lowest-median remaining one is the bass, if no other part
+     sits lower (a whistle over a comping guitar is no bass line).
   4. Whatever is left: comp when its program is a keyboard, organ or guitar (0-7, 16-31), else inner.
 
 `roles_from_families(parts, expected)` first gives roles from a prompt's instrument families (FAMILIES), then
@@ -232,8 +233,9 @@ def _fill_roles(parts: Sequence[pretty_midi.Instrument], fixed: Sequence[str | N
         undecided.remove(top)
     if undecided and "bass" not in roles and len(parts) >= 2:
         bottom = min(undecided, key=lambda i: (medians[i], i))
-        roles[bottom] = "bass"
-        undecided.remove(bottom)
+        if medians[bottom] <= medians[lowest]:  # a part with another part under it is no bass line
+            roles[bottom] = "bass"
+            undecided.remove(bottom)
     for i in undecided:
         roles[i] = "comp" if parts[i].program in COMP_PROGRAMS else "inner"
     return [r or "inner" for r in roles]

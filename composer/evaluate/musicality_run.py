@@ -23,6 +23,7 @@ from typing import Any
 
 from composer.core.errors import ComposerError
 from composer.evaluate.musicality import PartMetrics, PieceMetrics, measure_midi, set_metrics
+from composer.evaluate.musicality_roles import FAMILIES
 from composer.evaluate.references import build_references
 
 SOFT_BIASES = ["chords", "harmony", "tonal", "leaps", "targets", "coverage", "motif", "density", "loop", "roles",
@@ -138,6 +139,10 @@ def load_musicality_prompts(path: str | Path) -> list[dict[str, Any]]:
         if not isinstance(entry, dict) or not isinstance(entry.get("prompt"), str):
             raise ComposerError(f"{source}:{number}: each line needs a \"prompt\" string")
         entry.setdefault("id", f"p{number:02d}")
+        for role in ROLE_KEYS:
+            if role in entry and entry[role] not in FAMILIES:
+                raise ComposerError(f"{source}:{number}: {role} family {entry[role]!r} is not one of "
+                                    f"{', '.join(sorted(FAMILIES))}")
         prompts.append(entry)
     if not prompts:
         raise ComposerError(f"{source} holds no prompts")

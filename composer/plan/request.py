@@ -114,17 +114,27 @@ def predict_mood(prompt: str) -> Any:
 
 
 def add_roles(request: Resolved, prompt: str | None, roles: str | dict[int, str] | None) -> None:
-    """Set request["roles"]: each pitched part's role by its track name, with where each came from."""
+    """Set the request's voices (composer.core.voices: same-program parts kept apart, a melody keyboard's two
+    hands) and each one's role, with where each came from; request["roles"] names them by track."""
     from composer.ask.resolve import Value
-    from composer.core.gm import default_track_name
-    from composer.plan.roles import assign_roles, parse_roles
+    from composer.core.instruments import DRUMS
+    from composer.core.voices import label, voices_for
+    from composer.plan.roles import assign_roles, hands_for, parse_roles
 
     option = parse_roles(roles) if isinstance(roles, str) else roles
-    assigned = assign_roles(request["instruments"], prompt, option)
+    voices = voices_for([p for p in request["instruments"] if p != DRUMS])
+    real = {v.decode: v.program for v in voices}
+    assigned = assign_roles([v.decode for v in voices], prompt, option, real)
+    voices, chosen = hands_for(voices, {p: role for p, (role, _, _) in assigned.items()})
+    for voice in voices:
+        if voice.decode not in assigned:
+            why = "its own bass line" if chosen[voice.decode] == "bass" else "the keyboard's left hand"
+            assigned[voice.decode] = (chosen[voice.decode], "inferred", why)
     sources = {source for _, source, _ in assigned.values()}
     source = next(s for s in ("option", "text", "inferred") if s in sources) if sources else "inferred"
-    value = {default_track_name(p, False): role for p, (role, _, _) in assigned.items()}
-    detail = "; ".join(f"{default_track_name(p, False)}: {src}" + (f" ({why})" if why else "")
-                       for p, (_, src, why) in assigned.items())
+    value = {label(v): assigned[v.decode][0] for v in voices}
+    detail = "; ".join(f"{label(v)}: {assigned[v.decode][1]}" + (f" ({assigned[v.decode][2]})"
+                                                                  if assigned[v.decode][2] else "") for v in voices)
     request.values["roles"] = Value(value, source, detail)
-    request.roles = {p: role for p, (role, _, _) in assigned.items()}
+    request.voices = voices
+    request.roles = {v.decode: assigned[v.decode][0] for v in voices}

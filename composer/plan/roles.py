@@ -2,7 +2,8 @@
 cello", "piano comping"), then the ensemble and the instruments (the table below), each with its source.
 
 The ensemble rules, in order, for parts the option and the prompt left open:
-  a lone part plays everything: a keyboard, guitar or harp with both hands (its whole range), else the melody;
+  a lone part plays the melody: a guitar or harp with both hands (its whole range); a keyboard that plays the
+      melody adds a left hand (hands_for): the bass without a bass part, else chords below middle C;
   bass instruments (GM 32-39 basses, 43 contrabass, 58 tuba) are the bass; without one, with three or more
       parts, a cello, bassoon, trombone or baritone sax takes the bass line (else there is none: keyboards
       and harps keep their left hands);
@@ -20,14 +21,17 @@ import re
 from composer.core.errors import ComposerError
 from composer.core.gm import playable_range
 from composer.core.instruments import DRUMS, INSTRUMENT_PROGRAMS, parse_instruments
-from composer.core.roles import ROLE_REGISTERS, ROLES, Register, register_for
+from composer.core.roles import LEFT_HAND_REGISTER, ROLE_REGISTERS, ROLES, VOICE_REGISTERS, Register, register_for
+from composer.core.voices import CHOIRS, Voice, with_left_hand
 
 BASS_PROGRAMS = frozenset({*range(32, 40), 43, 58})
 LEAD_PROGRAMS = (73, 72, 74, 75, 40, 56, 65, 64, 66, 67, 71, 68, 69, 80, 81, 82, 83, 84, 85, 86, 87, 53, 52, 54,
-                 60, 57, 59, 61, 62, 63, 21, 22, 23, 41, 70, 79, 78, 77, 76)
+                 60, 57, 59, 61, 62, 63, 21, 22, 23, 41, 70, 79, 78, 77, 76, 42)  # a cello duet: the cello sings
 PAD_PROGRAMS = frozenset({*range(88, 96), *range(48, 52), 52, 53, 54, *range(16, 21)})
 COMP_PROGRAMS = frozenset({*range(0, 16), *range(24, 32)})
 LOW_LINE_PROGRAMS = (42, 70, 57, 67, 32)  # cello, bassoon, trombone, baritone sax: a bass line without a bass
+KEYBOARDS = frozenset(range(0, 8))  # played with two hands when they carry the melody (hands_for)
+BASS_SECTIONS = frozenset({*range(0, 8), *range(16, 21), *range(48, 52)})  # play their own bass (hands_for)
 TWO_HANDS = frozenset({*range(0, 8), *range(24, 32), 46})  # a lone one of these plays its whole range
 ARP_PROGRAMS = frozenset({46})
 # words after an instrument ("piano comping") or before "on/for/by <instrument>" ("bass line on cello")
@@ -46,13 +50,15 @@ def _names(program: int) -> list[str]:
     return sorted((n for n, p in INSTRUMENT_PROGRAMS.items() if p == program), key=len, reverse=True)
 
 
-def roles_from_text(prompt: str | None, programs: list[int]) -> dict[int, tuple[str, str]]:
-    """Roles the prompt's words give its instruments: program -> (role, the words)."""
+def roles_from_text(prompt: str | None, programs: list[int], real: dict[int, int] | None = None,
+                    ) -> dict[int, tuple[str, str]]:
+    """Roles the prompt's words give its instruments: program -> (role, the words). `real` maps a voice's
+    decode program to the instrument it is (composer.core.voices), for names."""
     text = re.sub(r"[\s-]+", " ", (prompt or "").lower())
     words = "|".join(sorted((re.escape(w) for w in ROLE_WORDS), key=len, reverse=True))
     found: dict[int, tuple[str, str]] = {}
     for program in programs:
-        for name in _names(program):
+        for name in _names((real or {}).get(program, program)):
             after = re.search(rf"(?<![a-z]){re.escape(name)} ({words})(?![a-z])", text)
             before = re.search(rf"(?<![a-z])({words}) (?:line )?(?:on|for|from|by|played by|in) (?:the |a )?"
                                rf"{re.escape(name)}(?![a-z])", text)
@@ -79,33 +85,42 @@ def parse_roles(text: str) -> dict[int, str]:
     return roles
 
 
-def _ensemble_roles(programs: list[int], fixed: dict[int, str]) -> dict[int, tuple[str, str]]:
-    """The table's roles for the parts not fixed yet: program -> (role, why)."""
+def _ensemble_roles(programs: list[int], fixed: dict[int, str], real: dict[int, int]) -> dict[int, tuple[str, str]]:
+    """The table's roles for the parts not fixed yet: program -> (role, why), judged by the instrument each
+    voice is (`real`)."""
+    def kind(program: int) -> int:
+        return real.get(program, program)
+
     open_parts = [p for p in programs if p not in fixed]
     chosen: dict[int, tuple[str, str]] = {}
     if len(programs) == 1 and open_parts:
         program = open_parts[0]
-        return {program: ("melody", "a lone part, both hands" if program in TWO_HANDS else "a lone part")}
+        return {program: ("melody", "a lone part, both hands" if kind(program) in TWO_HANDS else "a lone part")}
     taken = set(fixed.values())
     if "bass" not in taken:
-        basses = [p for p in open_parts if p in BASS_PROGRAMS]
+        basses = [p for p in open_parts if kind(p) in BASS_PROGRAMS]
         if not basses and len(programs) >= 3:
-            basses = [p for p in LOW_LINE_PROGRAMS if p in open_parts][:1]
+            basses = [p for low in LOW_LINE_PROGRAMS for p in open_parts if kind(p) == low][:1]
+        if not basses and len(programs) >= 3:  # a choir's (or any section's) lowest voice: its last
+            sections = [p for p in open_parts if sum(kind(q) == kind(p) for q in programs) >= 3]
+            basses = sections[-1:]
         if basses:
-            chosen[basses[0]] = ("bass", "a bass instrument" if basses[0] in BASS_PROGRAMS else
+            chosen[basses[0]] = ("bass", "a bass instrument" if kind(basses[0]) in BASS_PROGRAMS else
                                  "the ensemble's lowest line")
     rest = [p for p in open_parts if p not in chosen]
     if "melody" not in taken and rest:
-        leads = [p for p in LEAD_PROGRAMS if p in rest]
-        unpadded = [p for p in rest if p not in PAD_PROGRAMS] or rest
-        melody = leads[0] if leads else max(unpadded, key=lambda p: playable_range(p)[1])
+        leads = [p for lead in LEAD_PROGRAMS for p in rest if kind(p) == lead]
+        unpadded = [p for p in rest if kind(p) not in PAD_PROGRAMS] or rest
+        melody = leads[0] if leads else max(unpadded, key=lambda p: playable_range(kind(p))[1])
         chosen[melody] = ("melody", "a lead instrument" if leads else "the highest part")
     for program in (p for p in open_parts if p not in chosen):
-        if program in ARP_PROGRAMS:
+        if kind(program) in CHOIRS and sum(kind(q) == kind(program) for q in programs) > 1:
+            chosen[program] = ("counter", "an inner voice")
+        elif kind(program) in ARP_PROGRAMS:
             chosen[program] = ("arp", "a harp")
-        elif program in PAD_PROGRAMS:
+        elif kind(program) in PAD_PROGRAMS:
             chosen[program] = ("pad", "a sustaining instrument")
-        elif program in COMP_PROGRAMS:
+        elif kind(program) in COMP_PROGRAMS:
             chosen[program] = ("comp", "a keyboard, guitar or mallet instrument")
         else:
             chosen[program] = ("counter", "a second line")
@@ -113,31 +128,78 @@ def _ensemble_roles(programs: list[int], fixed: dict[int, str]) -> dict[int, tup
 
 
 def assign_roles(programs: list[int], prompt: str | None = None, option: dict[int, str] | None = None,
-                 ) -> dict[int, tuple[str, str, str]]:
-    """program -> (role, source, detail) for every pitched program: option, then text, then the table."""
+                 real: dict[int, int] | None = None) -> dict[int, tuple[str, str, str]]:
+    """program -> (role, source, detail) for every pitched program: option, then text, then the table.
+    `programs` may be voices' decode programs, with `real` mapping each to the instrument it is (an
+    option's instrument then sets every voice of it)."""
+    real = real or {}
     pitched = [p for p in programs if p != DRUMS]
-    unknown = sorted(set(option or {}) - set(pitched))
+    unknown = sorted(set(option or {}) - {real.get(p, p) for p in pitched})
     if unknown:
         raise ComposerError(f"--roles names instruments the piece does not have (GM {unknown}); add them to "
                             "--instruments")
-    roles = {p: (r, "option", "") for p, r in (option or {}).items()}
-    for program, (role, words) in roles_from_text(prompt, pitched).items():
+    roles = {p: ((option or {})[real.get(p, p)], "option", "") for p in pitched if real.get(p, p) in (option or {})}
+    for program, (role, words) in roles_from_text(prompt, pitched, real).items():
         roles.setdefault(program, (role, "text", words))
     fixed = {p: r for p, (r, _, _) in roles.items()}
-    for program, (role, why) in _ensemble_roles(pitched, fixed).items():
+    for program, (role, why) in _ensemble_roles(pitched, fixed, real).items():
         roles[program] = (role, "inferred", why)
     return {p: roles[p] for p in pitched}
 
 
-def registers_for(roles: dict[int, str]) -> dict[int, Register]:
-    """Each part's register window; a lone keyboard, guitar or harp keeps its whole range (two hands)."""
-    windows = {program: register_for(program, role) for program, role in roles.items()}
+def registers_for(roles: dict[int, str], real: dict[int, int] | None = None,
+                  left_hands: frozenset[int] = frozenset(), names: dict[int, str] | None = None,
+                  ) -> dict[int, Register]:
+    """Each part's register window, by the instrument each voice is (`real`); a keyboard's left hand
+    (`left_hands`) keeps below middle C, a choir's alto and tenor (`names`) their own ranges; a lone
+    guitar or harp keeps its whole range (both hands)."""
+    real, names = real or {}, names or {}
+    windows = {}
+    for program, role in roles.items():
+        instrument = real.get(program, program)
+        if program in left_hands and role != "bass":
+            windows[program] = Register(*LEFT_HAND_REGISTER)
+        elif names.get(program) in VOICE_REGISTERS and role == "counter":
+            windows[program] = Register(*VOICE_REGISTERS[names[program]])
+        else:
+            windows[program] = register_for(instrument, role)
     if len(roles) == 1:
         (program,) = roles
-        if program in TWO_HANDS:
-            low, high = playable_range(program)
+        if real.get(program, program) in TWO_HANDS:
+            low, high = playable_range(real.get(program, program))
             windows[program] = Register(max(low, 33), 62, min(high, 96))
     return windows
 
 
-__all__ = ["ROLE_REGISTERS", "assign_roles", "parse_roles", "registers_for", "roles_from_text"]
+def hands_for(voices: list[Voice], roles: dict[int, str]) -> tuple[list[Voice], dict[int, str]]:
+    """Parts that play with two hands (or a section's basses). A keyboard (GM 0-7) that plays the melody,
+    with no other part holding the harmony, plays it with its right hand, and its left hand takes the bass
+    when the ensemble has none (else chords below middle C). With no bass in the ensemble, a keyboard,
+    organ or string section that accompanies (comp or pad) plays its own bass: a left hand, or a string
+    section's basses. Returns the voices and roles with the lower voices added."""
+    has_bass = "bass" in roles.values()
+    harmony = any(role in ("comp", "pad", "arp", "counter") for role in roles.values())
+    for index, voice in enumerate(voices):
+        role = roles.get(voice.decode)
+        if voice.hand:
+            continue
+        if voice.program in KEYBOARDS and role == "melody" and not harmony:
+            lower = "comp" if has_bass else "bass"
+        elif voice.program in BASS_SECTIONS and role in ("comp", "pad") and not has_bass and len(voices) > 1:
+            lower = "bass"
+        else:
+            continue
+        voices = with_left_hand(voices, index)
+        return voices, {**roles, voices[index + 1].decode: lower}  # one part gets a second hand
+    return voices, roles
+ # another part holds the harmony: the keyboard plays the tune alone
+    for index, voice in enumerate(voices):
+        if voice.program in KEYBOARDS and not voice.hand and roles.get(voice.decode) == "melody":
+            voices = with_left_hand(voices, index)
+            left = voices[index + 1]
+            roles = {**roles, left.decode: "comp" if "bass" in roles.values() else "bass"}
+            break  # one pair of hands: a second melody keyboard plays the tune alone
+    return voices, roles
+
+
+__all__ = ["ROLE_REGISTERS", "assign_roles", "hands_for", "parse_roles", "registers_for", "roles_from_text"]

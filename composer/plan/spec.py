@@ -12,6 +12,7 @@ from composer.constraints.masks import MELODIC_CHANNELS
 from composer.core.errors import ComposerError
 from composer.core.instruments import DRUMS
 from composer.core.score import TICKS_PER_BEAT
+from composer.core.voices import voices_for
 from composer.decode.controls import (
     DENSITY_BINS,
     DENSITY_EDGES,
@@ -38,7 +39,7 @@ class Plan:
     tempo: float
     meter: tuple[int, int]
     bars: int
-    pitched: list[int]  # the programs the model plays (drums are arranged, composer.arrange.drums)
+    pitched: list[int]  # the voices' decode programs the model plays (drums are arranged, composer.arrange.drums)
     controls: list[str]
     spec: Any  # composer.constraints.ConstraintSpec
     config: Any  # composer.decode.sampling.SamplingConfig
@@ -86,7 +87,9 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
         raise ComposerError(f"unknown constraint switch {', '.join(unknown)}; known: {', '.join(SWITCHES)}")
     pc, mode, tonic = parse_key(key)
     chord_sets = parse_chords(chords, key) if chords else None
-    pitched = sorted({p for p in programs if p != DRUMS})  # the model plays these; drums are arranged
+    if draw:  # a drawing places the notes itself, one voice per instrument
+        request.voices = voices_for(sorted({p for p in programs if p != DRUMS}))
+    pitched = sorted(v.decode for v in request.voices)  # the model plays these; drums are arranged
     if len(pitched) > MELODIC_CHANNELS:
         raise ComposerError(f"{len(pitched)} pitched instruments asked for; MIDI has room for {MELODIC_CHANNELS} "
                             "(16 channels, one kept for drums)")
@@ -109,11 +112,16 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
     if not draw:  # a drawing places the notes itself
         parts = request.roles  # as describe() assigned them
         spec.roles = parts
+        spec.style = request["style"] or "pop"
+        spec.left_hands = frozenset(v.decode for v in request.voices if v.hand == "left" and v.program < 16)
         if len(parts) > 1:  # an ensemble's parts each in their own register; a lone part keeps the piece's
             # a register asked for (words, mood, picture) moves every part's centre the same way, within its window
             shift = max(-8, min(8, request["centre_pitch"] - 64)) if request["centre_pitch"] is not None else 0
             spec.registers = {p: (w.low, max(w.low + 3, min(w.high - 3, w.centre + shift)), w.high)
-                              for p, w in registers_for(parts).items()}
+                              for p, w in registers_for(parts, {v.decode: v.program for v in request.voices},
+                                                        frozenset(v.decode for v in request.voices
+                                                                  if v.hand == "left"),
+                                                        {v.decode: v.name for v in request.voices}).items()}
     if draw:
         from composer.plan.drawing import add_drawing
 

@@ -1,0 +1,369 @@
+"""The style's texture on the logits: the accompaniment's figures as a rhythm and a voicing (a mask), and
+each role's texture as biases (held pad chords, comp chords on the figure, the bass's chord tones, steps
+for melodies), while the model picks the notes. Constants and the register filters: constraints.roles."""
+
+from __future__ import annotations
+
+import torch
+
+from composer.constraints.biases import Bias
+from composer.constraints.masks import Mask
+from composer.constraints.roles import (
+    CHORD_PULL,
+    CHORD_ROLES,
+    CLASH_COST,
+    ENTRY_BEATS,
+    ENTRY_PULL,
+    ENTRY_ROLES,
+    FIGURE_SKIP_COST,
+    FINAL_PULL,
+    HAND_SPAN,
+    HARMONY_PULL,
+    HOLD_PULL,
+    HOME_PULL,
+    LEAP_COST,
+    LEGATO,
+    LENGTH_PULL,
+    LINE_ROLES,
+    OFF_FIGURE,
+    PAD_PULL,
+    ROOT_PULL,
+    SHORT_PAD,
+    SINGLE_COST,
+    SINGLE_ROLES,
+    SKIP_COST,
+    _total,
+    chord_root,
+)
+from composer.constraints.state import DRUMS, DecodeState, Tracker
+from composer.core.textures import Figure, figure_for
+
+
+class VoicingMask(Mask):
+    """Where and what the accompaniment strikes: a comp, bass or arpeggio part only at its figure's onsets
+    (composer.core.textures); at one onset a comp or pad chord its figure's notes and one more at the most,
+    a single line of an ensemble one; a comp or pad note a tone of the bar's chord. Another part, a later
+    onset or the next bar always stays open, so the mask never leaves nothing."""
+
+    name = "texture"
+
+    def __init__(self, tracker: Tracker, roles: dict[int, str], chords: list[set[int]] | None = None,
+                 style: str = "pop", meter: tuple[int, int] = (4, 4), final_bar: int | None = None,
+                 left_hands: frozenset[int] = frozenset()) -> None:
+        super().__init__(tracker)
+        pitched = {p: r for p, r in roles.items() if p != DRUMS}
+        self.caps: dict[int, int] = {}
+        self.onsets: dict[int, set[int]] = {}  # figured parts: the positions they may strike at
+        self.chord_parts = {p for p, r in pitched.items() if r in CHORD_ROLES}
+        self.chords = chords or []
+        res = self.tables.beat_resolution
+        self.figured: dict[int, tuple[tuple[int, ...], int]] = {}  # program -> (figure onsets, notes at each)
+        for program, role in pitched.items():
+            figure = figure_for(style, "hand" if program in left_hands and role == "bass" else role, *meter)
+            if figure is not None:
+                onsets = tuple(sorted({round(o * res) for o in figure.onsets}))
+                self.figured[program] = (onsets, min(figure.notes, 3) if role in CHORD_ROLES else 1)
+            if figure is not None and role in ("comp", "bass", "arp"):
+                self.onsets[program] = set(self.figured[program][0])
+            if role in CHORD_ROLES and figure is not None:
+                self.caps[program] = figure.notes + 1
+            elif role in SINGLE_ROLES and len(pitched) > 1:
+                self.caps[program] = 1
+        self.program_ids = {p: int(torch.nonzero(self.tables.program == p)[0]) for p in pitched}
+        self.pitch = self.tables.pitch
+        self.final_bar = final_bar
+        t = self.tables
+        eos = t.masks.get("EOS", torch.zeros(t.size, dtype=torch.bool))
+        self.moving_on = t.masks["Position"] | t.masks["Bar"] | eos
+
+    def _next_due(self, state: DecodeState, program: int) -> int | None:
+        """The next onset of `program`'s figure in this bar (a position) it has not struck yet."""
+        onsets = self.figured[program][0]
+        played = state.last_onset.get(program, -1)
+        for onset in onsets[:1] if state.bar == self.final_bar else onsets:
+            if state.bar_start + onset > played and onset >= max(state.position, 0) and onset < state.bar_length:
+                return onset
+        return None
+
+    def _rhythm(self, state: DecodeState) -> torch.Tensor | None:
+        """The figures as a rhythm: the piece does not move on past a figured part's due onset, and an onset
+        does not end while a due part has not struck (or its chord has fewer than its notes)."""
+        pending, next_due = False, None
+        for program, (onsets, notes) in self.figured.items():
+            struck = state.notes_at_onset.get(program, 0)
+            if state.last_type == "Duration" and state.position in onsets and 0 < struck < notes:
+                pending = True  # a chord being built
+            due = self._next_due(state, program)
+            if due is None:
+                continue
+            if state.last_type == "Duration" and due == state.position and not struck:
+                pending = True
+            elif due > state.position or state.last_type == "TimeSig":
+                next_due = due if next_due is None else min(next_due, due)
+        if pending:
+            return ~self.moving_on
+        if next_due is None:
+            return None
+        later = self.tables.masks["Position"] & (self.tables.position > next_due)
+        return ~(later | (self.moving_on & ~self.tables.masks["Position"]))  # nor the bar ended before it
+
+    def allowed(self, state: DecodeState) -> torch.Tensor | None:
+        if state.last_type == "Program":
+            return self._chord_tones(state)
+        if state.last_type == "TimeSig":
+            return self._rhythm(state)
+        if state.last_type not in ("Duration", "Position"):
+            return None
+        rhythm = self._rhythm(state) if state.last_type == "Duration" else None
+        closed = [p for p, cap in self.caps.items() if state.notes_at_onset.get(p, 0) >= cap]
+        closed += [p for p, onsets in self.onsets.items() if state.position not in onsets
+                   and not state.notes_at_onset.get(p)]  # off its figure
+        if not closed:
+            return rhythm
+        allowed = torch.ones(self.tables.size, dtype=torch.bool)
+        allowed[[self.program_ids[p] for p in set(closed)]] = False
+        return allowed if rhythm is None else allowed & rhythm
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        allowed = self.allowed(self.tracker.sync(input_ids))
+        if allowed is None:
+            return scores
+        out = scores.masked_fill(~allowed, float("-inf"))
+        return out if bool(torch.isfinite(out).any()) else scores
+
+    def _chord_tones(self, state: DecodeState) -> torch.Tensor | None:
+        """A comp or pad note is a tone of the bar's chord (block or broken chords sound the harmony)."""
+        if state.program not in self.chord_parts or not self.chords or state.bar < 1:
+            return None
+        chord = torch.tensor(sorted(self.chords[(state.bar - 1) % len(self.chords)]))
+        return (self.pitch < 0) | torch.isin(self.pitch % 12, chord)
+
+
+class TextureBias(Bias):
+    """Each role's texture, while the model picks the notes.
+
+    bass, comp, pad and arp play their style's figure (composer.core.textures): the part is due at each of
+    the figure's onsets (its Program pulled in there, the next onset not placed past it, an onset off the
+    figure costs OFF_FIGURE), each note near the figure's length, comp and pad chords built up to the
+    figure's size. The bass plays the figure's chord tones (roots on the downbeat, fifths, a walking line's
+    approach into the next bar's root); an arpeggio moves through the bar's chord. melody and counter:
+    stepwise motion preferred (a cost for each semitone of a leap beyond a whole tone), and the melody comes
+    back in after two silent beats. `chords` are the pitch classes of each bar's chord (cycling)."""
+
+    name = "texture"
+
+    def __init__(self, tracker: Tracker, roles: dict[int, str], chords: list[set[int]] | None,
+                 strength: float = 1.0, loop_bars: int | None = None, style: str = "pop",
+                 meter: tuple[int, int] = (4, 4), final_bar: int | None = None,
+                 left_hands: frozenset[int] = frozenset()) -> None:
+        super().__init__(tracker, strength)
+        self.final_bar = final_bar  # a closed piece's last bar: its bass (or lowest chord note) on the root
+        self.loop_bars = loop_bars  # a loop's last half bar: its way home (the loop bias) leads the lines
+        t = self.tables
+        self.roles = {p: r for p, r in roles.items() if p != DRUMS}
+        self.chords = chords or []
+        self.bassless = "bass" not in self.roles.values()  # the harmony's parts then sound its roots
+        self.pitch = t.pitch
+        self.is_pitch = t.pitch >= 0
+        self.is_duration = t.duration >= 0
+        self.program_ids = {p: int(torch.nonzero(t.program == p)[0]) for p in self.roles}
+        self.is_position = t.masks["Position"]
+        self.is_bar = t.masks["Bar"]
+        self.is_eos = t.masks.get("EOS", torch.zeros(t.size, dtype=torch.bool))
+        res = t.beat_resolution
+        self.figures: dict[int, tuple[tuple[int, ...], int, Figure]] = {}
+        for program, role in self.roles.items():
+            figure = figure_for(style, "hand" if program in left_hands and role == "bass" else role, *meter)
+            if figure is not None:
+                onsets = tuple(sorted({round(o * res) for o in figure.onsets}))
+                self.figures[program] = (onsets, max(1, round(figure.length * res)), figure)
+
+    def _chord(self, state: DecodeState, ahead: int = 0) -> set[int]:
+        if not self.chords or state.bar < 1:
+            return set()
+        return self.chords[(state.bar - 1 + ahead) % len(self.chords)]
+
+    def _due(self, state: DecodeState, program: int, role: str) -> int | None:
+        """When a part is due next (an absolute time in this bar, None when none is): a figured part at its
+        figure's next onset it has not played; a melody that has stopped sounding on the first ENTRY_BEATS
+        step after it falls silent."""
+        if program in self.figures:
+            played = state.last_onset.get(program, -1)
+            final = state.bar == self.final_bar  # the last bar: one chord on the downbeat, held to the end
+            for onset in self.figures[program][0][:1] if final else self.figures[program][0]:
+                due = state.bar_start + onset
+                if onset < state.bar_length and due > played and due >= state.now:
+                    return due
+            return None
+        if state.voices(program):
+            return None
+        step = max(1, round(ENTRY_BEATS[role] * self.tables.beat_resolution))
+        free = max(state.heard_until.get(program, state.bar_start), state.bar_start) - state.bar_start
+        due = -(-free // step) * step
+        return state.bar_start + due if due < state.bar_length else None
+
+    def _single_lines(self, state: DecodeState) -> torch.Tensor | None:
+        """In an ensemble, a single line (bass, melody, counter, arpeggio) that has a note at this onset gets
+        no second one; a lone part keeps its chords."""
+        if len(self.roles) < 2:
+            return None
+        played = [p for p, r in self.roles.items() if r in SINGLE_ROLES and state.notes_at_onset.get(p, 0)]
+        if not played:
+            return None
+        bias = torch.zeros(self.tables.size)
+        for program in played:
+            bias[self.program_ids[program]] = -SINGLE_COST
+        return bias
+
+    def _entries(self, state: DecodeState) -> torch.Tensor | None:
+        """The accompaniment's rhythm: a part that is due comes in now (its Program), a figured part off its
+        figure is held back, and the next onset is not placed past a due entry (nor the bar ended before it)."""
+        bias, now, any_due = torch.zeros(self.tables.size), state.now, False
+        choosing_position = state.last_type in ("TimeSig", "Duration")
+        for program, role in self.roles.items():
+            if role not in ENTRY_ROLES and program not in self.figures:
+                continue
+            due = self._due(state, program, role)
+            if due is not None and due <= now and state.position >= 0:
+                if not state.notes_at_onset.get(program, 0):
+                    bias[self.program_ids[program]] += ENTRY_PULL
+            elif program in self.figures and state.position >= 0 and not state.notes_at_onset.get(program, 0):
+                bias[self.program_ids[program]] -= OFF_FIGURE
+            waiting = due is not None and (due > now or not state.notes_at_onset.get(program, 0))
+            if choosing_position and waiting:
+                assert due is not None
+                any_due = True
+                cost = FIGURE_SKIP_COST if program in self.figures else SKIP_COST
+                skips = self.is_position & (self.tables.position > due - state.bar_start)
+                bias = bias - cost * (skips | self.is_bar | self.is_eos).float()
+        return bias if any_due or bool(bias.any()) else None
+
+    def bias(self, state: DecodeState) -> torch.Tensor | None:
+        role = self.roles.get(state.program)
+        if state.last_type == "Duration":  # the next token may be a Program at this onset, or a later onset
+            own = self._chord_building(state, role) if role in CHORD_ROLES else self._single_lines(state)
+            return _total(own, self._entries(state))
+        if state.last_type in ("TimeSig", "Position", "Tempo"):
+            return self._entries(state)
+        if state.last_type == "Program" and role is not None:
+            return self._pitch_bias(state, role)
+        if state.last_type == "Velocity" and role is not None:
+            return self._duration_bias(state, role)
+        return None
+
+    def _pitch_bias(self, state: DecodeState, role: str) -> torch.Tensor | None:
+        pitch, bias = self.pitch, torch.zeros(self.tables.size)
+        homeward = self.loop_bars == state.bar and state.position * 2 >= state.bar_length
+        chord = self._chord(state)
+        if role in LINE_ROLES and homeward and chord:  # a loop's way home: through its last chord (V7)
+            bias = torch.where(self.is_pitch & torch.isin(pitch % 12, torch.tensor(sorted(chord))), HOME_PULL, 0.0)
+        elif role in LINE_ROLES and state.program in state.last_pitch and not homeward:
+            bias = self._steps(state)
+        elif role == "bass" and chord:
+            bias = self._bass_pitch(state, chord)
+        elif role == "arp" and chord:
+            tones = torch.tensor(sorted(chord))
+            bias = torch.where(self.is_pitch & torch.isin(pitch % 12, tones), 2.0, 0.0)
+            if state.program in state.last_pitch:
+                bias = bias - 2.0 * (self.is_pitch & (pitch == state.last_pitch[state.program])).float()
+        elif role in CHORD_ROLES and chord and self.bassless and (state.position == 0 or state.bar == self.final_bar) \
+                and not state.notes_at_onset.get(state.program):  # no bass part: the chord's lowest note
+            pull = FINAL_PULL if state.bar == self.final_bar else ROOT_PULL
+            bias = torch.where(self.is_pitch & (pitch % 12 == chord_root(chord)), pull, 0.0)
+        elif role in CHORD_ROLES and state.pitches_at_onset:
+            taken = torch.tensor(sorted({p % 12 for p in state.pitches_at_onset}))
+            bias = torch.where(self.is_pitch & torch.isin(pitch % 12, taken), -1.5, 0.0)  # spread the chord
+            held = torch.tensor(state.pitches(state.program), dtype=torch.long)  # a unison on one instrument
+            bias = bias - SINGLE_COST * (self.is_pitch & torch.isin(pitch, held)).float()  # is one note
+            if chord:  # a chord part sounds the harmony: its added notes are the bar's chord tones
+                tones = torch.isin(pitch % 12, torch.tensor(sorted(chord)))
+                bias = bias + HARMONY_PULL * (self.is_pitch & tones).float()
+            own = state.pitches(state.program)
+            if own:  # a voicing within a hand's reach
+                span = (pitch > min(own) + HAND_SPAN) | (pitch < max(own) - HAND_SPAN)
+                bias = bias - SINGLE_COST * (self.is_pitch & span).float()
+            lowest = min(state.pitches(state.program), default=None)
+            if chord and self.bassless and (state.position == 0 or state.bar == self.final_bar) and lowest is not None \
+                    and lowest % 12 == chord_root(chord):  # the root stays the chord's lowest note
+                pull = FINAL_PULL if state.bar == self.final_bar else ROOT_PULL
+                bias = bias - pull * (self.is_pitch & (pitch < lowest)).float()
+        return bias - self._clashes(state, role)
+
+    def _clashes(self, state: DecodeState, role: str) -> torch.Tensor:
+        """A cost for a pitch a semitone (or a major seventh) from a note sounding now in any part: CLASH_COST,
+        half of it for a line off the beat (a passing note)."""
+        sounding = {p % 12 for program in self.roles for p in state.pitches(program)}
+        if not sounding:
+            return torch.zeros(self.tables.size)
+        near = torch.tensor(sorted({(pc + d) % 12 for pc in sounding for d in (-1, 1)} - sounding))
+        on_beat = state.position % self.tables.beat_resolution == 0
+        cost = CLASH_COST / 2 if role in LINE_ROLES and not on_beat else CLASH_COST
+        return torch.where(self.is_pitch & torch.isin(self.pitch % 12, near), cost, 0.0)
+
+    def _steps(self, state: DecodeState) -> torch.Tensor:
+        """A line's pull to steps: minus LEAP_COST for each semitone of a leap beyond a whole tone."""
+        leap = (self.pitch - state.last_pitch[state.program]).abs()
+        return torch.where(self.is_pitch, -(leap - 2).clamp(min=0).float() * LEAP_COST, 0.0)
+
+    def _bass_pitch(self, state: DecodeState, chord: set[int]) -> torch.Tensor:
+        """The bass figure's chord tones at this onset (see composer.core.textures)."""
+        pitch, root = self.pitch, chord_root(chord)
+        fifth = (root + 7) % 12
+        figure = self.figures[state.program][2].bass if state.program in self.figures else "root"
+        onsets = self.figures[state.program][0] if state.program in self.figures else (0,)
+        index = onsets.index(state.position) if state.position in onsets else -1
+        if state.bar == self.final_bar:  # a closed piece's last bar: the bass stays on the root
+            return torch.where(self.is_pitch & (pitch % 12 == root), FINAL_PULL, 0.0)
+        weights = {root: ROOT_PULL, fifth: 1.0}
+        if figure == "root-fifth" and index > 0:
+            weights = {fifth: 2.0, root: 1.0}
+        elif figure == "line":  # a line from root to root: the root on the downbeat, steps between
+            weights = {root: ROOT_PULL} if state.position == 0 else {}
+        elif figure == "walk" and index == len(onsets) - 1 and self._chord(state, 1):
+            target = chord_root(self._chord(state, 1))  # an approach note: a step into the next bar's root
+            weights = {(target + d) % 12: 2.0 for d in (-2, -1, 1, 2)}
+        elif figure == "walk" and index > 0:
+            weights = {pc: 1.0 for pc in chord}
+        elif figure == "broken" and index > 0:  # the chord's other tones in turn
+            weights = {pc: 2.0 for pc in chord if pc != state.last_pitch.get(state.program, -1) % 12}
+        bias = torch.zeros(self.tables.size)
+        for pc, weight in weights.items():
+            bias = bias + torch.where(self.is_pitch & (pitch % 12 == pc), weight, 0.0)
+        if state.program in state.last_pitch and figure in ("line", "walk"):
+            bias = bias + self._steps(state) * (0.5 if figure == "walk" else 1.0)
+        if figure == "octave" and index % 2 == 1 and state.program in state.last_pitch:
+            bias = bias + torch.where(self.is_pitch & ((pitch - state.last_pitch[state.program]).abs() == 12), 1.5, 0.0)
+        return bias
+
+    def _duration_bias(self, state: DecodeState, role: str) -> torch.Tensor | None:
+        beat = self.tables.beat_resolution
+        length = self.tables.duration.float()
+        target = self.figures[state.program][1] if state.program in self.figures else beat
+        if state.program in self.figures and state.bar == self.final_bar:  # held to the piece's end
+            rest = state.bar_length - state.position
+            return torch.where(self.is_duration, (length >= rest).float() * HOLD_PULL, 0.0)
+        if role == "pad":  # held: two beats at the least (nearly a mask), best to the next chord (the bar's end)
+            to_bar_end = max(state.bar_length - state.position, 1)
+            held = (length == to_bar_end).float() * 4.0 + (length >= target).float() * 2.0 \
+                - (length < min(2 * beat, target)).float() * SHORT_PAD
+            return torch.where(self.is_duration, held, 0.0)
+        if state.program in self.figures:  # near the figure's length: a cost per halving or doubling
+            return torch.where(self.is_duration, -(length / target).log2().abs() * LENGTH_PULL, 0.0)
+        if role in LINE_ROLES:  # lines sing: a note shorter than a beat costs its missing share
+            return torch.where(self.is_duration, -(beat - length).clamp(min=0) / beat * LEGATO, 0.0)
+        return None
+
+    def _chord_building(self, state: DecodeState, role: str) -> torch.Tensor | None:
+        if state.program not in self.figures:
+            return None
+        onsets, _, figure = self.figures[state.program]
+        off_figure = state.position not in onsets and role != "pad"  # a pad's every onset is a chord
+        played = state.notes_at_onset.get(state.program, 0)
+        bias = torch.zeros(self.tables.size)
+        if played > figure.notes:  # a full voicing: the figure's notes and one more at the most
+            bias[self.program_ids[state.program]] = -SINGLE_COST
+            return bias
+        if off_figure or played >= figure.notes:
+            return None
+        bias[self.program_ids[state.program]] = CHORD_PULL * (PAD_PULL if role == "pad" else 1.0)  # the next note
+        return bias

@@ -1,0 +1,133 @@
+"""The ensemble: voices kept apart (two violins, SATB), two hands and a section's own bass, the order of
+parts as a mask, the style's texture figures; then generated pieces judged from their MIDI files."""
+
+from __future__ import annotations
+
+import pretty_midi
+import pytest
+import torch
+
+from composer.ask.style_words import named_style, suggested_style
+from composer.constraints import Tracker
+from composer.constraints.roles import OrderMask
+from composer.constraints.texture import TextureBias
+from composer.core.textures import figure_for
+from composer.core.voices import label, stand_in, voices_for
+from composer.plan.request import describe
+
+from .test_constraints import ids_of, run, small_tokenizer
+
+
+def test_same_program_parts_get_their_own_voices_and_names() -> None:
+    quartet = voices_for([40, 40, 41, 42])
+    assert [v.name for v in quartet] == ["Violin I", "Violin II", "Viola", "Cello"]
+    assert [v.program for v in quartet] == [40, 40, 41, 42]
+    assert len({v.decode for v in quartet}) == 4 and quartet[0].decode == 40  # the second violin: a stand-in
+    assert [v.name for v in voices_for([52, 52, 52, 52])] == ["Soprano", "Alto", "Tenor", "Bass"]
+    assert stand_in(40, {40, 110}) not in {40, 110}
+
+
+@pytest.mark.parametrize("prompt,expected", [
+    ("a string quartet in G", {"Violin I": "melody", "Violin II": "counter", "Viola": "counter", "Cello": "bass"}),
+    ("four-part choir hymn, SATB", {"Soprano": "melody", "Alto": "counter", "Tenor": "counter", "Bass": "bass"}),
+    ("a gentle solo piano piece", {"Acoustic Grand Piano (right hand)": "melody",
+                                   "Acoustic Grand Piano (left hand)": "bass"}),
+    ("a pop song for piano, electric bass and drums", {"Acoustic Grand Piano (right hand)": "melody",
+                                                       "Acoustic Grand Piano (left hand)": "comp",
+                                                       "Electric Bass (finger)": "bass"}),
+    ("a sad duet for cello and piano", {"Cello": "melody", "Acoustic Grand Piano (right hand)": "comp",
+                                        "Acoustic Grand Piano (left hand)": "bass"}),
+    ("a synth pad and electric piano", {"Pad 2 (warm)": "pad", "Electric Piano 1": "melody"}),
+    ("a quiet hymn for church organ and choir", {"Church Organ (upper voices)": "pad",
+                                                 "Church Organ (pedals)": "bass", "Choir Aahs": "melody"}),
+], ids=["quartet", "satb", "solo-piano", "piano-over-bass", "cello-duet", "pad-duo", "organ-pedals"])
+def test_roles_by_voice(prompt: str, expected: dict[str, str]) -> None:
+    request = describe(prompt)
+    assert request["roles"] == expected
+    assert [label(v) for v in request.voices] == list(expected)
+
+
+def test_style_figures_follow_the_meter() -> None:
+    pop = figure_for("pop", "bass", 4, 4)
+    assert pop is not None and pop.onsets == (0, 1.5, 2, 3)
+    waltz = figure_for("pop", "comp", 3, 4)  # triple meter: the waltz's oom-pah-pah
+    assert waltz is not None and waltz.onsets == (1, 2)
+    jig = figure_for("folk", "bass", 6, 8)  # compound: one onset a dotted beat
+    assert jig is not None and jig.onsets == (0.0, 3.0) and jig.length == 6.0
+    five = figure_for("rock", "bass", 5, 4)
+    assert five is not None and max(five.onsets) < 5 and 4.0 in five.onsets
+    assert figure_for("pop", "melody", 4, 4) is None  # the model keeps the melody's rhythm
+
+
+def test_style_words_and_suggestions() -> None:
+    assert named_style("an irish jig for fiddle") == ("folk", "irish")
+    assert named_style("a walking jazz bass") == ("swing", "jazz")
+    assert named_style("a quiet piece") is None
+    assert suggested_style("3/4", 100, [0], None)[0] == "waltz"
+    assert suggested_style("6/8", 100, [40], None)[0] == "folk"
+    assert suggested_style("4/4", 70, [40, 41, 42], None)[0] == "chorale"
+    assert suggested_style("4/4", 120, [0, 33, -1], "rock")[0] == "rock"
+
+
+def test_order_mask_keeps_the_bass_lowest_and_the_accompaniment_under_the_melody() -> None:
+    tok = small_tokenizer()
+    roles = {0: "melody", 33: "bass", 48: "pad"}
+    melody = ["Bar", "TimeSig_4/4", "Position_0", "Program_0", "Pitch_67", "Velocity_63", "Duration_2.0.4"]
+    allowed, _ = run(OrderMask(Tracker(tok), roles), tok, [*melody, "Program_48"])
+    pitches = {int(tok.tokens[i].split("_")[1]) for i in allowed if tok.tokens[i].startswith("Pitch_")}
+    assert max(pitches) == 67 and min(pitches) == 48  # the pad under the melody's top, ties allowed
+    pad = [*melody, "Program_48", "Pitch_55", "Velocity_63", "Duration_2.0.4"]
+    allowed, _ = run(OrderMask(Tracker(tok), roles), tok, [*pad, "Program_33"])
+    pitches = {int(tok.tokens[i].split("_")[1]) for i in allowed if tok.tokens[i].startswith("Pitch_")}
+    assert max(pitches) == 55  # the bass under everything sounding
+    counter = {0: "melody", 41: "counter"}  # a counter-line may cross the melody (the bias asks it not to)
+    allowed, _ = run(OrderMask(Tracker(tok), counter), tok, [*melody, "Program_41"])
+    assert tok.token_id("Pitch_72") in allowed
+
+
+def test_a_figured_bass_is_due_at_its_onsets_and_held_back_off_them() -> None:
+    tok = small_tokenizer()
+    texture = TextureBias(Tracker(tok), {33: "bass", 0: "melody"}, [{0, 4, 7}], style="ballad")
+    start = ["Bar", "TimeSig_4/4", "Position_0", "Program_0", "Pitch_72", "Velocity_63", "Duration_1.0.4"]
+    out = texture(torch.tensor(ids_of(tok, "BOS", *start)), torch.zeros(len(tok)))
+    assert float(out[tok.token_id("Program_33")]) > 0  # the ballad bass is due on the downbeat
+    later = [*start, "Position_4", "Program_0", "Pitch_74", "Velocity_63", "Duration_1.0.4"]
+    out = texture(torch.tensor(ids_of(tok, "BOS", *later)), torch.zeros(len(tok)))
+    assert float(out[tok.token_id("Program_33")]) < 0  # beat 2 is off its figure (beats 1 and 3)
+
+
+def _shipped() -> None:
+    from composer.decode.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
+
+    if not (CHECKPOINT_ROOT / DEFAULT_CHECKPOINT / "model.safetensors").exists():
+        pytest.skip("no shipped checkpoint")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_generated_quartet_has_four_parts_on_four_channels(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _shipped()
+    from composer import compose
+
+    piece = compose("a string quartet", bars=4, seed=2)
+    midi = pretty_midi.PrettyMIDI(str(piece.save_midi(tmp_path / "quartet.mid")))
+    assert [i.name for i in midi.instruments] == ["Violin I", "Violin II", "Viola", "Cello"]
+    assert [i.program for i in midi.instruments] == [40, 40, 41, 42]
+    import mido
+
+    channels = {m.channel for t in mido.MidiFile(tmp_path / "quartet.mid").tracks for m in t if m.type == "note_on"}
+    assert len(channels) == 4
+    cello = sorted(n.pitch for n in midi.instruments[3].notes)
+    assert cello and cello[len(cello) // 2] <= 55
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_generated_solo_piano_plays_with_two_hands(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _shipped()
+    from composer import compose
+
+    piece = compose("a gentle solo piano piece", bars=8, seed=1)
+    midi = pretty_midi.PrettyMIDI(str(piece.save_midi(tmp_path / "piano.mid")))
+    assert len(midi.instruments) == 1  # both hands on one piano track
+    pitches = sorted(n.pitch for n in midi.instruments[0].notes)
+    assert sum(p < 60 for p in pitches) >= 0.3 * len(pitches)  # a left hand below middle C
+    assert pitches[-1] - pitches[0] >= 24
