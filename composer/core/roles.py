@@ -34,6 +34,7 @@ ROLE_REGISTERS: dict[str, tuple[int, int, int]] = {
     "arp": (52, 67, 88),
     "doubling": (21, 64, 108),
 }
+RIGHT_HAND_REGISTER = (64, 76, 96)  # a keyboard's right hand over its own left hand: the tune, an octave up
 LEFT_HAND_REGISTER = (38, 50, 64)  # a keyboard's left hand over a bass part: chords around and below middle C
 # a choir's inner voices by name (soprano and bass take the melody and bass windows)
 VOICE_REGISTERS: dict[str, tuple[int, int, int]] = {"Alto": (53, 62, 74), "Tenor": (47, 57, 69)}

@@ -21,7 +21,15 @@ import re
 from composer.core.errors import ComposerError
 from composer.core.gm import playable_range
 from composer.core.instruments import DRUMS, INSTRUMENT_PROGRAMS, parse_instruments
-from composer.core.roles import LEFT_HAND_REGISTER, ROLE_REGISTERS, ROLES, VOICE_REGISTERS, Register, register_for
+from composer.core.roles import (
+    LEFT_HAND_REGISTER,
+    RIGHT_HAND_REGISTER,
+    ROLE_REGISTERS,
+    ROLES,
+    VOICE_REGISTERS,
+    Register,
+    register_for,
+)
 from composer.core.voices import CHOIRS, Voice, with_left_hand
 
 BASS_PROGRAMS = frozenset({*range(32, 40), 43, 58})
@@ -149,7 +157,7 @@ def assign_roles(programs: list[int], prompt: str | None = None, option: dict[in
 
 def registers_for(roles: dict[int, str], real: dict[int, int] | None = None,
                   left_hands: frozenset[int] = frozenset(), names: dict[int, str] | None = None,
-                  ) -> dict[int, Register]:
+                  right_hands: frozenset[int] = frozenset()) -> dict[int, Register]:
     """Each part's register window, by the instrument each voice is (`real`); a keyboard's left hand
     (`left_hands`) keeps below middle C, a choir's alto and tenor (`names`) their own ranges; a lone
     guitar or harp keeps its whole range (both hands)."""
@@ -159,6 +167,8 @@ def registers_for(roles: dict[int, str], real: dict[int, int] | None = None,
         instrument = real.get(program, program)
         if program in left_hands and role != "bass":
             windows[program] = Register(*LEFT_HAND_REGISTER)
+        elif program in right_hands and role == "melody":
+            windows[program] = Register(*RIGHT_HAND_REGISTER)
         elif names.get(program) in VOICE_REGISTERS and role == "counter":
             windows[program] = Register(*VOICE_REGISTERS[names[program]])
         else:

@@ -121,7 +121,9 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                               for p, w in registers_for(parts, {v.decode: v.program for v in request.voices},
                                                         frozenset(v.decode for v in request.voices
                                                                   if v.hand == "left"),
-                                                        {v.decode: v.name for v in request.voices}).items()}
+                                                        {v.decode: v.name for v in request.voices},
+                                                        frozenset(v.decode for v in request.voices
+                                                                  if v.hand == "right" and v.program < 16)).items()}
     if draw:
         from composer.plan.drawing import add_drawing
 
