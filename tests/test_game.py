@@ -63,7 +63,8 @@ def test_a_stinger_takes_the_pieces_key_tempo_and_meter_and_resolves_home(tmp_pa
     notes = [n for t in score.tracks for n in t.notes]
     assert {t.program for t in score.tracks} <= {48, 33}
     last_bar = sorted((n for n in notes if n.start >= 3 * 480), key=lambda n: n.start)
-    assert last_bar[0].pitch % 12 == 2  # the last bar opens on the tonic, D
+    opening = [n.pitch for n in last_bar if n.start == last_bar[0].start]
+    assert min(opening) % 12 == 2  # the last bar opens on the tonic, D, in the bass
     assert all(n.pitch % 12 in {2, 5, 9} for n in last_bar if n.start == last_bar[-1].start)  # ends on D minor
 
 
