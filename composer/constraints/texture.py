@@ -38,6 +38,31 @@ from composer.constraints.roles import (
 from composer.constraints.state import DRUMS, DecodeState, Tracker
 from composer.core.textures import Figure, figure_for
 
+PartFigure = tuple[tuple[int, ...], int, Figure]  # onsets and length in positions, and the figure
+
+
+def part_figures(roles: dict[int, str], style: str, meter: tuple[int, int], resolution: int,
+                 left_hands: frozenset[int] = frozenset()) -> dict[int, PartFigure]:
+    """Each figured part's figure in decoder positions (a keyboard's left hand that carries the bass plays
+    the style's "hand" figure)."""
+    figures: dict[int, PartFigure] = {}
+    for program, role in roles.items():
+        figure = figure_for(style, "hand" if program in left_hands and role == "bass" else role, *meter)
+        if figure is not None:
+            onsets = tuple(sorted({round(o * resolution) for o in figure.onsets}))
+            figures[program] = (onsets, max(1, round(figure.length * resolution)), figure)
+    return figures
+
+
+def next_due(state: DecodeState, program: int, onsets: tuple[int, ...], final: bool) -> int | None:
+    """The next onset (a position in this bar) of `program`'s figure that it has not struck yet, from now
+    on; in a closed piece's last bar (`final`) only the downbeat: one chord, held to the end."""
+    played = state.last_onset.get(program, -1)
+    for onset in onsets[:1] if final else onsets:
+        if state.bar_start + onset > played and onset >= max(state.position, 0) and onset < state.bar_length:
+            return onset
+    return None
+
 
 class VoicingMask(Mask):
     """Where and what the accompaniment strikes: a comp, bass or arpeggio part only at its figure's onsets
@@ -56,17 +81,15 @@ class VoicingMask(Mask):
         self.onsets: dict[int, set[int]] = {}  # figured parts: the positions they may strike at
         self.chord_parts = {p for p, r in pitched.items() if r in CHORD_ROLES}
         self.chords = chords or []
-        res = self.tables.beat_resolution
-        self.figured: dict[int, tuple[tuple[int, ...], int]] = {}  # program -> (figure onsets, notes at each)
+        figures = part_figures(pitched, style, meter, self.tables.beat_resolution, left_hands)
+        self.figured: dict[int, tuple[tuple[int, ...], int]] = {  # program -> (figure onsets, notes at each)
+            p: (onsets, min(figure.notes, 3) if pitched[p] in CHORD_ROLES else 1)
+            for p, (onsets, _, figure) in figures.items()}
         for program, role in pitched.items():
-            figure = figure_for(style, "hand" if program in left_hands and role == "bass" else role, *meter)
-            if figure is not None:
-                onsets = tuple(sorted({round(o * res) for o in figure.onsets}))
-                self.figured[program] = (onsets, min(figure.notes, 3) if role in CHORD_ROLES else 1)
-            if figure is not None and role in ("comp", "bass", "arp"):
-                self.onsets[program] = set(self.figured[program][0])
-            if role in CHORD_ROLES and figure is not None:
-                self.caps[program] = figure.notes + 1
+            if program in figures and role in ("comp", "bass", "arp"):
+                self.onsets[program] = set(figures[program][0])
+            if role in CHORD_ROLES and program in figures:
+                self.caps[program] = figures[program][2].notes + 1
             elif role in SINGLE_ROLES and len(pitched) > 1:
                 self.caps[program] = 1
         self.program_ids = {p: int(torch.nonzero(self.tables.program == p)[0]) for p in pitched}
@@ -76,35 +99,26 @@ class VoicingMask(Mask):
         eos = t.masks.get("EOS", torch.zeros(t.size, dtype=torch.bool))
         self.moving_on = t.masks["Position"] | t.masks["Bar"] | eos
 
-    def _next_due(self, state: DecodeState, program: int) -> int | None:
-        """The next onset of `program`'s figure in this bar (a position) it has not struck yet."""
-        onsets = self.figured[program][0]
-        played = state.last_onset.get(program, -1)
-        for onset in onsets[:1] if state.bar == self.final_bar else onsets:
-            if state.bar_start + onset > played and onset >= max(state.position, 0) and onset < state.bar_length:
-                return onset
-        return None
-
     def _rhythm(self, state: DecodeState) -> torch.Tensor | None:
         """The figures as a rhythm: the piece does not move on past a figured part's due onset, and an onset
         does not end while a due part has not struck (or its chord has fewer than its notes)."""
-        pending, next_due = False, None
+        pending, earliest = False, None
         for program, (onsets, notes) in self.figured.items():
             struck = state.notes_at_onset.get(program, 0)
             if state.last_type == "Duration" and state.position in onsets and 0 < struck < notes:
                 pending = True  # a chord being built
-            due = self._next_due(state, program)
+            due = next_due(state, program, onsets, state.bar == self.final_bar)
             if due is None:
                 continue
             if state.last_type == "Duration" and due == state.position and not struck:
                 pending = True
             elif due > state.position or state.last_type == "TimeSig":
-                next_due = due if next_due is None else min(next_due, due)
+                earliest = due if earliest is None else min(earliest, due)
         if pending:
             return ~self.moving_on
-        if next_due is None:
+        if earliest is None:
             return None
-        later = self.tables.masks["Position"] & (self.tables.position > next_due)
+        later = self.tables.masks["Position"] & (self.tables.position > earliest)
         return ~(later | (self.moving_on & ~self.tables.masks["Position"]))  # nor the bar ended before it
 
     def allowed(self, state: DecodeState) -> torch.Tensor | None:
@@ -170,13 +184,7 @@ class TextureBias(Bias):
         self.is_position = t.masks["Position"]
         self.is_bar = t.masks["Bar"]
         self.is_eos = t.masks.get("EOS", torch.zeros(t.size, dtype=torch.bool))
-        res = t.beat_resolution
-        self.figures: dict[int, tuple[tuple[int, ...], int, Figure]] = {}
-        for program, role in self.roles.items():
-            figure = figure_for(style, "hand" if program in left_hands and role == "bass" else role, *meter)
-            if figure is not None:
-                onsets = tuple(sorted({round(o * res) for o in figure.onsets}))
-                self.figures[program] = (onsets, max(1, round(figure.length * res)), figure)
+        self.figures = part_figures(self.roles, style, meter, t.beat_resolution, left_hands)
 
     def _chord(self, state: DecodeState, ahead: int = 0) -> set[int]:
         if not self.chords or state.bar < 1:
@@ -188,13 +196,8 @@ class TextureBias(Bias):
         figure's next onset it has not played; a melody that has stopped sounding on the first ENTRY_BEATS
         step after it falls silent."""
         if program in self.figures:
-            played = state.last_onset.get(program, -1)
-            final = state.bar == self.final_bar  # the last bar: one chord on the downbeat, held to the end
-            for onset in self.figures[program][0][:1] if final else self.figures[program][0]:
-                due = state.bar_start + onset
-                if onset < state.bar_length and due > played and due >= state.now:
-                    return due
-            return None
+            onset = next_due(state, program, self.figures[program][0], state.bar == self.final_bar)
+            return None if onset is None else state.bar_start + onset
         if state.voices(program):
             return None
         step = max(1, round(ENTRY_BEATS[role] * self.tables.beat_resolution))

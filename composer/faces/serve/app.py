@@ -116,15 +116,7 @@ def create_app(settings: ServeSettings, pool: WorkerPool | None = None) -> FastA
                      422: {"description": "invalid fields or over a limit"},
                      429: {"description": "the queue is full; see Retry-After"}})
     async def submit(request: Request, response: Response) -> Job | JSONResponse:
-        body = await read_body(request, settings.max_body_bytes)
-        if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-            data, image = await from_multipart(request, body, settings)
-        else:
-            data, image = from_json(body), None
-        try:
-            parsed = CompositionRequest.model_validate(data)
-        except ValidationError as exc:
-            raise HTTPException(422, validation_errors(exc)) from None
+        parsed, image = await parsed_body(request, CompositionRequest, from_multipart)
         errors = limit_errors(parsed, settings)
         if errors:
             raise HTTPException(422, errors)
@@ -141,15 +133,7 @@ def create_app(settings: ServeSettings, pool: WorkerPool | None = None) -> FastA
                      422: {"description": "an unreadable MIDI file, an unknown instrument or role, bad bars"},
                      429: {"description": "the queue is full; see Retry-After"}})
     async def add_part(request: Request, response: Response) -> Job | JSONResponse:
-        body = await read_body(request, settings.max_body_bytes)
-        if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-            data, midi = await add_part_form(request, body, settings)
-        else:
-            data, midi = from_json(body), None
-        try:
-            parsed = AddPartRequest.model_validate(data)
-        except ValidationError as exc:
-            raise HTTPException(422, validation_errors(exc)) from None
+        parsed, midi = await parsed_body(request, AddPartRequest, add_part_form)
         if parsed.midi is not None:
             midi = decode_base64(parsed.midi, settings.max_midi_bytes, "midi", "the MIDI file")
         if midi is None:
@@ -159,6 +143,19 @@ def create_app(settings: ServeSettings, pool: WorkerPool | None = None) -> FastA
         if errors:
             raise HTTPException(422, errors)
         return enqueue(request, response, {"task": "add-part", **parsed.model_dump(exclude={"midi"})}, midi=midi)
+
+    async def parsed_body(request: Request, model: Any, form_reader: Any) -> tuple[Any, bytes | None]:
+        """The request body (JSON, or a multipart form read by `form_reader`) validated as `model` (422 with
+        the fields' errors), with the file a form carried (None for JSON)."""
+        body = await read_body(request, settings.max_body_bytes)
+        if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+            data, upload = await form_reader(request, body, settings)
+        else:
+            data, upload = from_json(body), None
+        try:
+            return model.model_validate(data), upload
+        except ValidationError as exc:
+            raise HTTPException(422, validation_errors(exc)) from None
 
     def enqueue(request: Request, response: Response, stored: dict[str, Any], **inputs: Any) -> Job | JSONResponse:
         """Create the job and queue it (429 when the queue is full); the job as the API shows it."""
