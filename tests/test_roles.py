@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from composer.constraints import Tracker
-from composer.constraints.roles import OrderBias, RegisterMask, chord_root
+from composer.constraints.roles import OrderBias, RegisterMask
 from composer.constraints.texture import TextureBias
 from composer.core.errors import ComposerError
+from composer.core.harmony import chord_root
 from composer.core.roles import register_for
 from composer.plan.roles import assign_roles, parse_roles, registers_for
 

@@ -19,10 +19,11 @@ from composer.ask.head import (
     Prediction,
 )
 from composer.ask.mood import Affect, MoodAttributes, affect_of_text, attributes_from_affect, band_of_text
-from composer.ask.style_words import named_style, suggested_style
+from composer.ask.style_words import harmony_style, named_style, suggested_style
 from composer.ask.text import TextValues, parse_text
 from composer.core.errors import ComposerError
 from composer.core.instruments import DRUMS
+from composer.core.keys import choose_key
 from composer.core.theory import pitch_class
 
 DEFAULTS: dict[str, Any] = {"tempo": 100.0, "meter": "4/4", "bars": 8, "instruments": [0]}
@@ -51,6 +52,7 @@ class Resolved:
     caption: str = ""  # what conditions the decoder: the prompt, an image's description, or both
     roles: dict[int, str] = field(default_factory=dict)  # a voice's decode program -> its role (composer.plan)
     voices: list[Any] = field(default_factory=list)  # composer.core.voices.Voice per pitched part (composer.plan)
+    harmony: Any = None  # composer.plan.harmony.HarmonyPlan when no chords were given (composer.plan)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name].value if name in self.values else None
@@ -127,6 +129,15 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
         style, why = suggested_style(values["meter"].value, float(values["tempo"].value),
                                      values["instruments"].value, drum_style)
         values["style"] = Value(style, "default", why)
+    harmony, why = harmony_style(prompt, values["style"].value)
+    values["harmony"] = Value(harmony, values["style"].source if why.startswith("the ") else "text", why)
+    if values["key"].source not in ("option", "text"):  # a tonic the style and the instruments favour
+        mode = values["key"].value.split()[1]
+        tonic = choose_key(harmony, mode, values["instruments"].value, prompt or "")
+        detail = "; ".join(d for d in (values["key"].detail, f"{mode} in {harmony}'s keys for these instruments")
+                           if d)
+        values["key"] = Value(f"{tonic} {mode}", values["key"].source if values["key"].source != "default"
+                              else "inferred", detail)
     if mood:
         values["onsets_per_bar"] = Value(mood.onsets_per_bar, mood_source, mood_detail)
         values["centre_pitch"] = Value(mood.centre_pitch, mood_source, mood_detail)

@@ -53,3 +53,21 @@ def suggested_style(meter: str, tempo: float, programs: list[int], drum_style: s
     if tempo < 80:
         return "ballad", f"{tempo:g} bpm"
     return "pop", "the default"
+
+# word -> harmony style (composer.core.progressions) where the words ask for other chords than the texture's
+HARMONY_WORDS: dict[str, str] = {
+    "blues": "blues", "bluesy": "blues", "twelve-bar": "blues", "12-bar": "blues", "spooky": "suspense",
+    "creepy": "suspense", "eerie": "suspense", "horror": "suspense", "haunted": "suspense", "suspense": "suspense",
+    "suspenseful": "suspense", "sinister": "suspense", "ominous": "suspense", "modal": "modal", "dorian": "modal",
+    "mixolydian": "modal", "phrygian": "modal", "lydian": "modal", "jazz": "swing", "jazzy": "swing",
+    "bebop": "swing", "bossa": "swing", "bossa nova": "swing", "smooth jazz": "swing", "lounge": "swing",
+}
+
+
+def harmony_style(prompt: str | None, style: str) -> tuple[str, str]:
+    """The style whose progressions the piece takes, with why: a harmony word of the prompt, else the texture's."""
+    text = (prompt or "").lower()
+    for word in sorted(HARMONY_WORDS, key=len, reverse=True):
+        if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text):
+            return HARMONY_WORDS[word], word
+    return style, f"the {style} style"

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from composer.constraints.biases import (
@@ -74,7 +75,9 @@ class ConstraintSpec:
     meter: tuple[int, int] | None = None
     key: tuple[int, str] | None = None  # (tonic pitch class, "major" | "minor")
     programs: list[int] | None = None  # GM programs, -1 for drums; None: any
-    chords: list[set[int]] | None = None  # pitch classes per bar, cycling
+    chords: list[set[int]] | None = None  # pitch classes per bar, cycling (the caller's --chords)
+    harmony: list[AbstractSet[int]] | None = None  # the planned chords (composer.plan.harmony), harmony_slots a bar
+    harmony_slots: int = 1
     chromatic_budget: int = 0  # off-beat notes allowed outside the scale
     centre_pitch: int | None = None  # register target (of the whole piece; per part when `registers` are given)
     roles: dict[int, str] | None = None  # program -> its role (composer.core.roles); None: no roles
@@ -90,7 +93,7 @@ class ConstraintSpec:
     density_strength: float = 2.0
     chord_strength: float = 2.0
     tonal_strength: float = 1.0  # the key's tonal hierarchy on every pitched note
-    harmony_strength: float = 3.0  # the key's default plan (I IV I V ..., V I at the end) when no chords are given
+    harmony_strength: float = 3.0  # the planned harmony (else the key's default plan) when no chords are given
     coverage_strength: float = 2.0
     leap_strength: float = 1.5
     target_strength: float = 2.5
@@ -126,6 +129,18 @@ def default_harmony(tonic: int, mode: str, bars: int, loop: bool = False) -> lis
     return [{(tonic + step) % 12 for step in chord} for chord in plan]
 
 
+def _harmony(spec: ConstraintSpec, on: set[str]) -> tuple[list[AbstractSet[int]] | None, int]:
+    """The chords the piece follows and how many a bar: the caller's (one a bar), else the planned ones, else
+    the key's default plan; None when the switches leave none."""
+    if spec.chords and "chords" in on:
+        return list(spec.chords), 1
+    if not (spec.key and "key" in on and "harmony" in on):
+        return None, 1
+    if spec.harmony:
+        return list(spec.harmony), spec.harmony_slots
+    return list(default_harmony(*spec.key, spec.bars, spec.loop)), 1
+
+
 def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list:  # type: ignore[type-arg]
     """The filters for `spec`, hard masks first. Impossible requests raise UnsatisfiableError here,
     before any token is sampled."""
@@ -138,9 +153,10 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if "instruments" in on or "polyphony" in on:  # ranges and caps hold for any program the model picks
         programs = spec.programs if spec.programs and "instruments" in on else list(range(-1, 128))
         filters.append(InstrumentMask(tracker, programs, polyphony="polyphony" in on, scale=scale))
+    harmony, slots = _harmony(spec, on)
     if spec.key and "key" in on:
         filters.append(KeyMask(tracker, spec.key[0], spec.key[1], spec.bars, spec.chromatic_budget,
-                               cadence="cadence" in on and not spec.loop))
+                               cadence="cadence" in on and not spec.loop, chords=harmony, slots=slots))
     roles = spec.roles if spec.roles and "roles" in on else None
     per_part = roles is not None and spec.registers is not None and "register" in on
     if per_part:
@@ -149,22 +165,16 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         assert roles is not None
         filters.append(OrderMask(tracker, roles))
     if roles is not None and "texture" in on:  # after the other masks: it steps aside where it would leave none
-        chords = spec.chords if spec.chords and "chords" in on else (
-            default_harmony(*spec.key, spec.bars, spec.loop) if spec.key and "key" in on and "harmony" in on else None)
-        filters.append(VoicingMask(tracker, roles, chords, spec.style, spec.meter or (4, 4),
-                                   None if spec.loop else spec.bars, spec.left_hands))
+        filters.append(VoicingMask(tracker, roles, harmony, spec.style, spec.meter or (4, 4),
+                                   None if spec.loop else spec.bars, spec.left_hands, slots))
     if spec.programs and len(spec.programs) > 1 and "coverage" in on:
         filters.append(CoverageBias(tracker, spec.programs, spec.coverage_strength))
     if spec.key and "key" in on and "tonal" in on:
         filters.append(TonalBias(tracker, spec.key[0], spec.key[1], spec.tonal_strength))
     lines = {p for p, r in (roles or {}).items() if r in LINE_ROLES} if "texture" in on else set()
-    harmony = None
-    if spec.chords and "chords" in on:
-        harmony = spec.chords
-        filters.append(ChordBias(tracker, spec.chords, spec.chord_strength, lines))
-    elif spec.key and "key" in on and "harmony" in on:
-        harmony = default_harmony(*spec.key, spec.bars, spec.loop)
-        filters.append(ChordBias(tracker, harmony, spec.harmony_strength, lines))
+    if harmony is not None:
+        strength = spec.chord_strength if spec.chords and "chords" in on else spec.harmony_strength
+        filters.append(ChordBias(tracker, harmony, strength, lines, slots))
     if per_part:
         assert spec.registers is not None
         filters.append(RegisterBias(tracker, spec.registers, spec.register_strength))
@@ -173,7 +183,7 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if roles is not None and "texture" in on:
         filters.append(TextureBias(tracker, roles, harmony, spec.texture_strength,
                                    spec.bars if spec.loop and "loop" in on else None, spec.style,
-                                   spec.meter or (4, 4), None if spec.loop else spec.bars, spec.left_hands))
+                                   spec.meter or (4, 4), None if spec.loop else spec.bars, spec.left_hands, slots))
     if spec.loop and "loop" in on:
         filters.append(LoopBias(tracker, spec.bars, spec.loop_strength))
     if "leaps" in on:

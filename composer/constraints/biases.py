@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 import torch
 
@@ -29,15 +31,15 @@ class Bias:
 
 
 class ChordBias(Bias):
-    """Notes on the beat favour the tones of the bar's chord (chords[i] for bar i + 1, cycling); the
+    """Notes on the beat favour the tones of the chord now (`slots` chords a bar, cycling); the
     programs in `lines` (melodies, counter-lines) only at the downbeat, so passing tones stay free."""
 
     name = "chords"
 
-    def __init__(self, tracker: Tracker, chords: list[set[int]], strength: float = 2.0,
-                 lines: set[int] | None = None) -> None:
+    def __init__(self, tracker: Tracker, chords: Sequence[AbstractSet[int]], strength: float = 2.0,
+                 lines: set[int] | None = None, slots: int = 1) -> None:
         super().__init__(tracker, strength)
-        self.lines = lines or set()
+        self.lines, self.slots = lines or set(), slots
         if not chords:
             raise ValueError("no chords given")
         is_pitch = (self.tables.pitch >= 0).float()
@@ -50,7 +52,7 @@ class ChordBias(Bias):
             return None
         if state.program in self.lines and state.position != 0:
             return None
-        return self.per_chord[(state.bar - 1) % len(self.per_chord)]
+        return self.per_chord[state.slot(self.slots) % len(self.per_chord)]
 
 
 class LeapBias(Bias):

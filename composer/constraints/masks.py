@@ -6,6 +6,9 @@ never mutates its input, and raises UnsatisfiableError when it would leave no to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+
 import torch
 
 from composer.constraints.state import DRUMS, GRAMMAR, DecodeState, Tracker
@@ -113,13 +116,14 @@ def tonic_triad(tonic: int, mode: str) -> set[int]:
 
 
 class KeyMask(Mask):
-    """Pitched notes stay in the key's scale. A budget of chromatic notes may fall off the beat. The
+    """Pitched notes stay in the key's scale, and in the tones of the planned chord (`chords`, `slots` a bar)
+    where it borrows from outside the scale. A budget of chromatic notes may fall off the beat. The
     first onset and the whole last bar sound the tonic triad; the last bar's first note is the tonic."""
 
     name = "key"
 
     def __init__(self, tracker: Tracker, tonic: int, mode: str, bars: int, chromatic_budget: int = 0,
-                 cadence: bool = True) -> None:
+                 cadence: bool = True, chords: Sequence[AbstractSet[int]] | None = None, slots: int = 1) -> None:
         super().__init__(tracker)
         if mode not in ("major", "minor"):
             raise UnsatisfiableError(f"mode must be major or minor, not {mode}")
@@ -133,6 +137,10 @@ class KeyMask(Mask):
         self.tonic_only = self.other | (is_pitch & (pitch_class == self.tonic))
         self.everything = torch.ones(self.tables.size, dtype=torch.bool)
         self.outside = [pc for pc in range(12) if pc not in self.scale_set]
+        # a planned chord's tones outside the scale (bVII in major, V/V's raised fourth) join it while it sounds
+        self.slots = slots
+        self.with_chord = [self.scale | (is_pitch & _in(pitch_class, set(c))) if set(c) - self.scale_set
+                           else self.scale for c in chords or ()]
 
     def allowed(self, state: DecodeState) -> torch.Tensor | None:
         if state.last_type != "Program" or state.program == DRUMS:
@@ -145,6 +153,8 @@ class KeyMask(Mask):
         used = sum(state.pitch_class_counts[pc] for pc in self.outside)
         if self.budget > used and state.position % self.tables.beat_resolution != 0:
             return self.everything
+        if self.with_chord:
+            return self.with_chord[state.slot(self.slots) % len(self.with_chord)]
         return self.scale
 
 

@@ -42,12 +42,6 @@ CLASH_COST = 2.5  # a pitch a semitone from one sounding (a passing note off the
 LEAP_COST = 0.9  # a line's cost per semitone of a leap beyond a whole tone
 
 
-def chord_root(chord: set[int]) -> int:
-    """The pitch class with a third and a fifth above it in `chord` (the lowest such, by pitch class)."""
-    return max(sorted(chord), key=lambda pc: (((pc + 4) % 12 in chord or (pc + 3) % 12 in chord)
-                                              + ((pc + 7) % 12 in chord)))
-
-
 def _total(*biases: torch.Tensor | None) -> torch.Tensor | None:
     """The sum of the biases that apply (None where none does)."""
     applied = [b for b in biases if b is not None]

@@ -113,6 +113,11 @@ class DecodeState:
     def now(self) -> int:
         return self.bar_start + max(self.position, 0)
 
+    def slot(self, slots: int, ahead: int = 0) -> int:
+        """The harmonic slot now (from 0; `slots` chords a bar, the bar cut evenly), plus `ahead` slots."""
+        within = max(self.position, 0) * slots // self.bar_length if self.bar_length else 0
+        return (self.bar - 1) * slots + min(within, slots - 1) + ahead
+
     def sync(self, ids: torch.Tensor) -> None:
         """Consume ids[consumed:] (one new token per decoding step)."""
         for token in ids[self.consumed:].tolist():

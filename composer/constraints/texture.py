@@ -4,6 +4,9 @@ for melodies), while the model picks the notes. Constants and the register filte
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+
 import torch
 
 from composer.constraints.biases import Bias
@@ -33,9 +36,9 @@ from composer.constraints.roles import (
     SINGLE_ROLES,
     SKIP_COST,
     _total,
-    chord_root,
 )
 from composer.constraints.state import DRUMS, DecodeState, Tracker
+from composer.core.harmony import chord_root
 from composer.core.textures import Figure, figure_for
 
 PartFigure = tuple[tuple[int, ...], int, Figure]  # onsets and length in positions, and the figure
@@ -72,10 +75,11 @@ class VoicingMask(Mask):
 
     name = "texture"
 
-    def __init__(self, tracker: Tracker, roles: dict[int, str], chords: list[set[int]] | None = None,
+    def __init__(self, tracker: Tracker, roles: dict[int, str], chords: Sequence[AbstractSet[int]] | None = None,
                  style: str = "pop", meter: tuple[int, int] = (4, 4), final_bar: int | None = None,
-                 left_hands: frozenset[int] = frozenset()) -> None:
+                 left_hands: frozenset[int] = frozenset(), slots: int = 1) -> None:
         super().__init__(tracker)
+        self.slots = slots
         pitched = {p: r for p, r in roles.items() if p != DRUMS}
         self.caps: dict[int, int] = {}
         self.onsets: dict[int, set[int]] = {}  # figured parts: the positions they may strike at
@@ -149,7 +153,7 @@ class VoicingMask(Mask):
         """A comp or pad note is a tone of the bar's chord (block or broken chords sound the harmony)."""
         if state.program not in self.chord_parts or not self.chords or state.bar < 1:
             return None
-        chord = torch.tensor(sorted(self.chords[(state.bar - 1) % len(self.chords)]))
+        chord = torch.tensor(sorted(self.chords[state.slot(self.slots) % len(self.chords)]))
         return (self.pitch < 0) | torch.isin(self.pitch % 12, chord)
 
 
@@ -166,11 +170,12 @@ class TextureBias(Bias):
 
     name = "texture"
 
-    def __init__(self, tracker: Tracker, roles: dict[int, str], chords: list[set[int]] | None,
+    def __init__(self, tracker: Tracker, roles: dict[int, str], chords: Sequence[AbstractSet[int]] | None,
                  strength: float = 1.0, loop_bars: int | None = None, style: str = "pop",
                  meter: tuple[int, int] = (4, 4), final_bar: int | None = None,
-                 left_hands: frozenset[int] = frozenset()) -> None:
+                 left_hands: frozenset[int] = frozenset(), slots: int = 1) -> None:
         super().__init__(tracker, strength)
+        self.slots = slots
         self.final_bar = final_bar  # a closed piece's last bar: its bass (or lowest chord note) on the root
         self.loop_bars = loop_bars  # a loop's last half bar: its way home (the loop bias) leads the lines
         t = self.tables
@@ -186,10 +191,11 @@ class TextureBias(Bias):
         self.is_eos = t.masks.get("EOS", torch.zeros(t.size, dtype=torch.bool))
         self.figures = part_figures(self.roles, style, meter, t.beat_resolution, left_hands)
 
-    def _chord(self, state: DecodeState, ahead: int = 0) -> set[int]:
+    def _chord(self, state: DecodeState, ahead: int = 0) -> AbstractSet[int]:
+        """The chord now (`ahead`: that many slots later)."""
         if not self.chords or state.bar < 1:
             return set()
-        return self.chords[(state.bar - 1 + ahead) % len(self.chords)]
+        return self.chords[state.slot(self.slots, ahead) % len(self.chords)]
 
     def _due(self, state: DecodeState, program: int, role: str) -> int | None:
         """When a part is due next (an absolute time in this bar, None when none is): a figured part at its

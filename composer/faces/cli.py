@@ -149,7 +149,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     instruments = parse_instruments(args.instruments) if args.instruments else None
     request = describe(args.prompt, image=args.image, image_encoder=args.image_encoder, key=args.key,
                        tempo=args.tempo, meter=args.meter,
-                       bars=args.bars, instruments=instruments, chords=args.chords, roles=args.roles)
+                       bars=args.bars, instruments=instruments, chords=args.chords, roles=args.roles,
+                       seed=args.seed, loop=args.loop)
     if args.json:
         print(json.dumps(request.as_json()))
         return 0
@@ -284,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--instruments", metavar="LIST")
     explain.add_argument("--roles", metavar="LIST", help="e.g. piano=comp,cello=bass")
     explain.add_argument("--chords", metavar="CHORDS")
+    explain.add_argument("--seed", type=bounded(int, 0, SEED_MAX), default=None,
+                         help="the seed whose chord plan to show (generate's --seed)")
+    explain.add_argument("--loop", action="store_true", help="the chord plan of a seamless loop")
     explain.add_argument("--json", action="store_true")
     explain.set_defaults(run=cmd_explain)
 

@@ -73,9 +73,10 @@ def describe(prompt: str | None = None, *, image: str | Path | None = None,
              image_encoder: str | Path | None = None, key: str | None = None,
              tempo: float | None = None, meter: str | None = None, bars: int | None = None,
              instruments: str | Sequence[str | int] | None = None, chords: str | None = None,
-             roles: str | dict[int, str] | None = None) -> Resolved:
+             roles: str | dict[int, str] | None = None, seed: int | None = None, loop: bool = False) -> Resolved:
     """What a request resolves to, each value with its source, checked; loads no model. `roles`: "piano=comp,
-    cello=bass" or {program: role} (composer.plan.roles); the rest from the prompt and the ensemble."""
+    cello=bass" or {program: role} (composer.plan.roles); the rest from the prompt and the ensemble. Without
+    chords, the harmony planner writes the chord plan (the same for the same prompt and seed)."""
     from composer.ask.resolve import resolve
 
     if key is not None:
@@ -101,7 +102,26 @@ def describe(prompt: str | None = None, *, image: str | Path | None = None,
     if request["chords"]:
         parse_chords(request["chords"], request["key"])
     add_roles(request, prompt, roles)
+    if not request["chords"]:
+        add_harmony(request, prompt, seed, loop)
     return request
+
+
+def add_harmony(request: Resolved, prompt: str | None, seed: int | None, loop: bool) -> None:
+    """The chord plan (composer.plan.harmony) of a request without chords, shown as request["chord plan"]."""
+    import random
+
+    from composer.ask.resolve import Value
+    from composer.plan.harmony import plan_harmony
+
+    pc, mode, _ = parse_key(request["key"])
+    meter = meter_tuple(request["meter"])
+    assert meter is not None
+    rng = random.Random(f"{prompt or ''}|{seed or 0}")  # str seeds hash stably (SHA-512), unlike hash()
+    plan = plan_harmony(request["harmony"], pc, mode, int(request["bars"]), meter, rng=rng, loop=loop)
+    request.harmony = plan
+    request.values["chord plan"] = Value(plan.describe(), "inferred", f"{request['harmony']} style, "
+                                         f"{plan.slots} chord{'s' if plan.slots > 1 else ''} a bar at most")
 
 
 def predict_mood(prompt: str) -> Any:

@@ -69,7 +69,7 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
     from composer.decode.sampling import SamplingConfig
 
     request = describe(prompt, image=image, image_encoder=image_encoder, key=key, tempo=tempo, meter=meter,
-                       bars=bars, instruments=instruments, chords=chords, roles=roles)
+                       bars=bars, instruments=instruments, chords=chords, roles=roles, seed=seed, loop=loop)
     if draw:
         from composer.plan.drawing import draw_instruments
 
@@ -109,6 +109,8 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                           centre_pitch=request["centre_pitch"], velocity=request["velocity"],
                           onsets_per_bar=request["onsets_per_bar"],
                           off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop)
+    if request.harmony is not None:  # the planner's chords, when none were given
+        spec.harmony, spec.harmony_slots = request.harmony.chords, request.harmony.slots
     if not draw:  # a drawing places the notes itself
         parts = request.roles  # as describe() assigned them
         spec.roles = parts

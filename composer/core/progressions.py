@@ -1,0 +1,133 @@
+"""The progression library: each style's chord progressions and cadences, kept as data (composer.core.harmony numerals).
+
+A progression is written bar by bar, "|" between bars and a space between two chords in one bar:
+"I | V | vi | IV" (one chord a bar) or "ii7 V7 | Imaj7" (two in the first bar). Progressions are
+four bars (a phrase) unless noted; the planner (composer.plan.harmony) builds periods from them and closes
+each period with the style's cadence. Weights say how often a style picks each one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Progression:
+    """One progression: its bars (each a tuple of numerals), mode, weight and a name for `explain`."""
+
+    name: str
+    bars: tuple[tuple[str, ...], ...]
+    mode: str  # "major" or "minor"
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How a style closes a phrase: the half cadence (the antecedent's last bar) and the authentic
+    cadence's last two bars, in major and in minor."""
+
+    half: dict[str, str]
+    close: dict[str, tuple[str, str]]  # mode -> (the bar before, the last bar)
+
+
+def _p(name: str, text: str, mode: str, weight: float = 1.0) -> Progression:
+    return Progression(name, tuple(tuple(bar.split()) for bar in text.split("|")), mode, weight)
+
+
+M, m = "major", "minor"
+PROGRESSIONS: dict[str, list[Progression]] = {
+    "pop": [_p("axis", "I | V | vi | IV", M, 3), _p("axis from vi", "vi | IV | I | V", M, 2),
+            _p("fifties", "I | vi | IV | V", M, 2), _p("plagal loop", "I | IV | vi | V", M),
+            _p("rising", "IV | I | V | vi", M), _p("three-four", "I | iii | IV | V", M),
+            _p("aeolian loop", "i | bVI | bIII | bVII", m, 3), _p("minor lift", "i | bVII | bVI | bVII", m),
+            _p("minor pop", "i | iv | bVI | V", m)],
+    "rock": [_p("mixolydian", "I | bVII | IV | I", M, 3), _p("three chords", "I | IV | V | IV", M, 2),
+             _p("anthem", "I | V | bVII | IV", M), _p("power", "I | bIII | IV | I", M),
+             _p("aeolian", "i | bVII | bVI | bVII", m, 3), _p("minor riff", "i | bIII | bVII | iv", m),
+             _p("dark", "i | iv | bVII | i", m)],
+    "funk": [_p("one-chord", "I7 | I7 | IV7 | I7", M, 2), _p("two-chord", "I7 | IV7 | I7 | IV7", M),
+             _p("funk turn", "I7 | I7 | bVII7 | IV7", M), _p("dorian vamp", "i7 | IV7 | i7 | IV7", m, 2),
+             _p("minor funk", "i7 | i7 | iv7 | bVII7", m)],
+    "swing": [_p("I-vi-ii-V", "Imaj7 | vi7 | ii7 | V7", M, 3), _p("ii-V-I", "ii7 | V7 | Imaj7 | Imaj7", M, 2),
+              _p("rhythm changes", "Imaj7 VI7 | ii7 V7 | Imaj7 VI7 | ii7 V7", M, 2),
+              _p("iii-VI-ii-V", "iii7 | VI7 | ii7 | V7", M), _p("IV7 turn", "Imaj7 | IV7 | iii7 VI7 | ii7 V7", M),
+              _p("minor ii-V", "i7 | iv7 | iiø7 | V7", m, 3), _p("minor line", "iiø7 | V7 | i7 | i7", m),
+              _p("minor turnaround", "i7 | bVI7 | iiø7 | V7", m)],
+    "blues": [_p("twelve-bar", "I7 | IV7 | I7 | I7 | IV7 | IV7 | I7 | I7 | V7 | IV7 | I7 | V7", M, 3),
+              _p("slow change", "I7 | I7 | I7 | I7 | IV7 | IV7 | I7 | I7 | V7 | IV7 | I7 | V7", M),
+              _p("minor blues", "i7 | iv7 | i7 | i7 | iv7 | iv7 | i7 | i7 | bVI7 | V7 | i7 | V7", m, 3)],
+    "ballad": [_p("ballad", "I | vi | IV | V", M, 2), _p("descending", "I | iii | vi | IV", M),
+               _p("canon", "I | V | vi | iii | IV | I | IV | V", M), _p("soft sevenths", "Imaj7 | IVmaj7 | vi7 | V", M),
+               _p("lament", "i | bVI | bIII | bVII", m, 2), _p("minor ballad", "i | iv | bVII | bIII", m),
+               _p("minor turn", "i | bVI | iv | V", m)],
+    "waltz": [_p("waltz", "I | IV | V7 | I", M, 2), _p("waltz ii", "I | vi | ii | V7", M),
+              _p("long dominant", "I | I | V7 | V7", M), _p("minor waltz", "i | iv | V7 | i", m, 2),
+              _p("minor drift", "i | bVI | iv | V", m)],
+    "march": [_p("march", "I | I | V | V", M), _p("march cadence", "I | IV | V | I", M, 2),
+              _p("march sevenths", "I | V7 | V7 | I", M), _p("minor march", "i | iv | V | i", m, 2),
+              _p("minor tread", "i | i | V | V", m)],
+    "folk": [_p("three chords", "I | IV | I | V", M, 2), _p("tonic first", "I | I | IV | V", M),
+             _p("turn home", "I | V | IV | I", M), _p("cadence", "I | IV | V | I", M),
+             _p("mixolydian", "I | bVII | I | V", M), _p("dorian", "i | IV | i | bVII", m, 2),
+             _p("aeolian", "i | bIII | bVII | i", m), _p("minor folk", "i | iv | i | V", m),
+             _p("modal swing", "i | bVII | i | bVII", m)],
+    "baroque": [_p("circle of fifths", "I IV | viio iii | vi ii | V I", M, 2),
+                _p("canon", "I | V | vi | iii | IV | I | IV | V", M), _p("cadential", "I | ii | V7 | I", M),
+                _p("falling", "I | V | vi | iii", M), _p("minor circle", "i iv | bVII bIII | bVI iiø7 | V i", m, 2),
+                _p("minor cadential", "i | iv | V | i", m), _p("descending bass", "i | V | bVII | IV", m)],
+    "chorale": [_p("chorale", "I V | vi IV | I ii | V I", M, 2), _p("chorale plagal", "I IV | I V | vi ii | V I", M),
+                _p("chorale circle", "I vi | ii V | iii vi | ii V", M),
+                _p("minor chorale", "i iv | V i | bVI iv | V i", m),
+                _p("minor chorale plagal", "i bIII | iv V | i bVI | iiø7 V", m)],
+    "ambient": [_p("drift", "I | I | IV | IV", M, 2), _p("lydian", "Imaj7 | II | Imaj7 | II", M),
+                _p("still", "I | iii | IV | I", M), _p("wash", "IVmaj7 | I | IVmaj7 | vi7", M),
+                _p("minor drift", "i | bVI | i | bVI", m, 2), _p("minor tide", "i | iv | i | bVI", m),
+                _p("dorian air", "i7 | IV | i7 | IV", m)],
+    "chiptune": [_p("hero", "I | V | vi | IV", M), _p("victory", "I | bVI | bVII | I", M, 2),
+                 _p("level", "vi | IV | I | V", M), _p("stage", "I | IV | V | IV", M),
+                 _p("dungeon", "i | bVI | bVII | i", m, 2), _p("castle", "i | iv | bVII | bIII", m)],
+    "orchestral": [_p("hymn", "I | IV | V | I", M, 2), _p("heroic", "I | bVI | bVII | I", M, 2),
+                   _p("broad", "I | vi | IV | V", M), _p("rising", "I | V | vi | IV", M),
+                   _p("epic", "i | bVI | bIII | bVII", m, 2), _p("minor hymn", "i | iv | V | i", m),
+                   _p("tragic", "i | bVI | iv | V", m)],
+    "lofi": [_p("ii-V-I", "ii7 | V7 | Imaj7 | vi7", M, 2), _p("lazy", "Imaj7 | vi7 | ii7 | V7", M),
+             _p("falling sevenths", "IVmaj7 | iii7 | ii7 | Imaj7", M),
+             _p("minor rain", "i7 | iv7 | bVII7 | bIIImaj7", m, 2),
+             _p("minor sway", "i7 | bVImaj7 | iv7 | V7", m)],
+    "cinematic": [_p("rise", "I | bVI | IV | I", M), _p("wide", "I | V | vi | IV", M),
+                  _p("bittersweet", "I | iii | IV | iv", M), _p("heroic", "I | bVI | bVII | I", M),
+                  _p("tragic", "i | bVI | iv | V", m, 3), _p("epic", "i | bVI | bIII | bVII", m, 2),
+                  _p("chromatic mediant", "i | bIII | i | bVI", m)],
+    # not textures: harmony styles that words ask for (composer.plan.harmony.harmony_style)
+    "suspense": [_p("mediants", "i | bVI | i | bVI", m, 2), _p("neapolitan", "i | bII | i | V", m, 2),
+                 _p("creep", "i | iv | bII | V", m), _p("chromatic mediant", "i | III | i | bVI", m),
+                 _p("unease", "I | bVI | I | bII", M)],
+    "modal": [_p("dorian vamp", "i7 | IV7 | i7 | IV7", m, 2), _p("aeolian vamp", "i | bVII | bVI | bVII", m),
+              _p("phrygian", "i | bII | i | bII", m), _p("mixolydian", "I | bVII | IV | I", M, 2),
+              _p("lydian", "I | II | I | II", M)],
+}
+
+DEFAULT_CADENCE = Cadence({"major": "V", "minor": "V"}, {"major": ("IV V", "I"), "minor": ("iv V", "i")})
+CADENCES: dict[str, Cadence] = {
+    "swing": Cadence({"major": "ii7 V7", "minor": "iiø7 V7"}, {"major": ("ii7 V7", "I"), "minor": ("iiø7 V7", "i")}),
+    "lofi": Cadence({"major": "V7", "minor": "V7"}, {"major": ("ii7 V7", "I"), "minor": ("iv7 V7", "i")}),
+    "blues": Cadence({"major": "V7", "minor": "V7"}, {"major": ("V7", "I"), "minor": ("V7", "i")}),
+    "rock": Cadence({"major": "V", "minor": "V"}, {"major": ("IV", "I"), "minor": ("iv", "i")}),
+    "baroque": Cadence({"major": "ii V", "minor": "iv V"}, {"major": ("ii V7", "I"), "minor": ("iv V", "i")}),
+    "chorale": Cadence({"major": "ii V", "minor": "iv V"}, {"major": ("IV V", "I"), "minor": ("iv V", "i")}),
+    "waltz": Cadence({"major": "V7", "minor": "V7"}, {"major": ("V7", "I"), "minor": ("V7", "i")}),
+    "ambient": Cadence({"major": "IV", "minor": "iv"}, {"major": ("IV", "I"), "minor": ("iv", "i")}),
+    "cinematic": Cadence({"major": "V", "minor": "V"}, {"major": ("IV V", "I"), "minor": ("iv V", "i")}),
+}
+# styles whose antecedent phrase ends on the dominant (a half cadence); the others keep their loop's fourth bar
+HALF_CADENCE_STYLES = frozenset({"baroque", "chorale", "march", "waltz", "folk", "orchestral", "swing", "ballad"})
+
+
+def progressions_for(style: str, mode: str) -> list[Progression]:
+    """A style's progressions in a mode (pop's when the style has none in it)."""
+    found = [p for p in PROGRESSIONS.get(style, []) if p.mode == mode]
+    return found or [p for p in PROGRESSIONS["pop"] if p.mode == mode]
+
+
+def cadence_for(style: str) -> Cadence:
+    return CADENCES.get(style, DEFAULT_CADENCE)

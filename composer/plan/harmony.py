@@ -1,0 +1,125 @@
+"""The harmony planner: a chord plan bar by bar, before any note, from the style, the mode and the form.
+
+A piece is cut into 8-bar periods (a shorter piece is one phrase). Each period is an antecedent phrase
+that ends open (on the dominant, in the styles of HALF_CADENCE_STYLES) and a consequent phrase that closes
+with the style's cadence (composer.core.progressions.CADENCES). The periods follow a form: A, A B, A B A,
+A A B A, then verse and chorus in turn. Each section takes a progression of the style's library; classical
+and folk styles may take theirs from the chord model learned from the corpus (composer.plan.chord_model).
+The last bar is the tonic triad, except in a loop, whose last bar is the dominant seventh so that it leads
+back into bar 1.
+
+    plan = plan_harmony("folk", 2, "major", 16, (6, 8), rng=random.Random(0))
+    plan.chords   # one Chord per slot (plan.slots a bar), as the constraints read it
+    plan.bars     # ["I", "IV", "I", "V", ...] one name per bar, for explain
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from composer.core.errors import ComposerError
+from composer.core.harmony import Chord, numeral_chord
+from composer.core.progressions import HALF_CADENCE_STYLES, Progression, cadence_for, progressions_for
+
+# styles whose sections the chord model may write (its own corpus style), and how often
+MODEL_STYLES = {"chorale": ("chorale", 0.6), "baroque": ("chorale", 0.4), "folk": ("folk", 0.4),
+                "waltz": ("folk", 0.25), "march": ("folk", 0.25), "orchestral": ("chorale", 0.25)}
+FORMS = {1: "A", 2: "AB", 3: "ABA", 4: "AABA"}
+
+
+@dataclass
+class HarmonyPlan:
+    """The chords of a piece: `slots` chords a bar, flat; each bar's name; each section and its source."""
+
+    chords: list[Chord]
+    slots: int
+    bars: list[str]
+    sections: list[tuple[str, int, int, str]] = field(default_factory=list)  # (label, first bar, last bar, source)
+
+    def describe(self) -> str:
+        """"A bars 1-8 (library: axis): I V vi IV | ...; B bars 9-16 ..." for explain."""
+        return "; ".join(f"{label} bars {first}-{last} ({source}): " + " | ".join(self.bars[first - 1:last])
+                         for label, first, last, source in self.sections)
+
+
+def plan_harmony(style: str, tonic: int, mode: str, bars: int, meter: tuple[int, int], *,
+                 rng: random.Random, loop: bool = False) -> HarmonyPlan:
+    """The chord plan of a piece in `style` (a texture or harmony style of composer.core.progressions)."""
+    slots = 2 if meter[0] % 2 == 0 else 1  # two chords a bar where the bar halves evenly (not 3/4, 9/8)
+    sections = _sections(bars, 12 if style == "blues" else 8)
+    chosen: dict[str, tuple[list[tuple[str, ...]], str]] = {}
+    names: list[tuple[str, ...]] = []
+    described = []
+    for index, (label, length) in enumerate(sections):
+        if label not in chosen:
+            chosen[label] = _progression(style, mode, rng, [source for _, source in chosen.values()])
+        phrase, source = chosen[label]
+        first = len(names) + 1
+        names += _period(phrase, length, style, mode, closed=not (loop and index == len(sections) - 1))
+        described.append((label, first, len(names), source))
+    if loop and bars >= 2:  # the dominant seventh leads back into bar 1
+        names[-1] = ("V7",)
+    elif not loop:
+        names[-1] = (cadence_for(style).close[mode][1],)
+    chords = []
+    for bar in names:
+        # one chord a bar where two are written: the second, which leads into the next bar (ii V -> V)
+        per_slot = [bar[min(i * len(bar) // slots, len(bar) - 1)] for i in range(slots)] if len(bar) <= slots \
+            else [bar[-1]] * slots
+        chords += [numeral_chord(numeral, tonic) for numeral in per_slot]
+    return HarmonyPlan(chords, slots, [" ".join(bar) for bar in names], described)
+
+
+def _sections(bars: int, period: int) -> list[tuple[str, int]]:
+    """The form's sections and their lengths in bars: periods of 8 bars (a blues chorus 12), a shorter piece
+    one phrase."""
+    periods = max(1, -(-bars // period))
+    form = FORMS.get(periods) or "".join("AB"[(i // 2) % 2] if i < 4 else "CB"[i % 2] for i in range(periods))
+    return [(label, min(period, bars - period * i)) for i, label in enumerate(form)]
+
+
+def _progression(style: str, mode: str, rng: random.Random, taken: list[str]) -> tuple[list[tuple[str, ...]], str]:
+    """A section's phrase (bars of numerals) and where it came from: the chord model or the library."""
+    model_style, share = MODEL_STYLES.get(style, ("", 0.0))
+    if model_style and rng.random() < share:
+        sampled = _from_model(model_style, mode, rng)
+        if sampled:
+            return sampled, f"chord model ({model_style})"
+    library = progressions_for(style, mode)
+    fresh = [p for p in library if f"library: {p.name}" not in taken] or library
+    progression = _weighted(fresh, rng)
+    return list(progression.bars), f"library: {progression.name}"
+
+
+def _weighted(progressions: list[Progression], rng: random.Random) -> Progression:
+    return rng.choices(progressions, weights=[p.weight for p in progressions])[0]
+
+
+def _from_model(style: str, mode: str, rng: random.Random) -> list[tuple[str, ...]] | None:
+    """Four bars from the chord model, one chord a bar, from the tonic (None without a shipped model)."""
+    try:
+        from composer.plan.chord_model import ChordModel
+
+        model = ChordModel.load()
+    except (ImportError, FileNotFoundError, ComposerError):  # no shipped model: the library alone
+        return None
+    tonic = "I" if mode == "major" else "i"
+    return [(numeral,) for numeral in model.sample(style, mode, 4, rng, start=tonic)]
+
+
+def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, closed: bool) -> list[tuple[str, ...]]:
+    """`length` bars (8 at most) from a phrase: the antecedent ends open, the consequent on the cadence."""
+    cadence = cadence_for(style)
+    if len(phrase) > 8 or length < 4:  # a long progression (a canon, a 12-bar blues) or a short piece
+        bars = [phrase[i % len(phrase)] for i in range(length)]
+    else:
+        antecedent = [phrase[i % len(phrase)] for i in range(4)]
+        if style in HALF_CADENCE_STYLES:
+            antecedent[3] = tuple(cadence.half[mode].split())
+        consequent = [phrase[i % len(phrase)] for i in range(4)]
+        bars = (antecedent + consequent)[:length]
+    if closed and length >= 2:
+        before, last = cadence.close[mode]
+        bars[-2], bars[-1] = tuple(before.split()), (last,)
+    return bars
