@@ -272,7 +272,8 @@ def test_truncate_keeps_first_bars() -> None:
 
 
 def piece(key: str, tonic: int, roots: list[int | None]) -> PieceMetrics:
-    return PieceMetrics(len(roots), "4/4", key, tonic, [], [], None, None, None, None, None, None, False, roots)
+    return PieceMetrics(len(roots), "4/4", key, tonic, [], [], None, None, None, None, None, None, False, False,
+                        None, None, roots)
 
 
 def test_set_metrics() -> None:
@@ -283,6 +284,11 @@ def test_set_metrics() -> None:
     assert out["progression_windows"] == 4
     assert out["distinct_progressions"] == 2
     assert out["default_plan_share"] == 13 / 15
+    assert out["distinct_openings"] == 1  # both open (0, 5, 0, 7) relative to their tonic
+    assert out["distinct_window_share"] == 2 / 4
+    c = piece("D minor", 2, [2, 7, 9, 2, None])  # opens (0, 5, 7, 0); its second window is not whole
+    three = set_metrics([a, b, c])
+    assert (three["distinct_openings"], three["progression_windows"], three["distinct_window_share"]) == (2, 5, 3 / 5)
     assert set_metrics([a])["default_plan_share"] is None
 
 

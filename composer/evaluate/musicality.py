@@ -48,11 +48,28 @@ Per piece (PieceMetrics), sampling the 1/4-beat grid over the piece's bars:
   key, tonic      music21 `analyze('key')` (Aarden-Essen) of all pitched notes, e.g. "D major", "Bb minor".
   ending_tonic    True when the last bar has a note sounding and the lowest note sounding at the last onset
                   (the final sonority's bass) has the tonic's pitch class.
+  ending_full     stricter: ending_tonic, and the final sonority's pcs relative to the tonic lie within {0, 4, 7}
+                  or within {0, 3, 7} (a major or minor tonic triad, doublings, a bare fifth or unison allowed).
+  seventh_share   among bars with notes, the share whose seventh chord (musicality_form.seventh_chord) exists:
+                  the best of 84 templates (12 roots x major, minor, diminished, major 7th {0,4,7,11}, minor 7th
+                  {0,3,7,10}, half-diminished {0,3,6,10}, dominant 7th {0,4,7,10}; the prevailing chord's score
+                  and tie-breaks) is a seventh, each of its 4 pcs holds >= 0.1 of the bar's pc weight and the 4
+                  together >= 0.8 of it. The prevailing chord above is unchanged by this.
+  cadence_share   over the whole 8-bar periods (bars 0-7, 8-15, ...), the share whose last bar's prevailing chord
+                  is rooted on the tonic after a bar rooted on the dominant (7), a diminished chord on the leading
+                  tone (11) or the subdominant (5), or whose last bar is rooted on the dominant (a half cadence);
+                  roots relative to the tonic, (root - tonic) % 12. None under 8 bars.
   chord_roots     the prevailing chord's root pc per bar, None for silent bars.
 
 Per prompt set (`set_metrics`): distinct_keys; progressions = distinct 4-bar windows (bars 0-3, 4-7, ...; whole
 windows only) of chord roots relative to each piece's tonic, (root - tonic) % 12, None kept for silent bars;
-default_plan_share = share of bars with a chord whose relative root equals plan[bar % len(plan)].
+default_plan_share = share of bars with a chord whose relative root equals plan[bar % len(plan)];
+distinct_openings = distinct first windows (bars 0-3) over the pieces; distinct_window_share = distinct_progressions
+/ progression_windows (all windows, repeats counted). The run adds per prompt set (musicality_run): seventh_share,
+the mean of the pieces' values; jazz_seventh_share, that mean over the pieces whose prompt text, lower-cased, holds
+jazz, swing, bebop, bossa or blues (JAZZ_WORDS); by_prompt, seventh_share, cadence_share and ending_full by prompt.
+Mode check (composer.evaluate.modes): scale_fit = share of note durations on the mode's scale from the tonic;
+in_mode = scale_fit >= 0.95 and the final sonority's lowest note has the tonic's pitch class.
 """
 
 from __future__ import annotations
@@ -69,6 +86,7 @@ import pretty_midi
 from music21 import note as m21note
 from music21 import stream
 
+from composer.evaluate.musicality_form import cadence_share, ending_full, final_sonority, seventh_share
 from composer.evaluate.musicality_metrics import (
     COARSE,
     FINE,
@@ -77,6 +95,7 @@ from composer.evaluate.musicality_metrics import (
     Part,
     bar_chords,
     bar_count,
+    bar_histograms,
     bar_patterns,
     bass_lowest,
     bass_root,
@@ -85,7 +104,6 @@ from composer.evaluate.musicality_metrics import (
     clash_rate,
     co_sounding,
     compression_gain,
-    final_bass_pc,
     grid_length,
     interval_shares,
     polyphony,
@@ -143,6 +161,9 @@ class PieceMetrics:
     co_sounding: float | None
     texture_repeat: float | None
     ending_tonic: bool
+    ending_full: bool
+    seventh_share: float | None
+    cadence_share: float | None
     chord_roots: list[int | None]
 
 
@@ -154,6 +175,9 @@ PIECE_NUMBERS: tuple[str, ...] = (
     "co_sounding",
     "texture_repeat",
     "ending_tonic",
+    "ending_full",
+    "seventh_share",
+    "cadence_share",
 )
 PART_NUMBERS: tuple[str, ...] = tuple(
     f.name for f in fields(PartMetrics) if f.name not in ("name", "program", "role", "range_low", "range_high")
@@ -237,7 +261,7 @@ def measure_pretty_midi(
     key, tonic = detect_key(parts)
     grids = [roll(p, COARSE, grid_length(n_bars, meter, COARSE)) for p in parts]
     texture = bar_patterns([n for p in parts for n in p.notes], meter, n_bars, with_pitch=True)
-    end_pc = final_bass_pc(parts, meter, n_bars) if parts else None
+    sonority = final_sonority(parts, meter, n_bars) if parts else None
     return PieceMetrics(
         n_bars=n_bars,
         meter=f"{meter.numerator}/{meter.denominator}",
@@ -251,7 +275,10 @@ def measure_pretty_midi(
         bass_root=bass_root(parts, role_list, chords, meter),
         co_sounding=co_sounding(grids),
         texture_repeat=repeat_share(texture),
-        ending_tonic=end_pc is not None and end_pc == tonic,
+        ending_tonic=sonority is not None and sonority[0] % 12 == tonic,
+        ending_full=ending_full(sonority, tonic),
+        seventh_share=seventh_share(bar_histograms(parts, meter, n_bars)),
+        cadence_share=cadence_share(chords, tonic),
         chord_roots=[c.root if c is not None else None for c in chords],
     )
 
@@ -318,7 +345,8 @@ def relative_roots(piece: PieceMetrics) -> list[int | None]:
 
 
 def set_metrics(pieces: Sequence[PieceMetrics], default_plan: Sequence[int] | None = None) -> dict[str, float | None]:
-    """Variety over a prompt set: distinct keys, distinct 4-bar relative root progressions, default-plan share."""
+    """Variety over a prompt set: distinct keys, distinct 4-bar relative root progressions and openings, the
+    distinct share of all windows, default-plan share."""
     windows = [
         tuple(rel[i : i + 4])
         for piece in pieces
@@ -326,6 +354,7 @@ def set_metrics(pieces: Sequence[PieceMetrics], default_plan: Sequence[int] | No
         for rel in [relative_roots(piece)]
         for i in range(0, len(rel) - 3, 4)
     ]
+    openings = {tuple(relative_roots(p)[:4]) for p in pieces if p.tonic is not None and len(p.chord_roots) >= 4}
     on_plan = total = 0
     if default_plan:
         for piece in pieces:
@@ -338,5 +367,7 @@ def set_metrics(pieces: Sequence[PieceMetrics], default_plan: Sequence[int] | No
         "distinct_keys": float(len({p.key for p in pieces if p.key is not None})),
         "progression_windows": float(len(windows)),
         "distinct_progressions": float(len(set(windows))),
+        "distinct_openings": float(len(openings)),
+        "distinct_window_share": len(set(windows)) / len(windows) if windows else None,
         "default_plan_share": on_plan / total if total else None,
     }

@@ -385,13 +385,3 @@ def co_sounding(grids: Sequence[np.ndarray]) -> float | None:
     ratios = [float((a & b).sum() / (a | b).sum()) for a, b in combinations(sounding, 2) if (a | b).any()]
     return float(np.mean(ratios)) if ratios else None
 
-
-def final_bass_pc(parts: Sequence[Part], meter: Meter, n_bars: int) -> int | None:
-    """Pitch class of the lowest note sounding at the last onset, None when the last bar is silent."""
-    notes = [n for p in parts for n in p.notes]
-    last_bar_start = (n_bars - 1) * meter.bar_beats
-    if not any(n.end > last_bar_start + EPS and n.start < n_bars * meter.bar_beats - EPS for n in notes):
-        return None
-    last_onset = max(n.start for n in notes)
-    sounding = [n.pitch for n in notes if n.start <= last_onset + EPS < n.end]
-    return min(sounding) % 12 if sounding else None

@@ -11,7 +11,8 @@ import pretty_midi
 
 PERCENT_KEYS = {"bass_in_range", "bass_lowest", "bass_root", "voice_crossing", "co_sounding", "melody_step",
                 "melody_leap", "melody_octave", "chord_tone_strong", "onset_repeat", "pitch_repeat",
-                "texture_repeat", "clash_rate", "keyboard_chords", "ending_tonic"}
+                "texture_repeat", "clash_rate", "keyboard_chords", "ending_tonic", "ending_full", "seventh_share",
+                "cadence_share"}
 NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 
@@ -30,12 +31,17 @@ def table_lines(result: dict[str, Any]) -> list[str]:
         mark = " ‡" if row["not_moved_beyond_random"] else ""
         cells = [_cell(key, row["values"][g]) for g in groups]
         lines.append(f"| {row['label']}{mark} | " + " | ".join(cells) + " |")
-    sets = result["prompt_sets"]
-    for label, key, fmt in (("distinct keys", "distinct_keys", "{:.0f}"),
-                            ("distinct 4-bar chord-root progressions", "distinct_progressions", "{:.0f}"),
-                            ("bars on the default I-IV-I-V plan", "default_plan_share", "{:.0%}"),
-                            ("pieces heard in C major or A minor", "c_major_or_a_minor", "{:.0%}")):
-        cells = [fmt.format(sets[g][key]) if g in sets and sets[g].get(key) is not None else "–" for g in groups]
+    sets, references = result["prompt_sets"], result.get("reference_sets", {})
+    # (label, key, format, shown for the references): counts depend on how many pieces a group has, shares do not
+    for label, key, fmt, real in (("distinct keys", "distinct_keys", "{:.0f}", False),
+                                  ("distinct 4-bar chord-root progressions", "distinct_progressions", "{:.0f}", False),
+                                  ("distinct opening 4-bar progressions", "distinct_openings", "{:.0f}", False),
+                                  ("4-bar windows that are distinct", "distinct_window_share", "{:.0%}", True),
+                                  ("bars on the default I-IV-I-V plan", "default_plan_share", "{:.0%}", False),
+                                  ("pieces heard in C major or A minor", "c_major_or_a_minor", "{:.0%}", False),
+                                  ("jazz prompts: bars on a seventh chord", "jazz_seventh_share", "{:.0%}", False)):
+        found = {**(references if real else {}), **sets}
+        cells = [fmt.format(found[g][key]) if g in found and found[g].get(key) is not None else "–" for g in groups]
         lines.append(f"| {label} (prompt set) | " + " | ".join(cells) + " |")
     return lines
 

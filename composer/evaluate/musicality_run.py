@@ -30,6 +30,8 @@ SOFT_BIASES = ["chords", "harmony", "tonal", "leaps", "targets", "coverage", "mo
                "register", "texture"]
 DEFAULT_PLAN = [0, 5, 0, 7]  # I IV I V7: the constraints' default harmony when no chords are asked for
 ROLE_KEYS = ("bass", "melody", "comp", "pad", "two_hands")  # prompt-file fields naming a role's family
+# A prompt is a jazz prompt when its text, lower-cased, holds one of these words (as a substring: "swinging").
+JAZZ_WORDS = ("jazz", "swing", "bebop", "bossa", "blues")
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ HEADLINES: tuple[tuple[str, str, Callable[[PieceMetrics], float | None]], ...] =
     ("accompaniment_density", "accompanying parts: notes per bar", _accompaniment("notes_per_bar")),
     ("melody_density", "melody: notes per bar", _role("melody", "notes_per_bar")),
     ("ending_tonic", "last bar ends on the tonic in the bass", _piece("ending_tonic")),
+    ("ending_full", "ends on the tonic triad, tonic in the bass", _piece("ending_full")),
+    ("seventh_share", "bars on a seventh chord", _piece("seventh_share")),
+    ("cadence_share", "8-bar periods ending in a cadence", _piece("cadence_share")),
 )
 
 
@@ -112,6 +117,7 @@ class Group:
     kind: str  # "generated" or "reference"
     files: list[str] = field(default_factory=list)
     pieces: list[PieceMetrics] = field(default_factory=list)
+    prompts: list[str] = field(default_factory=list)  # each generated piece's prompt text; none for references
 
     def headline(self, key: str) -> dict[str, float | int | None]:
         """Mean, standard error and count of a headline metric over the pieces that have it."""
@@ -199,6 +205,7 @@ def generate_condition(condition: Condition, prompts: list[dict[str, Any]], seed
                 path = piece.save_midi(folder / f"{entry['id']}-s{seed}.mid")
                 group.files.append(str(path))
                 group.pieces.append(measure_midi(path, expected=expected_roles(entry) or None))
+                group.prompts.append(entry["prompt"])
                 tick()
     return group
 
@@ -221,12 +228,33 @@ def not_moved(model: dict[str, Any], random: dict[str, Any]) -> bool:
     return abs(model["mean"] - random["mean"]) <= 2 * spread
 
 
+def is_jazz(prompt: str) -> bool:
+    return any(word in prompt.lower() for word in JAZZ_WORDS)
+
+
 def prompt_set_metrics(group: Group) -> dict[str, Any]:
-    """Distinct keys and 4-bar progressions, default-plan bars, and pieces heard in C major or A minor."""
-    found = set_metrics(group.pieces, DEFAULT_PLAN)
+    """Distinct keys, 4-bar progressions and openings, default-plan bars, pieces heard in C major or A minor,
+    seventh-chord bars over all pieces and over the jazz prompts' pieces, and the form measures by prompt."""
+    found: dict[str, Any] = dict(set_metrics(group.pieces, DEFAULT_PLAN))
     keys = [p.key for p in group.pieces if p.key]
     found["c_major_or_a_minor"] = sum(k in ("C major", "A minor") for k in keys) / len(keys) if keys else None
+    found["seventh_share"] = _mean([p.seventh_share for p in group.pieces])
+    pairs = list(zip(group.prompts, group.pieces, strict=True))
+    found["jazz_pieces"] = sum(is_jazz(text) for text, _ in pairs)
+    found["jazz_seventh_share"] = _mean([p.seventh_share for text, p in pairs if is_jazz(text)])
+    found["by_prompt"] = {
+        text: {name: _mean([getattr(p, name) for t, p in pairs if t == text])
+               for name in ("seventh_share", "cadence_share", "ending_full")}
+        for text in dict.fromkeys(group.prompts)
+    }
     return found
+
+
+def reference_set_metrics(group: Group) -> dict[str, Any]:
+    """The set measures that real music has too: 4-bar progressions, their distinct share, openings."""
+    found = set_metrics(group.pieces)
+    return {key: found[key] for key in ("pieces", "progression_windows", "distinct_progressions",
+                                        "distinct_openings", "distinct_window_share")}
 
 
 def run_musicality(prompts: list[dict[str, Any]], out_dir: str | Path, *, seeds: Sequence[int] = (1, 2),
@@ -257,9 +285,11 @@ def run_musicality(prompts: list[dict[str, Any]], out_dir: str | Path, *, seeds:
         "prompts": len(prompts), "seeds": list(seeds), "bars": bars,
         "seconds": round(time.perf_counter() - started, 1),
         "conditions": [asdict(c) for c in CONDITIONS],
-        "groups": {g.name: {"kind": g.kind, "pieces": len(g.pieces), "files": g.files} for g in groups},
+        "groups": {g.name: {"kind": g.kind, "pieces": len(g.pieces), "files": g.files, "prompts": g.prompts}
+                   for g in groups},
         "headlines": headlines,
         "prompt_sets": {g.name: prompt_set_metrics(g) for g in groups if g.kind == "generated"},
+        "reference_sets": {g.name: reference_set_metrics(g) for g in groups if g.kind == "reference"},
         "keys": {name: [p.key for p in by_name[name].pieces] for name in by_name},
         "pieces": {g.name: [asdict(p) for p in g.pieces] for g in groups},
     }
