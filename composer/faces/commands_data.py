@@ -1,14 +1,18 @@
-"""`composer data build` and `composer data shards`: the training corpus and its token shards."""
+"""`composer data build`, `composer data shards` and `composer data chords`: the training corpus, its token shards
+and the chord model."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from composer.core.errors import ComposerError
 from composer.faces.numbers import bounded
 from composer.faces.progress import progress_bar
+
+DEFAULT_CHORDS_OUT = "chords.json"
 
 
 def register(sub: Any) -> None:
@@ -27,6 +31,14 @@ def register(sub: Any) -> None:
     shards.add_argument("--jobs", type=bounded(int, 1, 256), default=None)
     shards.add_argument("--no-embeddings", action="store_true", help="skip the caption embeddings")
     shards.set_defaults(run=cmd_data_shards)
+    chords = data_sub.add_parser("chords", help="read chord sequences from music21's corpus and count the chord model")
+    chords.add_argument("--out", default=None, metavar="FILE.json",
+                        help=f"the model to write (default: {DEFAULT_CHORDS_OUT}, never replaced unless named)")
+    chords.add_argument("--cache", default="data/chord_cache", metavar="DIR",
+                        help="the read corpus is cached here (default: data/chord_cache/)")
+    chords.add_argument("--no-cache", action="store_true", help="read the corpus again and cache nothing")
+    chords.add_argument("--jobs", type=bounded(int, 1, 256), default=None, help="worker processes (default: all cores)")
+    chords.set_defaults(run=cmd_data_chords)
 
 
 def cmd_data_build(args: argparse.Namespace) -> int:
@@ -51,4 +63,32 @@ def cmd_data_shards(args: argparse.Namespace) -> int:
         meta = build_shards(Path(args.data), Path(args.out), jobs=args.jobs, on_progress=update,
                             embed=None if args.no_embeddings else embed_texts)
     print(meta)
+    return 0
+
+
+def cmd_data_chords(args: argparse.Namespace) -> int:
+    import json
+
+    from composer.core.atomic import all_or_nothing, atomic_output
+    from composer.faces.paths import Output, check_outputs
+    from composer.train.chords import build_chord_model, print_progress, summary_lines
+
+    out = Path(args.out or DEFAULT_CHORDS_OUT)
+    if args.out is None and out.exists():
+        raise ComposerError(f"{out} already exists; name it with --out {out} to replace it, or give another --out")
+    check_outputs([Output(out, "json", "--out")])
+    counter = None if sys.stderr.isatty() else print_progress()  # a log gets a counter line, not a bar
+
+    with progress_bar("Reading chords from the corpus") as update:
+        def show(done: int, total: int) -> None:
+            update(done, total)
+            if counter is not None:
+                counter(done, total)
+
+        report = build_chord_model(jobs=args.jobs, cache=None if args.no_cache else Path(args.cache),
+                                   on_progress=show)
+    with all_or_nothing(), atomic_output(out) as tmp:
+        tmp.write_text(json.dumps(report.model, separators=(",", ":")) + "\n", encoding="utf-8")
+    print("\n".join(summary_lines(report.results)))
+    print(f"wrote {out}")
     return 0
