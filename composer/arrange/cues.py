@@ -196,7 +196,7 @@ def score_cues(source: str | Path | dict[str, Any], *, seed: int | None = None, 
         part.start_tick, part.start_seconds, part.start_bar = tick, seconds, bar
         score.tempos.append(TempoChange(tick, part.tempo))
         score.time_signatures.append(TimeSignature(tick, *plan.meter))
-        score.key_signatures.append(KeySignature(tick, plan.key[2], "minor" if plan.key[1] == "minor" else "major"))
+        score.key_signatures.append(KeySignature.of_key(tick, plan.key[2], plan.key[1]))
         score.markers.append(Marker(tick, part.scene.name))
         condition = embed_caption(plan.request.caption) if plan.request.caption else None
         nxt = fitted[index + 1].plan if index + 1 < len(fitted) else None

@@ -12,6 +12,7 @@ from typing import Any
 
 from composer.core.errors import ComposerError
 from composer.core.score import TICKS_PER_BEAT, Marker, Note, Score, TempoChange, TimeSignature, Track
+from composer.core.theory import mode_family
 
 # Section words -> their role in the form; any other single letter or word is a main section.
 ROLES = {"intro": "intro", "introduction": "intro", "outro": "outro", "coda": "outro", "ending": "outro",
@@ -102,7 +103,7 @@ def section_chords(role: str, tonic: int, mode: str, bars: int, last: bool) -> l
     if role in ("main", "outro") or (last and role != "intro"):
         return default_harmony(tonic, mode, bars)
     steps = {"intro": [0, 0, 5, 7], "contrast": [9, 5, 2, 7], "lift": [5, 7, 0, 9], "break": [5, 7]}[role]
-    if mode == "minor":
+    if mode_family(mode) == "minor":
         steps = [{9: 8}.get(s, s) for s in steps]  # VI, not vi
     plan = [steps[i % len(steps)] for i in range(bars)]
     if role != "lift":
@@ -119,7 +120,7 @@ def _triad(tonic: int, mode: str, root_step: int) -> set[int]:
     """The diatonic triad on the scale note `root_step` semitones above the tonic (V major in minor)."""
     from composer.constraints import scale_pitch_classes
 
-    scale = sorted((pc - tonic) % 12 for pc in scale_pitch_classes(0, mode))
+    scale = sorted(scale_pitch_classes(0, "aeolian" if mode == "minor" else mode))  # seven notes (minor: natural)
     if root_step == 7:
         return {(tonic + 7) % 12, (tonic + 11) % 12, (tonic + 2) % 12}
     index = scale.index(root_step) if root_step in scale else 0

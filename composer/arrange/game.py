@@ -141,8 +141,8 @@ def transition(a: str | Path | Score, b: str | Path | Score, prompt: str | None 
 
 
 def _signature(tick: int, key: str) -> KeySignature:
-    tonic, mode = key.split()
-    return KeySignature(tick, tonic, "minor" if mode == "minor" else "major")
+    tonic, mode = key.split(maxsplit=1)
+    return KeySignature.of_key(tick, tonic, mode)
 
 
 def _cut(score: Score, start: int, end: int) -> Score:

@@ -75,7 +75,9 @@ def compose_layers(names: list[str] | str, prompt: str | None = None, *, checkpo
     names = parse_layers(names)
     plan = plan_request(prompt, **options)
     groups = layer_groups(plan.request["instruments"], len(names))
-    chords = plan.spec.chords or default_harmony(plan.key[0], plan.key[1], plan.bars, plan.loop)
+    # the caller's chords, else the planner's (kept in the spec, shared by every layer), else the key's default
+    chords = plan.spec.chords or (None if plan.spec.harmony else
+                                  default_harmony(plan.key[0], plan.key[1], plan.bars, plan.loop))
     started = time.perf_counter()
     model, tokenizer = load_model(checkpoint)
     condition = embed_caption(plan.request.caption) if plan.request.caption else None
@@ -124,7 +126,7 @@ def compose_layers(names: list[str] | str, prompt: str | None = None, *, checkpo
     return pieces
 
 
-def _layer_spec(spec: Any, programs: list[int], chords: list[set[int]], index: int) -> Any:
+def _layer_spec(spec: Any, programs: list[int], chords: list[set[int]] | None, index: int) -> Any:
     """The plan's constraints for one layer's new parts: the shared chords held firmly, denser and louder
     by layer."""
     return dataclasses.replace(

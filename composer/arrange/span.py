@@ -70,7 +70,7 @@ def finish_score(score: Score, plan: Plan, sections: tuple[int, ...]) -> Score:
     score.tempos = [TempoChange(0, plan.tempo)]
     score.time_signatures = [TimeSignature(0, *plan.meter)]
     score.length = plan.bars * plan.bar_ticks  # whole bars, even if the last ends in rests
-    score.key_signatures = [KeySignature(0, plan.key[2], "minor" if plan.key[1] == "minor" else "major")]
+    score.key_signatures = [KeySignature.of_key(0, plan.key[2], plan.key[1])]
     score.title = plan.prompt or "composer"
     if plan.loop:
         score.markers += [Marker(0, LOOP_START), Marker(score.length, LOOP_END)]

@@ -24,7 +24,7 @@ from composer.ask.text import TextValues, parse_text
 from composer.core.errors import ComposerError
 from composer.core.instruments import DRUMS
 from composer.core.keys import choose_key
-from composer.core.theory import pitch_class
+from composer.core.theory import MODE_DEGREE, pitch_class
 
 DEFAULTS: dict[str, Any] = {"tempo": 100.0, "meter": "4/4", "bars": 8, "instruments": [0]}
 DEFAULT_TONIC = {"major": "C", "minor": "A"}  # when only the mode is known
@@ -134,6 +134,8 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
     if values["key"].source not in ("option", "text"):  # a tonic the style and the instruments favour
         mode = values["key"].value.split()[1]
         tonic = choose_key(harmony, mode, values["instruments"].value, prompt or "")
+        if harmony == "modal":  # "a dorian tune", "modal": the mode named, else its family's folk mode
+            mode = why if why in MODE_DEGREE else ("dorian" if mode == "minor" else "mixolydian")
         detail = "; ".join(d for d in (values["key"].detail, f"{mode} in {harmony}'s keys for these instruments")
                            if d)
         values["key"] = Value(f"{tonic} {mode}", values["key"].source if values["key"].source != "default"

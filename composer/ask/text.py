@@ -41,6 +41,9 @@ NEGATIONS = ("no", "without", "minus", "except", "not", "excluding", "sans")
 _ACCIDENTAL = {"#": "#", "♯": "#", "sharp": "#", "b": "b", "♭": "b", "flat": "b", "-flat": "b", "-sharp": "#"}
 
 _ACC = r"(\s?-?(?:sharp|flat)|[#♯b♭])?"
+# "D dorian", "in e phrygian" (a lower-case letter only after "in": "a dorian tune" names no tonic)
+_MODE_KEY = re.compile(rf"(?:\b([A-G])|\bin\s+([a-g])){_ACC}\s+"
+                       r"((?i:dorian|phrygian|lydian|mixolydian|aeolian|harmonic\s+minor))\b")
 _KEY_PATTERNS = (  # (regex, mode when the words give none); tried in this order
     re.compile(rf"\b([A-G]){_ACC}\s*(major|minor|maj|min)\b"),  # "Eb major", "C sharp minor"
     re.compile(rf"\bin\s+(?:the\s+key\s+of\s+)?([a-g]){_ACC}\s+(major|minor)\b", re.I),  # "in a minor"
@@ -90,6 +93,14 @@ def parse_text(prompt: str) -> TextValues:
 
 
 def _find_key(text: str, found: TextValues) -> None:
+    modal = _MODE_KEY.search(text)
+    if modal:  # a mode keeps its tonic as written
+        accidental = modal.group(3) or ""
+        accidental = _ACCIDENTAL.get(accidental.strip().lower().lstrip("-"), _ACCIDENTAL.get(accidental.strip(), ""))
+        tonic = (modal.group(1) or modal.group(2)).upper() + accidental
+        found.key = (pitch_class(tonic), " ".join(modal.group(4).lower().split()), tonic)
+        found.matched["key"] = modal.group(0).strip()
+        return
     for pattern in _KEY_PATTERNS:
         match = pattern.search(text)
         if not match:

@@ -21,6 +21,7 @@ from composer.constraints.biases import (
     TonalBias,
 )
 from composer.constraints.draw import DRAW_STRENGTH, DrawBias, DrawGrid
+from composer.constraints.ending import EndingMask, ending_part
 from composer.constraints.masks import (
     GrammarMask,
     InstrumentMask,
@@ -33,6 +34,7 @@ from composer.constraints.roles import LINE_ROLES, OrderBias, OrderMask, Registe
 from composer.constraints.state import GRAMMAR, DecodeState, Tracker, VocabTables
 from composer.constraints.texture import TextureBias, VoicingMask
 from composer.core.errors import UnsatisfiableError
+from composer.core.theory import mode_family
 from composer.decode.tokens import MusicTokenizer
 
 SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "harmony", "tonal", "leaps", "targets",
@@ -114,6 +116,7 @@ def default_harmony(tonic: int, mode: str, bars: int, loop: bool = False) -> lis
     """One chord a bar when none are given: I IV I V7 cycling, with V7 then I in the last two bars
     (minor: i iv V i, the dominant major, so that its leading tone tells minor from the relative major).
     A loop ends IV V7 instead, so its last bar leads back into the first bar's tonic."""
+    mode = mode_family(mode)
     third = 4 if mode == "major" else 3
     tonic_chord = {0, third, 7}
     subdominant = {5, 9 if mode == "major" else 8, 0}
@@ -167,6 +170,9 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if roles is not None and "texture" in on:  # after the other masks: it steps aside where it would leave none
         filters.append(VoicingMask(tracker, roles, harmony, spec.style, spec.meter or (4, 4),
                                    None if spec.loop else spec.bars, spec.left_hands, slots))
+    ender = ending_part(spec.programs or [], roles, spec.registers if per_part else None)
+    if spec.key and "key" in on and "cadence" in on and not spec.loop and ender is not None:
+        filters.append(EndingMask(tracker, spec.bars, spec.key[0], ender))
     if spec.programs and len(spec.programs) > 1 and "coverage" in on:
         filters.append(CoverageBias(tracker, spec.programs, spec.coverage_strength))
     if spec.key and "key" in on and "tonal" in on:

@@ -9,6 +9,7 @@ from collections.abc import Set as AbstractSet
 import torch
 
 from composer.constraints.state import DRUMS, DecodeState, Tracker
+from composer.core.theory import mode_family
 
 
 class Bias:
@@ -231,8 +232,9 @@ class TonalBias(Bias):
 
     def __init__(self, tracker: Tracker, tonic: int, mode: str, strength: float = 1.0, balance: float = 1.5) -> None:
         super().__init__(tracker, strength)
-        ratings = torch.tensor(KK_MAJOR if mode == "major" else KK_MINOR)
-        aarden = torch.tensor(AE_MAJOR if mode == "major" else AE_MINOR)
+        major = mode_family(mode) == "major"  # a mode takes its family's profile (the scale mask does the rest)
+        ratings = torch.tensor(KK_MAJOR if major else KK_MINOR)
+        aarden = torch.tensor(AE_MAJOR if major else AE_MINOR)
         pitch = self.tables.pitch
         self.is_pitch = pitch >= 0
         self.pitch_class = torch.where(self.is_pitch, pitch % 12, 0)

@@ -14,6 +14,7 @@ import torch
 from composer.constraints.state import DRUMS, GRAMMAR, DecodeState, Tracker
 from composer.core.errors import UnsatisfiableError
 from composer.core.gm import playable_range
+from composer.core.theory import MODE_SCALES, mode_family
 
 NEG_INF = float("-inf")
 GM_DRUM_PITCHES = range(35, 82)  # General MIDI percussion key map: 35 (acoustic bass drum) to 81 (open triangle)
@@ -106,13 +107,15 @@ class MeterMask(Mask):
 
 
 def scale_pitch_classes(tonic: int, mode: str) -> set[int]:
-    """Major scale; minor is natural minor plus the raised 6th and 7th (melodic and harmonic minor)."""
-    steps = (0, 2, 4, 5, 7, 9, 11) if mode == "major" else (0, 2, 3, 5, 7, 8, 9, 10, 11)
-    return {(tonic + step) % 12 for step in steps}
+    """The mode's scale (composer.core.theory.MODE_SCALES): minor is natural minor plus the raised 6th and 7th
+    (melodic and harmonic minor); dorian, mixolydian and the other modes their own seven notes."""
+    if mode not in MODE_SCALES:
+        raise UnsatisfiableError(f"unknown mode {mode!r}; known: {', '.join(MODE_SCALES)}")
+    return {(tonic + step) % 12 for step in MODE_SCALES[mode]}
 
 
 def tonic_triad(tonic: int, mode: str) -> set[int]:
-    return {tonic % 12, (tonic + (4 if mode == "major" else 3)) % 12, (tonic + 7) % 12}
+    return {tonic % 12, (tonic + (4 if mode_family(mode) == "major" else 3)) % 12, (tonic + 7) % 12}
 
 
 class KeyMask(Mask):
@@ -125,8 +128,8 @@ class KeyMask(Mask):
     def __init__(self, tracker: Tracker, tonic: int, mode: str, bars: int, chromatic_budget: int = 0,
                  cadence: bool = True, chords: Sequence[AbstractSet[int]] | None = None, slots: int = 1) -> None:
         super().__init__(tracker)
-        if mode not in ("major", "minor"):
-            raise UnsatisfiableError(f"mode must be major or minor, not {mode}")
+        if mode not in MODE_SCALES:
+            raise UnsatisfiableError(f"mode must be one of {', '.join(MODE_SCALES)}, not {mode}")
         self.tonic, self.bars, self.budget, self.cadence = tonic % 12, bars, chromatic_budget, cadence
         self.scale_set = scale_pitch_classes(tonic, mode)
         pitch_class = self.tables.pitch % 12

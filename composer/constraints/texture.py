@@ -314,7 +314,7 @@ class TextureBias(Bias):
         leap = (self.pitch - state.last_pitch[state.program]).abs()
         return torch.where(self.is_pitch, -(leap - 2).clamp(min=0).float() * LEAP_COST, 0.0)
 
-    def _bass_pitch(self, state: DecodeState, chord: set[int]) -> torch.Tensor:
+    def _bass_pitch(self, state: DecodeState, chord: AbstractSet[int]) -> torch.Tensor:
         """The bass figure's chord tones at this onset (see composer.core.textures)."""
         pitch, root = self.pitch, chord_root(chord)
         fifth = (root + 7) % 12

@@ -13,6 +13,7 @@ upper-case numeral, a minor seventh on a lower-case one), "maj7", "9", "maj9", "
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 DEGREES = {"I": 0, "II": 2, "III": 4, "IV": 5, "V": 7, "VI": 9, "VII": 11}
 # semitones above the root of each chord quality
@@ -91,7 +92,7 @@ def is_seventh(numeral: str) -> bool:
     return parse_numeral(numeral)[1] in SEVENTHS
 
 
-def chord_root(chord: frozenset[int] | set[int]) -> int:
+def chord_root(chord: AbstractSet[int]) -> int:
     """A chord's root: the one it knows, else the pitch class with a third and a fifth above it (the lowest)."""
     if isinstance(chord, Chord):
         return chord.root

@@ -107,6 +107,29 @@ PROGRESSIONS: dict[str, list[Progression]] = {
               _p("lydian", "I | II | I | II", M)],
 }
 
+# modes as keys (composer.core.theory.MODE_SCALES): their own chords, whatever the style, and their own cadences
+MODE_PROGRESSIONS: dict[str, list[Progression]] = {mode: [_p(name, text, mode, weight) for name, text, weight in rows]
+                                                   for mode, rows in {
+    "dorian": [("dorian vamp", "i | IV | i | IV", 2), ("dorian sevenths", "i7 | IV7 | i7 | bVII", 1),
+               ("dorian climb", "i | bIII | IV | i", 1), ("dorian steps", "i | ii | bIII | IV", 1)],
+    "phrygian": [("phrygian", "i | bII | i | bII", 2), ("phrygian rise", "i | bII | bIII | bII", 1),
+                 ("phrygian fall", "i | bvii | bVI | bII", 1)],
+    "lydian": [("lydian", "I | II | I | II", 2), ("lydian lift", "I | II | V | I", 1),
+               ("lydian glow", "Imaj7 | II | iii | II", 1)],
+    "mixolydian": [("mixolydian", "I | bVII | IV | I", 2), ("mixolydian sway", "I | bVII | I | bVII", 1),
+                   ("mixolydian minor v", "I | v | bVII | IV", 1), ("mixolydian turn", "I | IV | bVII | I", 1)],
+    "aeolian": [("aeolian", "i | bVII | bVI | bVII", 2), ("aeolian fall", "i | bVI | bIII | bVII", 1),
+                ("aeolian v", "i | iv | v | i", 1)],
+    "harmonic minor": [("harmonic minor", "i | iv | V | i", 2), ("harmonic descent", "i | bVI | V | i", 1),
+                       ("harmonic ii-V", "i | iiø7 | V7 | i", 1)],
+}.items()}
+MODE_CADENCES: dict[str, Cadence] = {
+    mode: Cadence({mode: half}, {mode: (before, last)})
+    for mode, half, before, last in (("dorian", "IV", "IV", "i"), ("phrygian", "bII", "bII", "i"),
+                                     ("lydian", "II", "II", "I"), ("mixolydian", "IV", "bVII", "I"),
+                                     ("aeolian", "v", "bVII", "i"), ("harmonic minor", "V", "iv V", "i"))
+}
+
 DEFAULT_CADENCE = Cadence({"major": "V", "minor": "V"}, {"major": ("IV V", "I"), "minor": ("iv V", "i")})
 CADENCES: dict[str, Cadence] = {
     "swing": Cadence({"major": "ii7 V7", "minor": "iiø7 V7"}, {"major": ("ii7 V7", "I"), "minor": ("iiø7 V7", "i")}),
@@ -124,10 +147,13 @@ HALF_CADENCE_STYLES = frozenset({"baroque", "chorale", "march", "waltz", "folk",
 
 
 def progressions_for(style: str, mode: str) -> list[Progression]:
-    """A style's progressions in a mode (pop's when the style has none in it)."""
+    """A style's progressions in a mode (pop's when the style has none in it; a modal key its mode's own)."""
+    if mode in MODE_PROGRESSIONS:
+        return MODE_PROGRESSIONS[mode]
     found = [p for p in PROGRESSIONS.get(style, []) if p.mode == mode]
     return found or [p for p in PROGRESSIONS["pop"] if p.mode == mode]
 
 
-def cadence_for(style: str) -> Cadence:
-    return CADENCES.get(style, DEFAULT_CADENCE)
+def cadence_for(style: str, mode: str = "major") -> Cadence:
+    """How a style closes its phrases (a modal key: its mode's cadence, whatever the style)."""
+    return MODE_CADENCES.get(mode) or CADENCES.get(style, DEFAULT_CADENCE)

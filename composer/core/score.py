@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from composer.core.limits import MAX_BARS, MAX_BPM, MIN_BPM, LimitError
-from composer.core.theory import Mode, sharps_for_key, tonic_for_sharps
+from composer.core.theory import Mode, sharps_for_key, signature_key, tonic_for_sharps
 
 TICKS_PER_BEAT = 480  # every Score uses this resolution; readers rescale other files to it
 
@@ -121,6 +121,11 @@ class KeySignature:
     @classmethod
     def from_sharps(cls, tick: int, sharps: int, mode: Mode) -> KeySignature:
         return cls(tick, tonic_for_sharps(sharps, mode), mode)
+
+    @classmethod
+    def of_key(cls, tick: int, tonic: str, mode: str) -> KeySignature:
+        """The signature a key writes, modes included: D dorian writes A minor's (no sharps)."""
+        return cls(tick, *signature_key(tonic, mode))
 
 
 @dataclass(frozen=True, slots=True)

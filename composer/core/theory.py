@@ -61,3 +61,34 @@ def tonic_for_sharps(sharps: int, mode: Mode) -> str:
     if sharps not in table:
         raise ValueError(f"a key signature has -7..7 sharps, not {sharps}")
     return table[sharps]
+
+
+# Modes as keys: each mode's scale (semitones above its tonic), the major or minor family whose key token,
+# tonic triad and cadences it takes, and how far its tonic lies above its parent major scale's (its signature).
+MODE_SCALES: dict[str, tuple[int, ...]] = {
+    "major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 9, 10, 11),  # natural + harmonic + melodic
+    "dorian": (0, 2, 3, 5, 7, 9, 10), "phrygian": (0, 1, 3, 5, 7, 8, 10), "lydian": (0, 2, 4, 6, 7, 9, 11),
+    "mixolydian": (0, 2, 4, 5, 7, 9, 10), "aeolian": (0, 2, 3, 5, 7, 8, 10), "harmonic minor": (0, 2, 3, 5, 7, 8, 11),
+}
+MODE_FAMILY = {"major": "major", "minor": "minor", "dorian": "minor", "phrygian": "minor", "lydian": "major",
+               "mixolydian": "major", "aeolian": "minor", "harmonic minor": "minor"}
+MODE_DEGREE = {"dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7, "aeolian": 9}  # tonic above the parent's
+MODES = tuple(MODE_SCALES)
+
+
+def mode_family(mode: str) -> Mode:
+    """"dorian" -> "minor", "mixolydian" -> "major": the family whose tonic triad and key token a mode takes."""
+    if mode not in MODE_FAMILY:
+        raise ValueError(f"unknown mode {mode!r}; known: {', '.join(MODES)}")
+    return MODE_FAMILY[mode]  # type: ignore[return-value]
+
+
+def signature_key(tonic: str, mode: str) -> tuple[str, Mode]:
+    """The key of the mode's family that writes the same signature: ("D", "dorian") -> ("A", "minor") and
+    ("G", "mixolydian") -> ("C", "major") (no sharps); major, minor and harmonic minor keep their tonic."""
+    if mode not in MODE_DEGREE:
+        return tonic, mode_family(mode)
+    parent = (pitch_class(tonic) - MODE_DEGREE[mode]) % 12
+    sharps = sharps_for_key(PITCH_CLASS_NAMES_SHARP[parent], "major")
+    family = mode_family(mode)
+    return tonic_for_sharps(sharps, family), family

@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 
 from composer.core.errors import ComposerError
 from composer.core.harmony import Chord, numeral_chord
-from composer.core.progressions import HALF_CADENCE_STYLES, Progression, cadence_for, progressions_for
+from composer.core.progressions import (
+    HALF_CADENCE_STYLES,
+    MODE_PROGRESSIONS,
+    Progression,
+    cadence_for,
+    progressions_for,
+)
 
 # styles whose sections the chord model may write (its own corpus style), and how often
 MODEL_STYLES = {"chorale": ("chorale", 0.6), "baroque": ("chorale", 0.4), "folk": ("folk", 0.4),
@@ -58,10 +64,10 @@ def plan_harmony(style: str, tonic: int, mode: str, bars: int, meter: tuple[int,
         first = len(names) + 1
         names += _period(phrase, length, style, mode, closed=not (loop and index == len(sections) - 1))
         described.append((label, first, len(names), source))
-    if loop and bars >= 2:  # the dominant seventh leads back into bar 1
-        names[-1] = ("V7",)
+    if loop and bars >= 2:  # the dominant seventh (a mode: its cadence chord) leads back into bar 1
+        names[-1] = (cadence_for(style, mode).close[mode][0].split()[-1],) if mode in MODE_PROGRESSIONS else ("V7",)
     elif not loop:
-        names[-1] = (cadence_for(style).close[mode][1],)
+        names[-1] = (cadence_for(style, mode).close[mode][1],)
     chords = []
     for bar in names:
         # one chord a bar where two are written: the second, which leads into the next bar (ii V -> V)
@@ -104,18 +110,20 @@ def _from_model(style: str, mode: str, rng: random.Random) -> list[tuple[str, ..
         model = ChordModel.load()
     except (ImportError, FileNotFoundError, ComposerError):  # no shipped model: the library alone
         return None
+    if mode not in ("major", "minor"):  # the corpus's chords are major and minor keys'
+        return None
     tonic = "I" if mode == "major" else "i"
     return [(numeral,) for numeral in model.sample(style, mode, 4, rng, start=tonic)]
 
 
 def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, closed: bool) -> list[tuple[str, ...]]:
     """`length` bars (8 at most) from a phrase: the antecedent ends open, the consequent on the cadence."""
-    cadence = cadence_for(style)
+    cadence = cadence_for(style, mode)
     if len(phrase) > 8 or length < 4:  # a long progression (a canon, a 12-bar blues) or a short piece
         bars = [phrase[i % len(phrase)] for i in range(length)]
     else:
         antecedent = [phrase[i % len(phrase)] for i in range(4)]
-        if style in HALF_CADENCE_STYLES:
+        if style in HALF_CADENCE_STYLES or mode in MODE_PROGRESSIONS:
             antecedent[3] = tuple(cadence.half[mode].split())
         consequent = [phrase[i % len(phrase)] for i in range(4)]
         bars = (antecedent + consequent)[:length]

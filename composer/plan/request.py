@@ -10,17 +10,26 @@ from typing import Any
 from composer.ask.resolve import Resolved
 from composer.core.errors import ComposerError
 from composer.core.instruments import instrument_programs
-from composer.core.theory import pitch_class, sharps_for_key, tonic_for_sharps
+from composer.core.theory import MODES, mode_family, pitch_class, sharps_for_key, tonic_for_sharps
 from composer.decode.controls import METERS
 
 MAX_BARS = 256
 
 
+MODE_WORDS = "|".join(sorted((m.replace(" ", r"\s+") for m in MODES if m not in ("major", "minor")), key=len,
+                             reverse=True))
+
+
 def parse_key(text: str) -> tuple[int, str, str]:
-    """"Eb major", "F# minor", "F#m", "a minor" -> (pitch class, mode, tonic as written)."""
+    """"Eb major", "F# minor", "F#m", "a minor", "D dorian", "A harmonic minor" -> (pitch class, mode, tonic
+    as written). Modes (composer.core.theory.MODES) keep the tonic as written."""
+    modal = re.fullmatch(rf"\s*([A-Ga-g])([#b♯♭]?)\s+({MODE_WORDS})\s*", text, re.I)
+    if modal:
+        tonic = modal.group(1).upper() + modal.group(2).replace("♯", "#").replace("♭", "b")
+        return pitch_class(tonic), " ".join(modal.group(3).lower().split()), tonic
     match = re.fullmatch(r"\s*([A-Ga-g])([#b♯♭]?)\s*(m|min|minor|maj|major)?\s*", text)
     if not match:
-        raise ComposerError(f"cannot read key {text!r}; write it like 'D minor', 'Eb major' or 'F#m'")
+        raise ComposerError(f"cannot read key {text!r}; write it like 'D minor', 'Eb major', 'F#m' or 'D dorian'")
     tonic = match.group(1).upper() + match.group(2).replace("♯", "#").replace("♭", "b")
     mode = "minor" if (match.group(3) or "").startswith("m") and match.group(3) not in ("maj", "major") else "major"
     # a tonic without a key signature of its own (G# major, Db minor) takes its enharmonic (Ab major, C# minor)
@@ -50,7 +59,8 @@ def parse_chords(text: str, key: str | None = None) -> list[set[int]]:
         try:
             if ROMAN_NUMERAL.fullmatch(symbol):
                 assert key is not None
-                tonic, mode = key.split()
+                tonic, mode = key.split(maxsplit=1)
+                mode = mode_family(mode)
                 tonic = tonic.replace("b", "-")
                 numeral = roman.RomanNumeral(symbol, tonic if mode == "major" else tonic.lower())
                 pitch_classes = {p.pitchClass for p in numeral.pitches}

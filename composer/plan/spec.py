@@ -12,6 +12,7 @@ from composer.constraints.masks import MELODIC_CHANNELS
 from composer.core.errors import ComposerError
 from composer.core.instruments import DRUMS
 from composer.core.score import TICKS_PER_BEAT
+from composer.core.theory import mode_family
 from composer.core.voices import voices_for
 from composer.decode.controls import (
     DENSITY_BINS,
@@ -93,7 +94,7 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
     if len(pitched) > MELODIC_CHANNELS:
         raise ComposerError(f"{len(pitched)} pitched instruments asked for; MIDI has room for {MELODIC_CHANNELS} "
                             "(16 channels, one kept for drums)")
-    controls = [key_token(pc, mode), f"Meter_{meter}", f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}"]
+    controls = [key_token(pc, mode_family(mode)), f"Meter_{meter}", f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}"]
     controls += [f"Inst_{program}" for program in pitched]
     if request["velocity"] is not None:
         controls.append(f"Dynamic_{bin_of(request['velocity'], DYNAMIC_EDGES, DYNAMIC_BINS)}")
@@ -130,6 +131,7 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
         from composer.plan.drawing import add_drawing
 
         add_drawing(spec, image, pitched, request["centre_pitch"], draw_strength, draw_mode)
-    verify = constraints and "key" not in spec.off and "verify" not in spec.off
+    # music21's key analyses know major and minor only: a mode is held by its scale mask and final tonic
+    verify = constraints and "key" not in spec.off and "verify" not in spec.off and mode in ("major", "minor")
     return Plan(prompt, request, (pc, mode, tonic), tempo, meter_pair, bars, pitched, controls, spec, config,
                 verify, loop)

@@ -1,0 +1,86 @@
+"""The ending: a closed piece's last bar sounds, and ends on the tonic with the tonic in the bass."""
+
+from __future__ import annotations
+
+import torch
+
+from composer.constraints.masks import NEG_INF, Mask
+from composer.constraints.state import DecodeState, Tracker
+
+
+class EndingMask(Mask):
+    """In the last bar the lowest part (`program`: the bass, else the part lowest in register) strikes first,
+    on the downbeat: one of the tonic's pitches, held to the final barline (the longest Duration that fits).
+    Every note after it in the bar sounds at or above that tonic, so the final sonority has the tonic in the
+    bass; the key mask keeps the bar on the tonic triad. Where the other masks leave nothing (a register
+    without a tonic) it steps aside."""
+
+    name = "ending"
+
+    def __init__(self, tracker: Tracker, bars: int, tonic: int, program: int) -> None:
+        super().__init__(tracker)
+        t = self.tables
+        self.bars, self.program = bars, program
+        self.first_position = ~t.masks["Position"] | (t.position == 0)
+        self.our_program = ~t.masks["Program"] | (t.program == program)
+        self.is_pitch = t.pitch >= 0
+        self.tonic = ~self.is_pitch | (t.pitch % 12 == tonic % 12)
+        self.is_duration = t.masks["Duration"]
+        self.floor: tuple[int, int] | None = None  # (bar start, the held tonic's pitch)
+
+    def _struck(self, state: DecodeState) -> bool:
+        return state.last_onset.get(self.program, -1) >= state.bar_start
+
+    def allowed(self, state: DecodeState) -> torch.Tensor | None:
+        if state.bar != self.bars:
+            return None
+        if not self._struck(state):
+            if state.last_type == "TimeSig" or (state.last_type == "Duration" and state.position == 0):
+                return self.first_position if state.last_type == "TimeSig" else self.our_program
+            if state.last_type == "Position" and state.position == 0:
+                return self.our_program
+            if state.program != self.program or state.position != 0:
+                return None
+            if state.last_type == "Program":
+                return self.tonic
+            if state.last_type == "Velocity":
+                left = state.bar_length - state.position
+                durations = self.tables.duration
+                fits = self.is_duration & (durations <= left) & (durations > 0)
+                if not bool(fits.any()):
+                    return None
+                longest = int(durations[fits].max())
+                return ~self.is_duration | (durations == longest)
+            return None
+        if self.floor is None or self.floor[0] != state.bar_start:
+            self.floor = (state.bar_start, state.history.get((state.bar, 0, self.program), -1))
+        if state.last_type == "Program" and self.floor[1] >= 0:
+            return ~self.is_pitch | (self.tables.pitch >= self.floor[1])
+        return None
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        allowed = self.allowed(self.tracker.sync(input_ids))
+        if allowed is None:
+            return scores
+        out = scores.masked_fill(~allowed, NEG_INF)
+        return out if bool(torch.isfinite(out).any()) else scores
+
+
+def ending_part(programs: list[int], roles: dict[int, str] | None,
+                registers: dict[int, tuple[int, int, int]] | None) -> int | None:
+    """The part that ends on the tonic in the bass: the bass part (the lowest, if several), else the part
+    whose register centre (or playable range) lies lowest; None without a pitched part."""
+    from composer.core.gm import playable_range
+
+    pitched = [p for p in programs if p >= 0]
+    if not pitched:
+        return None
+
+    def centre(program: int) -> float:
+        if registers and program in registers:
+            return registers[program][1]
+        low, high = playable_range(program)
+        return (low + high) / 2
+
+    basses = [p for p in pitched if (roles or {}).get(p) == "bass"]
+    return min(basses or pitched, key=centre)

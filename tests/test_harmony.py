@@ -1,0 +1,155 @@
+"""Harmony, key and form by style: the numerals, the progression library, the planner, keys by style, modes and
+the ending, checked on the plan and then on written MIDI files."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from composer.core.harmony import QUALITIES, Chord, chord_root, numeral_chord, numeral_of, parse_numeral
+from composer.core.keys import choose_key, key_weights
+from composer.core.progressions import CADENCES, MODE_PROGRESSIONS, PROGRESSIONS, progressions_for
+from composer.core.textures import TEXTURES
+from composer.core.theory import MODE_SCALES, signature_key
+from composer.plan.harmony import plan_harmony
+from composer.plan.request import describe, parse_key
+
+from .test_arrange import shipped
+
+
+@pytest.mark.parametrize("quality", sorted(QUALITIES))
+def test_every_quality_round_trips_through_its_numeral(quality):
+    for offset in range(12):
+        assert parse_numeral(numeral_of(offset, quality)) == (offset, quality)
+
+
+def test_numerals_name_their_chords_in_any_key():
+    assert numeral_chord("ii7", 0) == {2, 5, 9, 0} and numeral_chord("ii7", 0).root == 2
+    assert numeral_chord("bVII", 2) == {0, 4, 7}  # C major in D
+    assert numeral_chord("bVI", 0) == {8, 0, 3}  # Ab in C minor
+    assert numeral_chord("viiø7", 0) == {11, 2, 5, 9}
+    am7 = Chord({9, 0, 4, 7}, 9, "vi7")
+    assert chord_root(am7) == 9 and chord_root({9, 0, 4, 7}) == 0  # a set alone guesses C6; the Chord knows
+    with pytest.raises(ValueError):
+        parse_numeral("iiø")  # half-diminished needs its seventh
+
+
+def test_the_library_reads_and_covers_every_style_in_both_modes():
+    for style, progressions in {**PROGRESSIONS, **MODE_PROGRESSIONS}.items():
+        for progression in progressions:
+            for bar in progression.bars:
+                assert 1 <= len(bar) <= 2, (style, progression.name)
+                for numeral in bar:
+                    parse_numeral(numeral)
+    for style in TEXTURES:
+        for mode in ("major", "minor"):
+            assert progressions_for(style, mode), (style, mode)
+    for cadence in CADENCES.values():
+        for _before, last in cadence.close.values():
+            assert numeral_chord(last, 0).root == 0  # every close lands on the tonic
+
+
+def _roots(plan, tonic: int) -> list[int]:
+    return [(plan.chords[i * plan.slots].root - tonic) % 12 for i in range(len(plan.chords) // plan.slots)]
+
+
+@pytest.mark.parametrize("style", sorted(TEXTURES))
+def test_a_planned_piece_has_periods_that_close_and_ends_on_the_tonic(style):
+    for seed in range(3):
+        plan = plan_harmony(style, 2, "major", 16, (4, 4), rng=random.Random(seed))
+        assert len(plan.chords) == 16 * plan.slots
+        last = plan.chords[-1]
+        assert last.root == 2 and last == numeral_chord("I", 2)  # the tonic triad
+        assert [s[0] for s in plan.sections] == ["A", "B"]
+        for end in (8, 16):  # each period closes: the bar before its last holds a dominant or subdominant
+            before = {(c.root - 2) % 12 for c in plan.chords[(end - 2) * plan.slots:(end - 1) * plan.slots]}
+            assert before & {5, 7, 2}, (style, seed, plan.describe())
+
+
+def test_plans_vary_with_the_seed_and_repeat_with_it():
+    plans = {tuple(plan_harmony("pop", 0, "major", 8, (4, 4), rng=random.Random(s)).bars) for s in range(12)}
+    assert len(plans) >= 4
+    again = plan_harmony("pop", 0, "major", 8, (4, 4), rng=random.Random(5)).bars
+    assert again == plan_harmony("pop", 0, "major", 8, (4, 4), rng=random.Random(5)).bars
+
+
+def test_a_loop_ends_on_the_dominant_seventh_and_a_blues_runs_in_twelve_bars():
+    loop = plan_harmony("pop", 0, "major", 8, (4, 4), rng=random.Random(0), loop=True)
+    assert loop.chords[-1] == numeral_chord("V7", 0)
+    blues = plan_harmony("blues", 7, "major", 24, (4, 4), rng=random.Random(0))
+    assert [(first, last) for _, first, last, _ in blues.sections] == [(1, 12), (13, 24)]
+    assert sum(len(c) == 4 for c in blues.chords) >= len(blues.chords) // 2  # dominant sevenths throughout
+
+
+def test_three_four_takes_the_chord_that_leads_on():
+    plan = plan_harmony("chorale", 0, "major", 8, (3, 4), rng=random.Random(1))
+    assert plan.slots == 1 and _roots(plan, 0)[-2] == 7  # "IV V | I": the V before the last bar
+
+
+@pytest.mark.parametrize("mode", sorted(MODE_PROGRESSIONS))
+def test_a_modal_plan_keeps_to_its_mode(mode):
+    scale = {(4 + step) % 12 for step in MODE_SCALES[mode]}
+    for seed in range(4):
+        plan = plan_harmony("folk", 4, mode, 16, (4, 4), rng=random.Random(seed))
+        for chord in plan.chords:
+            assert set(chord) <= scale, (mode, chord, plan.describe())
+        assert plan.chords[-1].root == 4
+
+
+def test_keys_follow_the_style_and_the_instruments():
+    fiddle = key_weights("folk", "major", [40])
+    assert max(fiddle, key=fiddle.get) in {"D", "G", "A"}
+    brass = key_weights("march", "major", [56, 57, 58])
+    assert max(brass, key=brass.get) in {"Bb", "Eb", "F"}
+    tunes = {choose_key("folk", "major", [40], f"a tune number {i} for fiddle") for i in range(40)}
+    assert tunes <= {"D", "G", "A", "C", "F"} and len(tunes) >= 3
+    assert choose_key("pop", "major", [0], "same words") == choose_key("pop", "major", [0], "same words")
+    spread = {choose_key("pop", "major", [0], f"song {i}") for i in range(40)}
+    assert len(spread) >= 6
+
+
+def test_modes_parse_and_write_their_family_signature():
+    assert parse_key("D dorian") == (2, "dorian", "D")
+    assert parse_key("a harmonic minor") == (9, "harmonic minor", "A")
+    assert parse_key("F#m") == (6, "minor", "F#")
+    assert signature_key("D", "dorian") == ("A", "minor") and signature_key("G", "mixolydian") == ("C", "major")
+    assert signature_key("Bb", "mixolydian") == ("Eb", "major")
+
+
+def test_requests_choose_keys_and_harmony_from_their_words():
+    jig = describe("a lively jig for fiddle")
+    assert jig["key"].split()[0] in {"D", "G", "A", "E", "B", "C"} and jig.values["key"].source == "inferred"
+    assert describe("a jazz ballad for sax and piano")["harmony"] == "swing"
+    assert describe("spooky music for a haunted house")["harmony"] == "suspense"
+    assert describe("a song for piano", key="Eb major")["key"] == "Eb major"  # an option wins
+    assert describe("a dorian melody for flute")["key"].endswith("dorian")  # "a" names no tonic here
+    assert describe("a reel in G mixolydian")["key"] == "G mixolydian"
+    plan = describe("a song for piano", bars=8, seed=3)
+    assert plan.harmony is not None and "bars 1-8" in plan["chord plan"]
+    assert describe("a song for piano", chords="Am F C G").harmony is None  # chords given: no plan
+
+
+@shipped
+@pytest.mark.parametrize(("prompt", "key"), [("a jazz waltz for piano and bass", "Bb major"),
+                                             ("a calm tune for flute and guitar", "D dorian"),
+                                             ("a march for brass and snare", None)])
+def test_written_pieces_end_on_the_tonic_in_the_bass_and_keep_the_mode(tmp_path, prompt, key):
+    from composer import compose
+    from composer.core.theory import pitch_class
+    from composer.evaluate.modes import in_mode, scale_fit
+    from composer.evaluate.musicality_form import final_sonority
+    from composer.evaluate.musicality_metrics import bar_count, read_meter, read_parts
+
+    piece = compose(prompt, key=key, bars=8, seed=2)
+    path = piece.save_midi(tmp_path / "piece.mid")
+    tonic_name, mode = piece.attributes["key"]["value"].split(maxsplit=1)
+    tonic = pitch_class(tonic_name)
+    import pretty_midi
+
+    midi = pretty_midi.PrettyMIDI(str(path))
+    parts, meter = read_parts(midi), read_meter(midi)
+    sonority = final_sonority(parts, meter, bar_count(parts, meter))
+    assert sonority is not None and sonority[0] % 12 == tonic
+    if mode not in ("major", "minor"):
+        assert in_mode(path, tonic, mode) and scale_fit(path, tonic, mode) == pytest.approx(1.0)
