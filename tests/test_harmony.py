@@ -133,7 +133,8 @@ def test_requests_choose_keys_and_harmony_from_their_words():
 @shipped
 @pytest.mark.parametrize(("prompt", "key"), [("a jazz waltz for piano and bass", "Bb major"),
                                              ("a calm tune for flute and guitar", "D dorian"),
-                                             ("a march for brass and snare", None)])
+                                             ("a march for brass and snare", None),
+                                             ("a tune for solo flute", "D dorian")])
 def test_written_pieces_end_on_the_tonic_in_the_bass_and_keep_the_mode(tmp_path, prompt, key):
     from composer import compose
     from composer.core.theory import pitch_class
@@ -153,3 +154,20 @@ def test_written_pieces_end_on_the_tonic_in_the_bass_and_keep_the_mode(tmp_path,
     assert sonority is not None and sonority[0] % 12 == tonic
     if mode not in ("major", "minor"):
         assert in_mode(path, tonic, mode) and scale_fit(path, tonic, mode) == pytest.approx(1.0)
+
+
+def test_a_bar_the_form_repeats_pulls_toward_the_bar_it_echoes():
+    from composer.constraints import MotifBias, Tracker
+    from composer.constraints.biases import ECHO_WEIGHT
+
+    from .test_constraints import biased, small_tokenizer
+
+    tok = small_tokenizer()
+    bar = ["Bar", "TimeSig_4/4", "Position_2", "Program_0", "Pitch_64", "Velocity_63", "Duration_0.2.4"]
+    empty = ["Bar", "TimeSig_4/4"]
+    tokens = [*bar, *empty, *empty, *empty, "Position_2", "Program_0"]  # bar 4 echoes bar 1 (3 bars back)
+    assert biased(MotifBias(Tracker(tok), period=2, echoes=[None, None, None, 1]), tok, tokens) == \
+        {"Pitch_64": ECHO_WEIGHT}
+    assert biased(MotifBias(Tracker(tok), period=2), tok, tokens) == {}  # bar 2 had nothing
+    plan = plan_harmony("pop", 0, "major", 16, (4, 4), rng=random.Random(1))
+    assert plan.echoes[4:6] == [1, 2]  # the consequent's opening repeats the antecedent's

@@ -7,6 +7,8 @@ import collections
 import dataclasses
 import re
 import time
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,14 +96,23 @@ def _lengths(parsed: list[tuple[str, str, int | None]], bars: int | None) -> lis
     return lengths
 
 
-def section_chords(role: str, tonic: int, mode: str, bars: int, last: bool) -> list[set[int]]:
+def section_chords(role: str, tonic: int, mode: str, bars: int, last: bool, style: str | None = None,
+                   seed: str = "") -> Sequence[AbstractSet[int]]:
     """One chord a bar for a section: intros end on the dominant, contrasting sections start away from
     the tonic and end on the dominant (back into the main section), main sections and endings close
-    on the tonic."""
+    on the tonic: with a `style`, on a plan of the harmony planner (composer.plan.harmony, drawn from
+    `seed`), else on the key's default plan."""
     from composer.constraints import default_harmony
 
     if role in ("main", "outro") or (last and role != "intro"):
-        return default_harmony(tonic, mode, bars)
+        if style is None:
+            return default_harmony(tonic, mode, bars)
+        import random
+
+        from composer.plan.harmony import plan_harmony
+
+        planned = plan_harmony(style, tonic, mode, bars, (4, 4), rng=random.Random(seed))
+        return [planned.chords[i * planned.slots] for i in range(bars)]  # Chords: they know their roots
     steps = {"intro": [0, 0, 5, 7], "contrast": [9, 5, 2, 7], "lift": [5, 7, 0, 9], "break": [5, 7]}[role]
     if mode_family(mode) == "minor":
         steps = [{9: 8}.get(s, s) for s in steps]  # VI, not vi
@@ -164,7 +175,8 @@ def compose_form(prompt: str | None, form: str, *, checkpoint: str | None = None
             continue
         new_start, new_bars = start + kept * bar_ticks, section.bars - kept
         last = index == len(sections) - 1
-        chords = plan.spec.chords or section_chords(section.role, plan.key[0], plan.key[1], new_bars, last)
+        chords = plan.spec.chords or section_chords(section.role, plan.key[0], plan.key[1], new_bars, last,
+                                                    plan.request["harmony"], f"{plan.prompt}|{section.label}")
         spec = _shaped(plan.spec, section.role, last)
         config = dataclasses.replace(plan.config, seed=None if plan.config.seed is None
                                      else plan.config.seed + 7919 * index)
@@ -193,7 +205,7 @@ def _shaped(spec: Any, role: str, last: bool) -> Any:
 
 
 def sample_section(model: Any, tokenizer: Any, score: Score, start: int, bars: int, spec: Any,
-                   chords: list[set[int]], controls: list[str], condition: Any, config: Any,
+                   chords: Sequence[AbstractSet[int]], controls: list[str], condition: Any, config: Any,
                    key: tuple[int, str] | None, window_start: int = 0) -> tuple[int, int, list[Any]]:
     """Sample `bars` bars into `score` from tick `start` (a barline) under `spec` (its meter, key and
     programs) with one chord a bar, primed by the score's music in [window_start, start). Returns the

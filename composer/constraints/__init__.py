@@ -80,6 +80,7 @@ class ConstraintSpec:
     chords: list[set[int]] | None = None  # pitch classes per bar, cycling (the caller's --chords)
     harmony: list[AbstractSet[int]] | None = None  # the planned chords (composer.plan.harmony), harmony_slots a bar
     harmony_slots: int = 1
+    echoes: list[int | None] | None = None  # per bar, the earlier bar the form repeats (composer.plan.harmony)
     chromatic_budget: int = 0  # off-beat notes allowed outside the scale
     centre_pitch: int | None = None  # register target (of the whole piece; per part when `registers` are given)
     roles: dict[int, str] | None = None  # program -> its role (composer.core.roles); None: no roles
@@ -195,7 +196,7 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if "leaps" in on:
         filters.append(LeapBias(tracker, spec.leap_strength))
     if "motif" in on and spec.motif_strength > 0:
-        filters.append(MotifBias(tracker, spec.motif_period, spec.motif_strength))
+        filters.append(MotifBias(tracker, spec.motif_period, spec.motif_strength, spec.echoes))
     if "density" in on and spec.onsets_per_bar:
         filters.append(DensityBias(tracker, spec.onsets_per_bar, spec.density_strength))
     centre = None if per_part else spec.centre_pitch  # parts with registers are pulled to their own centres

@@ -11,6 +11,8 @@ import torch
 from composer.constraints.state import DRUMS, DecodeState, Tracker
 from composer.core.theory import mode_family
 
+ECHO_WEIGHT = 3.0  # a bar the form repeats (composer.plan.harmony's echoes) pulls this much harder to its model
+
 
 class Bias:
     name = "bias"
@@ -149,37 +151,45 @@ class CoverageBias(Bias):
 
 
 class MotifBias(Bias):
-    """Recognisable structure: favour onsets where the bar `period` bars back had them, and each
-    instrument's pitch from that bar at the same position (a repeated figure)."""
+    """Recognisable structure: favour onsets where the bar it echoes had them, and each instrument's pitch from
+    that bar at the same position (a repeated figure). A bar echoes the bar `period` bars back, or the bar the
+    form names (`echoes`, 1-based, from composer.plan.harmony: a consequent phrase's opening, a repeated
+    section), which pulls ECHO_WEIGHT times harder."""
 
     name = "motif"
 
-    def __init__(self, tracker: Tracker, period: int = 2, strength: float = 1.0) -> None:
+    def __init__(self, tracker: Tracker, period: int = 2, strength: float = 1.0,
+                 echoes: Sequence[int | None] | None = None) -> None:
         super().__init__(tracker, strength)
         if period < 1:
             raise ValueError(f"a motif period is >= 1 bar, not {period}")
-        self.period = period
+        self.period, self.echoes = period, list(echoes or [])
         self.pitch_ids = {int(p): i for i, p in enumerate(self.tables.pitch.tolist()) if p >= 0}
         self.position_ids = {int(p): i for i, p in enumerate(self.tables.position.tolist()) if p >= 0}
 
+    def _source(self, bar: int) -> tuple[int, float]:
+        """The bar this one echoes and how hard."""
+        named = self.echoes[bar - 1] if 0 < bar <= len(self.echoes) else None
+        return (named, ECHO_WEIGHT) if named is not None else (bar - self.period, 1.0)
+
     def bias(self, state: DecodeState) -> torch.Tensor | None:
-        source = state.bar - self.period
+        source, weight = self._source(state.bar)
         if source < 1:
             return None
         if state.last_type == "Program" and state.program != DRUMS:
-            pitch = state.history.get((source, max(state.position, 0), state.program))
+            pitch = state.archive.get((source, max(state.position, 0), state.program))
             if pitch is None or pitch not in self.pitch_ids:
                 return None
             bias = torch.zeros(self.tables.size)
-            bias[self.pitch_ids[pitch]] = 1.0
+            bias[self.pitch_ids[pitch]] = weight
             return bias
         if state.last_type in ("TimeSig", "Duration"):
-            onsets = {position for (bar, position, _), _ in state.history.items() if bar == source}
-            later = [self.position_ids[p] for p in onsets if p > state.position and p in self.position_ids]
+            later = [self.position_ids[p] for p in state.bar_onsets.get(source, ()) if p > state.position
+                     and p in self.position_ids]
             if not later:
                 return None
             bias = torch.zeros(self.tables.size)
-            bias[min(later, key=lambda i: int(self.tables.position[i]))] = 1.0  # the next onset of that bar
+            bias[min(later, key=lambda i: int(self.tables.position[i]))] = weight  # the next onset of that bar
             return bias
         return None
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import torch
 
 from composer.constraints.masks import NEG_INF, Mask
-from composer.constraints.state import DecodeState, Tracker
+from composer.constraints.state import DRUMS, DecodeState, Tracker
 
 
 class EndingMask(Mask):
-    """In the last bar the lowest part (`program`: the bass, else the part lowest in register) strikes first,
-    on the downbeat: one of the tonic's pitches, held to the final barline (the longest Duration that fits).
-    Every note after it in the bar sounds at or above that tonic, so the final sonority has the tonic in the
-    bass; the key mask keeps the bar on the tonic triad. Where the other masks leave nothing (a register
-    without a tonic) it steps aside."""
+    """No pitched note is held over the last barline, so the final chord is struck clean (and a monophonic part
+    is free to strike). In the last bar the lowest part (`program`: the bass, else the part lowest in register)
+    strikes first, on the downbeat: one of the tonic's pitches, held to the final barline (the longest Duration
+    that fits). Every note after it in the bar sounds at or above that tonic, so the final sonority has the
+    tonic in the bass; the key mask keeps the bar on the tonic triad. Where the other masks leave nothing (a
+    register without a tonic) it steps aside."""
 
     name = "ending"
 
@@ -21,8 +22,8 @@ class EndingMask(Mask):
         super().__init__(tracker)
         t = self.tables
         self.bars, self.program = bars, program
-        self.first_position = ~t.masks["Position"] | (t.position == 0)
-        self.our_program = ~t.masks["Program"] | (t.program == program)
+        self.first_position = t.masks["Position"] & (t.position == 0)  # not EOS, Bar or a later onset
+        self.our_program = t.masks["Program"] & (t.program == program)  # before any other part
         self.is_pitch = t.pitch >= 0
         self.tonic = ~self.is_pitch | (t.pitch % 12 == tonic % 12)
         self.is_duration = t.masks["Duration"]
@@ -32,6 +33,11 @@ class EndingMask(Mask):
         return state.last_onset.get(self.program, -1) >= state.bar_start
 
     def allowed(self, state: DecodeState) -> torch.Tensor | None:
+        if state.bar < self.bars:  # the last chord is struck clean: nothing is held over the last barline
+            if state.last_type != "Velocity" or state.program == DRUMS:
+                return None
+            left = state.bar_start + (self.bars - state.bar) * state.bar_length - state.now
+            return ~self.is_duration | (self.tables.duration <= left)
         if state.bar != self.bars:
             return None
         if not self._struck(state):

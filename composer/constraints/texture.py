@@ -12,6 +12,7 @@ import torch
 from composer.constraints.biases import Bias
 from composer.constraints.masks import Mask
 from composer.constraints.roles import (
+    BREATH_PULL,
     CHORD_PULL,
     CHORD_ROLES,
     CLASH_COST,
@@ -30,6 +31,7 @@ from composer.constraints.roles import (
     LINE_ROLES,
     OFF_FIGURE,
     PAD_PULL,
+    PHRASE_BARS,
     ROOT_PULL,
     SHORT_PAD,
     SINGLE_COST,
@@ -300,11 +302,16 @@ class TextureBias(Bias):
 
     def _clashes(self, state: DecodeState, role: str) -> torch.Tensor:
         """A cost for a pitch a semitone (or a major seventh) from a note sounding now in any part: CLASH_COST,
-        half of it for a line off the beat (a passing note)."""
+        half of it for a line off the beat (a passing note); none where both notes are tones of the planned chord."""
         sounding = {p % 12 for program in self.roles for p in state.pitches(program)}
         if not sounding:
             return torch.zeros(self.tables.size)
-        near = torch.tensor(sorted({(pc + d) % 12 for pc in sounding for d in (-1, 1)} - sounding))
+        chord = set(self._chord(state))  # a planned major seventh (Cmaj7's B against C) is the chord, not a clash
+        near_set = {(pc + d) % 12 for pc in sounding for d in (-1, 1)
+                    if not (pc in chord and (pc + d) % 12 in chord)} - sounding
+        if not near_set:
+            return torch.zeros(self.tables.size)
+        near = torch.tensor(sorted(near_set))
         on_beat = state.position % self.tables.beat_resolution == 0
         cost = CLASH_COST / 2 if role in LINE_ROLES and not on_beat else CLASH_COST
         return torch.where(self.is_pitch & torch.isin(self.pitch % 12, near), cost, 0.0)
@@ -358,6 +365,10 @@ class TextureBias(Bias):
             return torch.where(self.is_duration, held, 0.0)
         if state.program in self.figures:  # near the figure's length: a cost per halving or doubling
             return torch.where(self.is_duration, -(length / target).log2().abs() * LENGTH_PULL, 0.0)
+        if role == "melody" and state.bar % PHRASE_BARS == 0 and state.position * 2 >= state.bar_length:
+            # a phrase's end breathes: its last note held, two beats or to the barline
+            to_bar_end = max(state.bar_length - state.position, 1)
+            return torch.where(self.is_duration, (length >= min(2 * beat, to_bar_end)).float() * BREATH_PULL, 0.0)
         if role in LINE_ROLES:  # lines sing: a note shorter than a beat costs its missing share
             return torch.where(self.is_duration, -(beat - length).clamp(min=0) / beat * LEGATO, 0.0)
         return None

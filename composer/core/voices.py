@@ -16,12 +16,14 @@ from composer.core.gm import default_track_name
 
 # program -> stand-ins in order of preference: like instruments, programs the training corpus uses first
 SOUND_ALIKES: dict[int, tuple[int, ...]] = {
-    0: (4, 1, 2, 6), 4: (0, 5, 2), 24: (25, 26, 27, 46), 25: (24, 26, 27, 46), 40: (110, 41, 48, 44),
+    0: (4, 1, 2, 6), 4: (0, 5, 2), 21: (23, 20, 19), 23: (21, 20, 19),
+    24: (25, 26, 27, 46), 25: (24, 26, 27, 46), 40: (110, 41, 48, 44),
     41: (40, 110, 48), 42: (43, 41, 48), 46: (24, 47), 48: (49, 50, 44), 52: (48, 53, 54), 53: (52, 54, 85),
     56: (59, 60, 61), 57: (58, 60), 60: (56, 61), 65: (66, 64, 67), 66: (65, 67, 64), 71: (68, 73, 70),
     73: (74, 75, 72), 74: (73, 75, 72), 81: (80, 82, 87), 80: (81, 82, 87), 89: (88, 90, 48),
 }
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII")
+HAND_KEYBOARDS = frozenset({*range(0, 16), 21, 23})  # keyboards, mallets and accordions: two hands, one track
 CHOIRS = frozenset({52, 53, 54})
 CHOIR_VOICES = {2: ("Soprano", "Alto"), 3: ("Soprano", "Alto", "Bass"), 4: ("Soprano", "Alto", "Tenor", "Bass")}
 
@@ -74,7 +76,8 @@ def with_left_hand(voices: list[Voice], index: int) -> list[Voice]:
     voice = voices[index]
     taken = {v.decode for v in voices} | {v.program for v in voices}
     right = Voice(voice.decode, voice.program, voice.name, "right")
-    lower = voice.name if voice.program < 16 else f"{voice.name} ({'pedals' if 16 <= voice.program < 24 else 'basses'})"
+    own = "pedals" if 16 <= voice.program < 24 else "basses"  # an organ's pedals, a section's basses
+    lower = voice.name if voice.program in HAND_KEYBOARDS else f"{voice.name} ({own})"
     left = Voice(stand_in(voice.program, taken), voice.program, lower, "left")
     return [*voices[:index], right, left, *voices[index + 1:]]
 
@@ -83,6 +86,6 @@ def label(voice: Voice) -> str:
     """How explain and --json name a voice: its track name, and its hand (a section's basses) if it has one."""
     if not voice.hand:
         return voice.name
-    if 0 <= voice.program < 16:  # keyboards and mallets
+    if voice.program in HAND_KEYBOARDS:  # keyboards, mallets and accordions
         return f"{voice.name} ({voice.hand} hand)"
     return voice.name if voice.hand == "left" else f"{voice.name} (upper voices)"

@@ -27,11 +27,13 @@ from composer.core.progressions import (
     cadence_for,
     progressions_for,
 )
+from composer.plan.chord_model import ChordModel
 
 # styles whose sections the chord model may write (its own corpus style), and how often
 MODEL_STYLES = {"chorale": ("chorale", 0.6), "baroque": ("chorale", 0.4), "folk": ("folk", 0.4),
                 "waltz": ("folk", 0.25), "march": ("folk", 0.25), "orchestral": ("chorale", 0.25)}
 FORMS = {1: "A", 2: "AB", 3: "ABA", 4: "AABA"}
+VARY_SHARE = 0.4  # a section's progression has one inner bar changed by the chord model this often
 
 
 @dataclass
@@ -42,6 +44,7 @@ class HarmonyPlan:
     slots: int
     bars: list[str]
     sections: list[tuple[str, int, int, str]] = field(default_factory=list)  # (label, first bar, last bar, source)
+    echoes: list[int | None] = field(default_factory=list)  # per bar, the earlier bar (1-based) it repeats
 
     def describe(self) -> str:
         """"A bars 1-8 (library: axis): I V vi IV | ...; B bars 9-16 ..." for explain."""
@@ -59,8 +62,15 @@ def plan_harmony(style: str, tonic: int, mode: str, bars: int, meter: tuple[int,
     described = []
     for index, (label, length) in enumerate(sections):
         if label not in chosen:
-            chosen[label] = _progression(style, mode, rng, [source for _, source in chosen.values()])
+            phrase, source = _progression(style, mode, rng, [source for _, source in chosen.values()])
+            if chosen and len(phrase) == 4 and _is_tonic(phrase[0]) and not _is_tonic(phrase[2]):
+                phrase, source = phrase[2:] + phrase[:2], f"{source}, from its third bar"  # a contrast starts away
+            elif rng.random() < VARY_SHARE:
+                phrase, source = _varied(phrase, style, mode, rng), f"{source}, varied by the chord model"
+            chosen[label] = phrase, source
         phrase, source = chosen[label]
+        if label in {lab for lab, _ in sections[:index]} and index < len(sections) - 1:  # a repeat, not the return
+            phrase, source = _varied(phrase, style, mode, rng), f"{source}, varied by the chord model"
         first = len(names) + 1
         names += _period(phrase, length, style, mode, closed=not (loop and index == len(sections) - 1))
         described.append((label, first, len(names), source))
@@ -68,13 +78,29 @@ def plan_harmony(style: str, tonic: int, mode: str, bars: int, meter: tuple[int,
         names[-1] = (cadence_for(style, mode).close[mode][0].split()[-1],) if mode in MODE_PROGRESSIONS else ("V7",)
     elif not loop:
         names[-1] = (cadence_for(style, mode).close[mode][1],)
+    echoes = _echoes(names, described)
     chords = []
     for bar in names:
         # one chord a bar where two are written: the second, which leads into the next bar (ii V -> V)
         per_slot = [bar[min(i * len(bar) // slots, len(bar) - 1)] for i in range(slots)] if len(bar) <= slots \
             else [bar[-1]] * slots
         chords += [numeral_chord(numeral, tonic) for numeral in per_slot]
-    return HarmonyPlan(chords, slots, [" ".join(bar) for bar in names], described)
+    return HarmonyPlan(chords, slots, [" ".join(bar) for bar in names], described, echoes)
+
+
+def _echoes(names: list[tuple[str, ...]], sections: list[tuple[str, int, int, str]]) -> list[int | None]:
+    """Which earlier bar each bar repeats, where the chords allow: a repeated section's bars its first
+    occurrence's, and a consequent phrase's first two bars the antecedent's (a period's opening comes back)."""
+    echoes: list[int | None] = [None] * len(names)
+    first_of: dict[str, int] = {}
+    for label, first, last, _ in sections:
+        model = first_of.setdefault(label, first)
+        for bar in range(first, last + 1):
+            if model != first and names[bar - 1] == names[model + bar - first - 1]:
+                echoes[bar - 1] = model + bar - first
+            elif model == first and bar - first in (4, 5) and names[bar - 1] == names[bar - 5]:
+                echoes[bar - 1] = bar - 4
+    return echoes
 
 
 def _sections(bars: int, period: int) -> list[tuple[str, int]]:
@@ -98,22 +124,43 @@ def _progression(style: str, mode: str, rng: random.Random, taken: list[str]) ->
     return list(progression.bars), f"library: {progression.name}"
 
 
+def _is_tonic(bar: tuple[str, ...]) -> bool:
+    return numeral_chord(bar[0], 0).root == 0
+
+
 def _weighted(progressions: list[Progression], rng: random.Random) -> Progression:
     return rng.choices(progressions, weights=[p.weight for p in progressions])[0]
 
 
 def _from_model(style: str, mode: str, rng: random.Random) -> list[tuple[str, ...]] | None:
     """Four bars from the chord model, one chord a bar, from the tonic (None without a shipped model)."""
-    try:
-        from composer.plan.chord_model import ChordModel
-
-        model = ChordModel.load()
-    except (ImportError, FileNotFoundError, ComposerError):  # no shipped model: the library alone
-        return None
-    if mode not in ("major", "minor"):  # the corpus's chords are major and minor keys'
+    model = _model()
+    if model is None or mode not in ("major", "minor"):  # the corpus's chords are major and minor keys'
         return None
     tonic = "I" if mode == "major" else "i"
     return [(numeral,) for numeral in model.sample(style, mode, 4, rng, start=tonic)]
+
+
+def _varied(phrase: list[tuple[str, ...]], style: str, mode: str, rng: random.Random) -> list[tuple[str, ...]]:
+    """A repeated phrase with one inner one-chord bar changed by the chord model (the phrase as it was
+    without a model, or in a mode the corpus does not have)."""
+    model = _model()
+    single = [i for i, bar in enumerate(phrase[:4]) if len(bar) == 1]
+    if model is None or mode not in ("major", "minor") or len(single) < 3:
+        return phrase
+    varied = model.vary([phrase[i][0] for i in single], MODEL_STYLES.get(style, (style, 0.0))[0], mode, rng)
+    out = list(phrase)
+    for i, numeral in zip(single, varied, strict=True):
+        out[i] = (numeral,)
+    return out
+
+
+def _model() -> ChordModel | None:
+    """The shipped chord model (None without one: the library alone)."""
+    try:
+        return ChordModel.load()
+    except (FileNotFoundError, ComposerError):
+        return None
 
 
 def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, closed: bool) -> list[tuple[str, ...]]:

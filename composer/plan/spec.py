@@ -13,7 +13,7 @@ from composer.core.errors import ComposerError
 from composer.core.instruments import DRUMS
 from composer.core.score import TICKS_PER_BEAT
 from composer.core.theory import mode_family
-from composer.core.voices import voices_for
+from composer.core.voices import HAND_KEYBOARDS, voices_for
 from composer.decode.controls import (
     DENSITY_BINS,
     DENSITY_EDGES,
@@ -112,11 +112,13 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                           off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop)
     if request.harmony is not None:  # the planner's chords, when none were given
         spec.harmony, spec.harmony_slots = request.harmony.chords, request.harmony.slots
+        spec.echoes = request.harmony.echoes
     if not draw:  # a drawing places the notes itself
         parts = request.roles  # as describe() assigned them
         spec.roles = parts
         spec.style = request["style"] or "pop"
-        spec.left_hands = frozenset(v.decode for v in request.voices if v.hand == "left" and v.program < 16)
+        spec.left_hands = frozenset(v.decode for v in request.voices
+                                    if v.hand == "left" and v.program in HAND_KEYBOARDS)
         if len(parts) > 1:  # an ensemble's parts each in their own register; a lone part keeps the piece's
             # a register asked for (words, mood, picture) moves every part's centre the same way, within its window
             shift = max(-8, min(8, request["centre_pitch"] - 64)) if request["centre_pitch"] is not None else 0
@@ -125,8 +127,8 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                                                         frozenset(v.decode for v in request.voices
                                                                   if v.hand == "left"),
                                                         {v.decode: v.name for v in request.voices},
-                                                        frozenset(v.decode for v in request.voices
-                                                                  if v.hand == "right" and v.program < 16)).items()}
+                                                        frozenset(v.decode for v in request.voices if v.hand == "right"
+                                                                  and v.program in HAND_KEYBOARDS)).items()}
     if draw:
         from composer.plan.drawing import add_drawing
 
