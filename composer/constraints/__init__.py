@@ -81,6 +81,7 @@ class ConstraintSpec:
     harmony: list[AbstractSet[int]] | None = None  # the planned chords (composer.plan.harmony), harmony_slots a bar
     harmony_slots: int = 1
     echoes: list[int | None] | None = None  # per bar, the earlier bar the form repeats (composer.plan.harmony)
+    cadence_bars: list[int] = field(default_factory=list)  # bars (from 1) of the planned cadences
     chromatic_budget: int = 0  # off-beat notes allowed outside the scale
     centre_pitch: int | None = None  # register target (of the whole piece; per part when `registers` are given)
     roles: dict[int, str] | None = None  # program -> its role (composer.core.roles); None: no roles
@@ -181,7 +182,8 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     lines = {p for p, r in (roles or {}).items() if r in LINE_ROLES} if "texture" in on else set()
     if harmony is not None:
         strength = spec.chord_strength if spec.chords and "chords" in on else spec.harmony_strength
-        filters.append(ChordBias(tracker, harmony, strength, lines, slots))
+        cadences = frozenset(spec.cadence_bars) if not (spec.chords and "chords" in on) else frozenset()
+        filters.append(ChordBias(tracker, harmony, strength, lines, slots, cadences))
     if per_part:
         assert spec.registers is not None
         filters.append(RegisterBias(tracker, spec.registers, spec.register_strength))

@@ -11,7 +11,7 @@ import torch
 from composer.constraints.state import DRUMS, DecodeState, Tracker
 from composer.core.theory import mode_family
 
-ECHO_WEIGHT = 3.0  # a bar the form repeats (composer.plan.harmony's echoes) pulls this much harder to its model
+ECHO_WEIGHT = 5.0  # a bar the form repeats (composer.plan.harmony's echoes) pulls this much harder to its model
 
 
 class Bias:
@@ -35,14 +35,15 @@ class Bias:
 
 class ChordBias(Bias):
     """Notes on the beat favour the tones of the chord now (`slots` chords a bar, cycling); the
-    programs in `lines` (melodies, counter-lines) only at the downbeat, so passing tones stay free."""
+    programs in `lines` (melodies, counter-lines) only at the downbeat, so passing tones stay free, except in
+    the `cadences` bars (a period's last two), where every part sounds the cadence on the beat."""
 
     name = "chords"
 
     def __init__(self, tracker: Tracker, chords: Sequence[AbstractSet[int]], strength: float = 2.0,
-                 lines: set[int] | None = None, slots: int = 1) -> None:
+                 lines: set[int] | None = None, slots: int = 1, cadences: frozenset[int] = frozenset()) -> None:
         super().__init__(tracker, strength)
-        self.lines, self.slots = lines or set(), slots
+        self.lines, self.slots, self.cadences = lines or set(), slots, cadences
         if not chords:
             raise ValueError("no chords given")
         is_pitch = (self.tables.pitch >= 0).float()
@@ -53,7 +54,7 @@ class ChordBias(Bias):
     def bias(self, state: DecodeState) -> torch.Tensor | None:
         if state.last_type != "Program" or state.program == DRUMS or state.position % self.tables.beat_resolution:
             return None
-        if state.program in self.lines and state.position != 0:
+        if state.program in self.lines and state.position != 0 and state.bar not in self.cadences:
             return None
         return self.per_chord[state.slot(self.slots) % len(self.per_chord)]
 
@@ -177,11 +178,13 @@ class MotifBias(Bias):
         if source < 1:
             return None
         if state.last_type == "Program" and state.program != DRUMS:
-            pitch = state.archive.get((source, max(state.position, 0), state.program))
-            if pitch is None or pitch not in self.pitch_ids:
+            played = state.archive.get((state.bar, max(state.position, 0), state.program), [])
+            wanted = [p for p in state.archive.get((source, max(state.position, 0), state.program), [])
+                      if p not in played and p in self.pitch_ids]  # a chord's notes not yet struck again
+            if not wanted:
                 return None
             bias = torch.zeros(self.tables.size)
-            bias[self.pitch_ids[pitch]] = weight
+            bias[[self.pitch_ids[p] for p in wanted]] = weight
             return bias
         if state.last_type in ("TimeSig", "Duration"):
             later = [self.position_ids[p] for p in state.bar_onsets.get(source, ()) if p > state.position

@@ -29,6 +29,7 @@ SHORT_PAD = 20.0  # a pad note under two beats: finite, so a note in the last be
 ENTRY_ROLES = ("melody", "counter")  # unfigured parts that keep sounding: each comes back in when it stops
 ENTRY_BEATS = {"melody": 1.0, "counter": 1.0}  # beats of silence before it is due again
 LEGATO = 1.0  # a line's note shorter than a beat: this times the missing share of the beat
+REPEAT_COST = 0.7  # a line's note on the pitch it just played (melodies sat on one note for bars without it)
 PHRASE_BARS = 4  # a phrase's length (composer.plan.harmony's periods are two of them)
 BREATH_PULL = 2.0  # a melody note in a phrase's last half bar held two beats or to the barline
 ENTRY_PULL = 8.0  # its Program at a due onset

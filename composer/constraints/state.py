@@ -105,7 +105,7 @@ class DecodeState:
     last_onset: dict[int, int] = field(default_factory=dict)  # program -> absolute time of its latest onset
     held: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # program -> (end, pitch) still sounding
     history: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (bar, position, program) -> pitch
-    archive: dict[tuple[int, int, int], int] = field(default_factory=dict)  # the same, every bar so far
+    archive: dict[tuple[int, int, int], list[int]] = field(default_factory=dict)  # every pitch, every bar so far
     bar_onsets: dict[int, set[int]] = field(default_factory=dict)  # bar -> its pitched onset positions
     first_onset: int = -1  # absolute time of the piece's first note (-1: none yet)
     pitch_class_counts: list[int] = field(default_factory=lambda: [0] * 12)  # pitched notes so far
@@ -172,7 +172,7 @@ class DecodeState:
                 self.pitch_class_time[self.pitch % 12] += int(t.duration[token])
                 self.onset_pitch[self.program] = self.pitch
                 self.history[(self.bar, self.position, self.program)] = self.pitch
-                self.archive[(self.bar, self.position, self.program)] = self.pitch
+                self.archive.setdefault((self.bar, self.position, self.program), []).append(self.pitch)
                 self.bar_onsets.setdefault(self.bar, set()).add(self.position)
             self.onsets += 1
             self.notes_in_bar += 1

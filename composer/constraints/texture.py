@@ -32,6 +32,7 @@ from composer.constraints.roles import (
     OFF_FIGURE,
     PAD_PULL,
     PHRASE_BARS,
+    REPEAT_COST,
     ROOT_PULL,
     SHORT_PAD,
     SINGLE_COST,
@@ -302,24 +303,22 @@ class TextureBias(Bias):
 
     def _clashes(self, state: DecodeState, role: str) -> torch.Tensor:
         """A cost for a pitch a semitone (or a major seventh) from a note sounding now in any part: CLASH_COST,
-        half of it for a line off the beat (a passing note); none where both notes are tones of the planned chord."""
+        half of it for a line off the beat (a passing note). A planned major seventh pays it too: tried without,
+        the jazz and lo-fi pieces' clash rate rose past the floor (10% against 8%)."""
         sounding = {p % 12 for program in self.roles for p in state.pitches(program)}
         if not sounding:
             return torch.zeros(self.tables.size)
-        chord = set(self._chord(state))  # a planned major seventh (Cmaj7's B against C) is the chord, not a clash
-        near_set = {(pc + d) % 12 for pc in sounding for d in (-1, 1)
-                    if not (pc in chord and (pc + d) % 12 in chord)} - sounding
-        if not near_set:
-            return torch.zeros(self.tables.size)
-        near = torch.tensor(sorted(near_set))
+        near = torch.tensor(sorted({(pc + d) % 12 for pc in sounding for d in (-1, 1)} - sounding))
         on_beat = state.position % self.tables.beat_resolution == 0
         cost = CLASH_COST / 2 if role in LINE_ROLES and not on_beat else CLASH_COST
         return torch.where(self.is_pitch & torch.isin(self.pitch % 12, near), cost, 0.0)
 
     def _steps(self, state: DecodeState) -> torch.Tensor:
-        """A line's pull to steps: minus LEAP_COST for each semitone of a leap beyond a whole tone."""
+        """A line's pull to steps: minus LEAP_COST for each semitone of a leap beyond a whole tone, and
+        REPEAT_COST for the same pitch again (a line that moves, not one that sits on a note for bars)."""
         leap = (self.pitch - state.last_pitch[state.program]).abs()
-        return torch.where(self.is_pitch, -(leap - 2).clamp(min=0).float() * LEAP_COST, 0.0)
+        cost = (leap - 2).clamp(min=0).float() * LEAP_COST + (leap == 0).float() * REPEAT_COST
+        return torch.where(self.is_pitch, -cost, 0.0)
 
     def _bass_pitch(self, state: DecodeState, chord: AbstractSet[int]) -> torch.Tensor:
         """The bass figure's chord tones at this onset (see composer.core.textures)."""

@@ -39,6 +39,7 @@ PROGRESSIONS: dict[str, list[Progression]] = {
     "pop": [_p("axis", "I | V | vi | IV", M, 3), _p("axis from vi", "vi | IV | I | V", M, 2),
             _p("fifties", "I | vi | IV | V", M, 2), _p("plagal loop", "I | IV | vi | V", M),
             _p("rising", "IV | I | V | vi", M), _p("three-four", "I | iii | IV | V", M),
+            _p("sad turn", "vi | V | IV | V", M), _p("lift", "ii | IV | I | V", M),
             _p("aeolian loop", "i | bVI | bIII | bVII", m, 3), _p("minor lift", "i | bVII | bVI | bVII", m),
             _p("minor pop", "i | iv | bVI | V", m)],
     "rock": [_p("mixolydian", "I | bVII | IV | I", M, 3), _p("three chords", "I | IV | V | IV", M, 2),
@@ -58,6 +59,7 @@ PROGRESSIONS: dict[str, list[Progression]] = {
               _p("minor blues", "i7 | iv7 | i7 | i7 | iv7 | iv7 | i7 | i7 | bVI7 | V7 | i7 | V7", m, 3)],
     "ballad": [_p("ballad", "I | vi | IV | V", M, 2), _p("descending", "I | iii | vi | IV", M),
                _p("canon", "I | V | vi | iii | IV | I | IV | V", M), _p("soft sevenths", "Imaj7 | IVmaj7 | vi7 | V", M),
+               _p("yearning", "IV | V | iii | vi", M),
                _p("lament", "i | bVI | bIII | bVII", m, 2), _p("minor ballad", "i | iv | bVII | bIII", m),
                _p("minor turn", "i | bVI | iv | V", m)],
     "waltz": [_p("waltz", "I | IV | V7 | I", M, 2), _p("waltz ii", "I | vi | ii | V7", M),
@@ -68,7 +70,8 @@ PROGRESSIONS: dict[str, list[Progression]] = {
               _p("minor tread", "i | i | V | V", m)],
     "folk": [_p("three chords", "I | IV | I | V", M, 2), _p("tonic first", "I | I | IV | V", M),
              _p("turn home", "I | V | IV | I", M), _p("cadence", "I | IV | V | I", M),
-             _p("mixolydian", "I | bVII | I | V", M), _p("dorian", "i | IV | i | bVII", m, 2),
+             _p("mixolydian", "I | bVII | I | V", M), _p("from four", "IV | I | V | I", M),
+             _p("dorian", "i | IV | i | bVII", m, 2),
              _p("aeolian", "i | bIII | bVII | i", m), _p("minor folk", "i | iv | i | V", m),
              _p("modal swing", "i | bVII | i | bVII", m)],
     "baroque": [_p("circle of fifths", "I IV | viio iii | vi ii | V I", M, 2),
@@ -79,8 +82,8 @@ PROGRESSIONS: dict[str, list[Progression]] = {
                 _p("chorale circle", "I vi | ii V | iii vi | ii V", M),
                 _p("minor chorale", "i iv | V i | bVI iv | V i", m),
                 _p("minor chorale plagal", "i bIII | iv V | i bVI | iiø7 V", m)],
-    "ambient": [_p("drift", "I | I | IV | IV", M, 2), _p("lydian", "Imaj7 | II | Imaj7 | II", M),
-                _p("still", "I | iii | IV | I", M), _p("wash", "IVmaj7 | I | IVmaj7 | vi7", M),
+    "ambient": [_p("drift", "I | vi | IV | I", M, 2), _p("still", "I | iii | IV | I", M),
+                _p("glow", "I | V | vi | I", M), _p("float", "Imaj7 | vi7 | IV | V", M),
                 _p("minor drift", "i | bVI | i | bVI", m, 2), _p("minor tide", "i | iv | i | bVI", m),
                 _p("dorian air", "i7 | IV | i7 | IV", m)],
     "chiptune": [_p("hero", "I | V | vi | IV", M), _p("victory", "I | bVI | bVII | I", M, 2),
@@ -88,6 +91,7 @@ PROGRESSIONS: dict[str, list[Progression]] = {
                  _p("dungeon", "i | bVI | bVII | i", m, 2), _p("castle", "i | iv | bVII | bIII", m)],
     "orchestral": [_p("hymn", "I | IV | V | I", M, 2), _p("heroic", "I | bVI | bVII | I", M, 2),
                    _p("broad", "I | vi | IV | V", M), _p("rising", "I | V | vi | IV", M),
+                   _p("dawn", "vi | IV | I | V", M),
                    _p("epic", "i | bVI | bIII | bVII", m, 2), _p("minor hymn", "i | iv | V | i", m),
                    _p("tragic", "i | bVI | iv | V", m)],
     "lofi": [_p("ii-V-I", "ii7 | V7 | Imaj7 | vi7", M, 2), _p("lazy", "Imaj7 | vi7 | ii7 | V7", M),
@@ -130,20 +134,20 @@ MODE_CADENCES: dict[str, Cadence] = {
                                      ("aeolian", "v", "bVII", "i"), ("harmonic minor", "V", "iv V", "i"))
 }
 
-DEFAULT_CADENCE = Cadence({"major": "V", "minor": "V"}, {"major": ("IV V", "I"), "minor": ("iv V", "i")})
+DEFAULT_CADENCE = Cadence({"major": "V", "minor": "V"}, {"major": ("V", "I"), "minor": ("V", "i")})
 CADENCES: dict[str, Cadence] = {
-    "swing": Cadence({"major": "ii7 V7", "minor": "iiø7 V7"}, {"major": ("ii7 V7", "I"), "minor": ("iiø7 V7", "i")}),
-    "lofi": Cadence({"major": "V7", "minor": "V7"}, {"major": ("ii7 V7", "I"), "minor": ("iv7 V7", "i")}),
+    "swing": Cadence({"major": "ii7 V7", "minor": "iiø7 V7"}, {"major": ("V7", "I"), "minor": ("V7", "i")}),
+    "lofi": Cadence({"major": "V7", "minor": "V7"}, {"major": ("V7", "I"), "minor": ("V7", "i")}),
     "blues": Cadence({"major": "V7", "minor": "V7"}, {"major": ("V7", "I"), "minor": ("V7", "i")}),
     "rock": Cadence({"major": "V", "minor": "V"}, {"major": ("IV", "I"), "minor": ("iv", "i")}),
-    "baroque": Cadence({"major": "ii V", "minor": "iv V"}, {"major": ("ii V7", "I"), "minor": ("iv V", "i")}),
-    "chorale": Cadence({"major": "ii V", "minor": "iv V"}, {"major": ("IV V", "I"), "minor": ("iv V", "i")}),
+    "baroque": Cadence({"major": "ii V", "minor": "iv V"}, {"major": ("V7", "I"), "minor": ("V", "i")}),
+    "chorale": Cadence({"major": "ii V", "minor": "iv V"}, {"major": ("V", "I"), "minor": ("V", "i")}),
     "waltz": Cadence({"major": "V7", "minor": "V7"}, {"major": ("V7", "I"), "minor": ("V7", "i")}),
     "ambient": Cadence({"major": "IV", "minor": "iv"}, {"major": ("IV", "I"), "minor": ("iv", "i")}),
-    "cinematic": Cadence({"major": "V", "minor": "V"}, {"major": ("IV V", "I"), "minor": ("iv V", "i")}),
+    "cinematic": Cadence({"major": "V", "minor": "V"}, {"major": ("V", "I"), "minor": ("V", "i")}),
 }
 # styles whose antecedent phrase ends on the dominant (a half cadence); the others keep their loop's fourth bar
-HALF_CADENCE_STYLES = frozenset({"baroque", "chorale", "march", "waltz", "folk", "orchestral", "swing", "ballad"})
+HALF_CADENCE_STYLES = frozenset({"baroque", "chorale", "march", "waltz", "swing"})
 
 
 def progressions_for(style: str, mode: str) -> list[Progression]:

@@ -33,7 +33,10 @@ from composer.plan.chord_model import ChordModel
 MODEL_STYLES = {"chorale": ("chorale", 0.6), "baroque": ("chorale", 0.4), "folk": ("folk", 0.4),
                 "waltz": ("folk", 0.25), "march": ("folk", 0.25), "orchestral": ("chorale", 0.25)}
 FORMS = {1: "A", 2: "AB", 3: "ABA", 4: "AABA"}
-VARY_SHARE = 0.4  # a section's progression has one inner bar changed by the chord model this often
+PREDOMINANTS = {"major": ("ii", "ii7"), "minor": ("bVI", "iiø7")}  # before a cadence's dominant (jazz: ii7)
+PLAGAL_STYLES = frozenset({"pop", "rock", "folk", "ballad", "ambient", "cinematic", "orchestral", "chiptune"})
+PLAGAL_SHARE = 0.25  # in these styles a period closes IV-I this often
+VARY_SHARE = 0.6  # a section's progression has one inner bar changed by the chord model this often
 
 
 @dataclass
@@ -45,6 +48,7 @@ class HarmonyPlan:
     bars: list[str]
     sections: list[tuple[str, int, int, str]] = field(default_factory=list)  # (label, first bar, last bar, source)
     echoes: list[int | None] = field(default_factory=list)  # per bar, the earlier bar (1-based) it repeats
+    cadences: list[int] = field(default_factory=list)  # the bars (from 1) of each section's closing cadence
 
     def describe(self) -> str:
         """"A bars 1-8 (library: axis): I V vi IV | ...; B bars 9-16 ..." for explain."""
@@ -63,7 +67,8 @@ def plan_harmony(style: str, tonic: int, mode: str, bars: int, meter: tuple[int,
     for index, (label, length) in enumerate(sections):
         if label not in chosen:
             phrase, source = _progression(style, mode, rng, [source for _, source in chosen.values()])
-            if chosen and len(phrase) == 4 and _is_tonic(phrase[0]) and not _is_tonic(phrase[2]):
+            away = len(phrase) == 4 and not (_is_tonic(phrase[2]) or _is_tonic(phrase[3]))
+            if chosen and away and _is_tonic(phrase[0]):
                 phrase, source = phrase[2:] + phrase[:2], f"{source}, from its third bar"  # a contrast starts away
             elif rng.random() < VARY_SHARE:
                 phrase, source = _varied(phrase, style, mode, rng), f"{source}, varied by the chord model"
@@ -72,7 +77,7 @@ def plan_harmony(style: str, tonic: int, mode: str, bars: int, meter: tuple[int,
         if label in {lab for lab, _ in sections[:index]} and index < len(sections) - 1:  # a repeat, not the return
             phrase, source = _varied(phrase, style, mode, rng), f"{source}, varied by the chord model"
         first = len(names) + 1
-        names += _period(phrase, length, style, mode, closed=not (loop and index == len(sections) - 1))
+        names += _period(phrase, length, style, mode, not (loop and index == len(sections) - 1), rng)
         described.append((label, first, len(names), source))
     if loop and bars >= 2:  # the dominant seventh (a mode: its cadence chord) leads back into bar 1
         names[-1] = (cadence_for(style, mode).close[mode][0].split()[-1],) if mode in MODE_PROGRESSIONS else ("V7",)
@@ -85,12 +90,14 @@ def plan_harmony(style: str, tonic: int, mode: str, bars: int, meter: tuple[int,
         per_slot = [bar[min(i * len(bar) // slots, len(bar) - 1)] for i in range(slots)] if len(bar) <= slots \
             else [bar[-1]] * slots
         chords += [numeral_chord(numeral, tonic) for numeral in per_slot]
-    return HarmonyPlan(chords, slots, [" ".join(bar) for bar in names], described, echoes)
+    cadences = sorted({bar for _, first, last, _ in described if last - first >= 1 for bar in (last - 1, last)})
+    return HarmonyPlan(chords, slots, [" ".join(bar) for bar in names], described, echoes, cadences)
 
 
 def _echoes(names: list[tuple[str, ...]], sections: list[tuple[str, int, int, str]]) -> list[int | None]:
     """Which earlier bar each bar repeats, where the chords allow: a repeated section's bars its first
-    occurrence's, and a consequent phrase's first two bars the antecedent's (a period's opening comes back)."""
+    occurrence's, a consequent phrase's first two bars the antecedent's (a period's opening comes back), and
+    a bar on the chord of two bars back that bar's figure."""
     echoes: list[int | None] = [None] * len(names)
     first_of: dict[str, int] = {}
     for label, first, last, _ in sections:
@@ -100,6 +107,8 @@ def _echoes(names: list[tuple[str, ...]], sections: list[tuple[str, int, int, st
                 echoes[bar - 1] = model + bar - first
             elif model == first and bar - first in (4, 5) and names[bar - 1] == names[bar - 5]:
                 echoes[bar - 1] = bar - 4
+            elif bar - first >= 2 and names[bar - 1] == names[bar - 3]:  # the same chord two bars back: its figure
+                echoes[bar - 1] = bar - 2
     return echoes
 
 
@@ -125,11 +134,11 @@ def _progression(style: str, mode: str, rng: random.Random, taken: list[str]) ->
 
 
 def _is_tonic(bar: tuple[str, ...]) -> bool:
-    return numeral_chord(bar[0], 0).root == 0
+    return _root(bar[0]) == 0
 
 
 def _weighted(progressions: list[Progression], rng: random.Random) -> Progression:
-    return rng.choices(progressions, weights=[p.weight for p in progressions])[0]
+    return rng.choices(progressions, weights=[p.weight ** 0.5 for p in progressions])[0]  # a favourite, not always
 
 
 def _from_model(style: str, mode: str, rng: random.Random) -> list[tuple[str, ...]] | None:
@@ -163,7 +172,8 @@ def _model() -> ChordModel | None:
         return None
 
 
-def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, closed: bool) -> list[tuple[str, ...]]:
+def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, closed: bool,
+            rng: random.Random) -> list[tuple[str, ...]]:
     """`length` bars (8 at most) from a phrase: the antecedent ends open, the consequent on the cadence."""
     cadence = cadence_for(style, mode)
     if len(phrase) > 8 or length < 4:  # a long progression (a canon, a 12-bar blues) or a short piece
@@ -172,9 +182,17 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, c
         antecedent = [phrase[i % len(phrase)] for i in range(4)]
         if style in HALF_CADENCE_STYLES or mode in MODE_PROGRESSIONS:
             antecedent[3] = tuple(cadence.half[mode].split())
-        consequent = [phrase[i % len(phrase)] for i in range(4)]
+        consequent = list(phrase[4:8]) if len(phrase) == 8 else [phrase[i % len(phrase)] for i in range(4)]
         bars = (antecedent + consequent)[:length]
     if closed and length >= 2:
         before, last = cadence.close[mode]
+        if style in PLAGAL_STYLES and mode in PREDOMINANTS and rng.random() < PLAGAL_SHARE:
+            before = "IV" if mode == "major" else "iv"  # amen
         bars[-2], bars[-1] = tuple(before.split()), (last,)
+        if length >= 3 and mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(bars[-2][0]):  # not V V I
+            bars[-3] = (PREDOMINANTS[mode][style in ("swing", "lofi")],)
     return bars
+
+
+def _root(numeral: str) -> int:
+    return numeral_chord(numeral, 0).root

@@ -112,7 +112,7 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                           off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop)
     if request.harmony is not None:  # the planner's chords, when none were given
         spec.harmony, spec.harmony_slots = request.harmony.chords, request.harmony.slots
-        spec.echoes = request.harmony.echoes
+        spec.echoes, spec.cadence_bars = request.harmony.echoes, request.harmony.cadences
     if not draw:  # a drawing places the notes itself
         parts = request.roles  # as describe() assigned them
         spec.roles = parts
