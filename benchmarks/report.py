@@ -448,7 +448,30 @@ def musicality_section(result: dict) -> str:
                         if name.startswith("bars")) + ".")
 
 
-SECTIONS = [("musicality", musicality_section), ("render", render_section), ("model", model_section),
+def chord_model_section(result: dict) -> str:
+    """The chord model's held-out perplexity beside a bigram and a unigram (chord_model.json)."""
+    rows = ["| held out | chords | trigram | bigram | unigram |", "|---|---:|---:|---:|---:|"]
+    for name, row in result["perplexity"].items():
+        if "/" not in name:
+            rows.append(f"| {name} | {row['tokens']} | {row['trigram']:.2f} | {row['bigram']:.2f} "
+                        f"| {row['unigram']:.2f} |")
+    return (f"**Chord model** (`benchmarks/chord_model.py`, {result['date'][:10]}, {result['seconds']:.0f} s): "
+            f"{result['model']}; held out by piece ({result['split']['rule']}). Perplexity per chord change:\n\n"
+            + "\n".join(rows))
+
+
+def modes_section(result: dict) -> str:
+    """Generations in each mode judged from their files (modes.json)."""
+    rows = ["| mode | in mode |", "|---|---:|"]
+    rows += [f"| {mode} | {share:.0f}% |" for mode, share in result["in_mode_percent"].items()]
+    return (f"**Modes** (`benchmarks/modes.py`, {result['date'][:10]}, {result['seconds']:.0f} s): "
+            f"{result['per_mode']} generations a mode, {result['bars']} bars, judged from the MIDI (at least 95% "
+            "of the note time on the mode's scale and the tonic lowest in the final sonority); floor "
+            f"{result['floor_percent']:.0f}%.\n\n" + "\n".join(rows))
+
+
+SECTIONS = [("musicality", musicality_section), ("chord_model", chord_model_section), ("modes", modes_section),
+            ("render", render_section), ("model", model_section),
             ("decode", decode_section),
             ("constraints", constraints_section), ("eval", control_section), ("eval", music_section),
             ("continuation", continuation_section), ("generate", generate_section), ("validity", validity_section),

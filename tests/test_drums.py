@@ -34,8 +34,10 @@ def test_every_groove_fills_each_bar_on_the_grid_with_gm_drums(style, meter):
 
 
 def test_genres_imply_a_kit_but_scenes_named_instruments_and_negations_do_not():
-    assert resolve("a rock song for piano and bass")["instruments"] == [0, 33, -1]
-    assert resolve("a rock song for piano and bass")["drum_style"] == "rock"
+    assert -1 in resolve("a rock song")["instruments"]  # no instruments listed: the genre's kit
+    assert resolve("a rock song")["drum_style"] == "rock"
+    assert resolve("a rock song for piano and bass")["instruments"] == [0, 33]  # listed: what was asked for
+    assert resolve("a rock song for piano, bass and drums")["drum_style"] == "rock"
     assert -1 not in resolve("boss battle in E minor for piano")["instruments"]
     assert -1 not in resolve("a jazz trio without drums")["instruments"]
     assert resolve("techno for synth lead", {"instruments": [81]})["instruments"] == [81]
@@ -49,7 +51,7 @@ def test_generated_drums_are_a_channel_ten_part_in_every_bar(tmp_path):
 
     from composer import compose
 
-    piece = compose("a rock song for piano and bass", bars=4, seed=2, tempo=120)
+    piece = compose("a rock song for piano, bass and drums", bars=4, seed=2, tempo=120)
     path = piece.save_midi(tmp_path / "rock.mid")
     midi = pretty_midi.PrettyMIDI(str(path))
     drums = [i for i in midi.instruments if i.is_drum]

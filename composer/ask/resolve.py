@@ -151,11 +151,13 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
 
 
 def _imply_drums(values: dict[str, Value], prompt: str | None, excluded: list[int]) -> None:
-    """Add drums to instruments that came from the prompt or a default when its style implies a kit
-    ("a rock song for piano and bass"), unless the prompt rules drums out or an option set the band."""
+    """Add drums to a band the prompt did not list when its style implies a kit ("a rock song", "techno for a
+    chase"). A prompt that lists its instruments gets those ("a jazz ballad for sax, piano and upright bass":
+    no drums; "... with drums" lists them), and an option's band or a prompt ruling drums out is kept."""
     implied = implied_kit(prompt)
     chosen = values.get("instruments")
-    if implied is None or chosen is None or chosen.source == "option" or DRUMS in chosen.value or DRUMS in excluded:
+    if implied is None or chosen is None or chosen.source in ("option", "text") or DRUMS in chosen.value \
+            or DRUMS in excluded:
         return
     detail = "; ".join(d for d in (chosen.detail, f"drums implied by {implied[1]!r}") if d)
     values["instruments"] = Value([*chosen.value, DRUMS], chosen.source, detail)

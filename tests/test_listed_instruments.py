@@ -1,0 +1,29 @@
+"""A prompt that lists its instruments gets those and no others: no genre-implied kit, no scene band."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from composer.ask.resolve import resolve
+from composer.ask.text import parse_text
+from composer.core.instruments import DRUMS
+
+GENRES = ("rock", "jazz", "funk", "techno", "metal", "hip hop", "disco", "punk", "lo-fi", "drum and bass")
+BANDS = ("sax, piano and upright bass", "piano and electric bass", "two guitars and a cello")
+PROMPTS = [f"a {genre} piece for {band}" for genre, band in itertools.product(GENRES, BANDS)]  # 30 prompts
+
+
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_a_listed_band_gets_no_part_it_did_not_ask_for(prompt):
+    listed = parse_text(prompt).instruments
+    assert listed, prompt
+    got = resolve(prompt)["instruments"]
+    assert DRUMS not in got and sorted(set(got)) == sorted(set(listed)), (prompt, got, listed)
+
+
+def test_drums_come_when_asked_for_or_when_nothing_is_listed():
+    assert DRUMS in resolve("a rock piece for guitar, bass and drums")["instruments"]
+    assert DRUMS in resolve("a funk groove")["instruments"]
+    assert DRUMS not in resolve("a jazz ballad for sax, piano and upright bass")["instruments"]
