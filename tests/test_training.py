@@ -128,3 +128,20 @@ def test_condition_dropout_drops_whole_families(tiny_shards):
             assert [t for t in prefix if data.family[t] == "Inst"] == insts_full
         seen.append(len(kept))
     assert min(seen) < len(families)
+
+
+def test_every_training_flag_has_help_and_bf16_is_used_only_where_it_is_fast():
+    import torch
+
+    from composer.train.trainer import bf16_is_fast, parser
+
+    actions = [a for a in parser()._actions if a.option_strings and a.dest != "help"]
+    assert len(actions) >= 20
+    for action in actions:
+        assert action.help and not action.help.startswith(" (default"), action.dest  # a description, not only a default
+    assert parser().parse_args([]).bf16 == -1  # auto
+    from pathlib import Path
+
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text() if cpuinfo.exists() else ""
+    assert bf16_is_fast(torch.device("cpu")) == ("avx512_bf16" in flags or "amx_bf16" in flags)

@@ -25,7 +25,7 @@ class ModelConfig:
     block_size: int = 1024  # training context in tokens; decoding slides a window of this size
     cond_dim: int = 384  # size of the text/image embedding (all-MiniLM-L6-v2)
     n_soft_tokens: int = 4  # prefix positions the embedding is projected to
-    dropout: float = 0.1
+    dropout: float = 0.1  # dropout in attention and feed-forward while training
 
 
 class RelativeSelfAttention(nn.Module):

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -27,20 +28,20 @@ from composer.train.data.loader import ShardDataset
 
 @dataclasses.dataclass
 class TrainConfig:
-    shards: str = "data/shards"
+    shards: str = "data/shards"  # the token shards (`composer data shards`)
     run_dir: str = "runs/base"  # checkpoints and logs (`--run-dir`: torchrun itself owns `--run-path`)
     steps: int = 6000  # total optimizer steps (the cosine schedule spans these)
     batch_size: int = 16  # sequences per step per process
-    lr: float = 1e-3
-    min_lr: float = 1e-4
-    warmup: int = 200
-    weight_decay: float = 0.1
-    grad_clip: float = 1.0
-    eval_every: int = 250
-    eval_batches: int = 8
-    save_every_seconds: float = 300.0
-    seed: int = 0
-    bf16: bool = True  # bf16 autocast (CPU and GPU)
+    lr: float = 1e-3  # peak learning rate (AdamW), after the warm-up
+    min_lr: float = 1e-4  # the cosine schedule's floor
+    warmup: int = 200  # linear warm-up steps
+    weight_decay: float = 0.1  # AdamW weight decay on matrices
+    grad_clip: float = 1.0  # gradient norm clip
+    eval_every: int = 250  # steps between validation losses
+    eval_batches: int = 8  # validation batches each time
+    save_every_seconds: float = 300.0  # a resumable checkpoint at least this often
+    seed: int = 0  # data order and initialisation
+    bf16: int = -1  # bf16 autocast: 1 on, 0 off, -1 where it is fast (a GPU, or a CPU with bf16 instructions)
     threads: int = 0  # CPU threads; 0 lets torch decide
     max_minutes: float = 0.0  # stop (and save) after this much wall time; 0: run all steps
 
@@ -98,7 +99,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig, log: Any = print) -> Path:
     wrapped: torch.nn.Module = model
     if distributed:
         wrapped = torch.nn.parallel.DistributedDataParallel(model)
-    autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if cfg.bf16 else contextlib.nullcontext())
+    bf16 = bf16_is_fast(device) if cfg.bf16 < 0 else bool(cfg.bf16)
+    autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext())
     log(f"model {model.num_parameters() / 1e6:.2f} M parameters, {len(train_data)} training versions, "
         f"vocab {model_cfg.vocab_size}, device {device}")
     (run / "config.json").write_text(json.dumps({"train": dataclasses.asdict(cfg),
@@ -183,15 +185,40 @@ def export(run: Path, shards: Path, folder: Path) -> Path:
     return save_shipped(model, MusicTokenizer.load(shards / "tokenizer.json"), folder, extra)
 
 
+def bf16_is_fast(device: torch.device) -> bool:
+    """bf16 autocast where it pays: CUDA, or a CPU with AVX-512 BF16 or AMX instructions (elsewhere it
+    emulates bf16 and runs several times slower than float32)."""
+    if device.type == "cuda":
+        return True
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(flag in flags for flag in ("avx512_bf16", "amx_bf16"))
+
+
+def field_help(cls: type) -> dict[str, str]:
+    """Each config field's comment (the dataclass's own documentation), as --help text."""
+    import inspect
+
+    found = re.findall(r"^\s+(\w+): [^#\n]*#\s*(.+)$", inspect.getsource(cls), flags=re.M)
+    return {name: text.replace("%", "%%") for name, text in found}
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="composer train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = p.add_argument_group("training")
+    helps = field_help(TrainConfig)
     for f in dataclasses.fields(TrainConfig):
-        p.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default) if f.type != "bool" else int,
-                       default=f.default)
+        group.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default,
+                           help=f"{helps.get(f.name, '')} (default: %(default)s)")
+    group = p.add_argument_group("model (a resumed run must be given the settings it was started with)")
+    helps = field_help(ModelConfig)
     for f in dataclasses.fields(ModelConfig):
         if f.name != "vocab_size":
-            p.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
+            group.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default,
+                               help=f"{helps.get(f.name, '')} (default: %(default)s)")
     return p
 
 
@@ -219,7 +246,6 @@ def main(argv: list[str] | None = None) -> int:
     args = vars(parser().parse_args(argv))
     train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
     cfg = TrainConfig(**{k: v for k, v in args.items() if k in train_fields})
-    cfg.bf16 = bool(cfg.bf16)
     model_cfg = ModelConfig(**{k: v for k, v in args.items() if k not in train_fields})
     train(cfg, model_cfg)
     return 0
