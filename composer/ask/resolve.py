@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from composer.ask.chinese import gloss, glossary
 from composer.ask.drum_words import default_style, implied_kit, style_for
 from composer.ask.head import (
     DENSITY_ONSETS,
@@ -69,6 +70,8 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
     `predict` (the MiniLM mood head) is asked only when the lexicon knows none of the prompt's words.
     """
     options = {k: v for k, v in (options or {}).items() if v is not None}
+    english = gloss(prompt) if prompt else None  # a Chinese prompt's words, in English
+    original, prompt = prompt, f"{prompt} {english}" if english else prompt  # the readers read both
     text = parse_text(prompt) if prompt else TextValues()
     text_affect = affect_of_text(prompt) if prompt else None
     affect = _blend(text_affect, image_affect)
@@ -83,6 +86,8 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
                                                      for k, v in predicted.labels.items())
     out = Resolved(caption=" ".join(p for p in (prompt or "", image_caption) if p))
     values = out.values
+    if english is not None and original:
+        values["gloss"] = Value(english, "text", "; ".join(f"{zh} {en}" for zh, en in glossary(original)))
 
     def pick(name: str, from_text: Any, inferred: Any = None, detail: str = "") -> None:
         if name in options:
