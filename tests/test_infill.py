@@ -97,3 +97,15 @@ def test_infill_cli_writes_the_file_and_refuses_spans_outside_it(tmp_path):
         bad = run_cli("infill", str(source), *args, "-o", str(tmp_path / "bad.mid"))
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
         assert not (tmp_path / "bad.mid").exists()
+
+
+def test_tracks_are_found_by_a_word_of_their_name_or_by_their_family():
+    score = Score()
+    add_track(score, "Acoustic Grand Piano", 0, [(60, 90, 0, 480)])
+    add_track(score, "Electric Bass (finger)", 33, [(36, 90, 0, 480)])
+    assert [t.name for t in pick_tracks(score, "Piano")] == ["Acoustic Grand Piano"]  # the README's example
+    assert [t.name for t in pick_tracks(score, "bass")] == ["Electric Bass (finger)"]
+    assert [t.name for t in pick_tracks(score, "fretless bass")] == ["Electric Bass (finger)"]  # its GM family
+    assert [t.name for t in pick_tracks(score, "piano, piano")] == ["Acoustic Grand Piano"]  # once
+    with pytest.raises(ComposerError, match="no track named 'tuba'"):
+        pick_tracks(score, "tuba")

@@ -36,17 +36,39 @@ def parse_span(text: str) -> tuple[int, int]:
 
 
 def pick_tracks(score: Score, names: str | None) -> list[Track]:
-    """The tracks named in `names` ("Piano, Strings"; case-insensitive), or every track with notes."""
+    """The tracks named in `names` ("Piano, Strings"), or every track with notes. A name finds, case-insensitively
+    and in this order: the tracks it names exactly, the tracks whose name holds it as a word ("piano" in
+    "Acoustic Grand Piano"), then the tracks of its GM family ("bass" finds "Electric Bass (finger)", "drums"
+    the drum track)."""
     if not names:
         return [t for t in score.tracks if t.notes]
-    by_name = {t.name.strip().lower(): t for t in score.tracks}
-    chosen = []
+    chosen: list[Track] = []
     for name in (n.strip() for n in names.split(",") if n.strip()):
-        if name.lower() not in by_name:
+        found = _tracks_named(score, name)
+        if not found:
             known = ", ".join(repr(t.name) for t in score.tracks) or "none"
             raise ComposerError(f"no track named {name!r}; the file's tracks are {known}")
-        chosen.append(by_name[name.lower()])
+        chosen += [t for t in found if all(t is not c for c in chosen)]
     return chosen
+
+
+def _tracks_named(score: Score, name: str) -> list[Track]:
+    from composer.core.instruments import DRUMS, instrument_programs
+
+    wanted = name.lower()
+    exact = [t for t in score.tracks if t.name.strip().lower() == wanted]
+    if exact:
+        return exact
+    words = [t for t in score.tracks if re.search(rf"(?<![a-z0-9]){re.escape(wanted)}(?![a-z0-9])", t.name.lower())]
+    if words:
+        return words
+    try:
+        programs = instrument_programs(name) or []
+    except ComposerError:
+        return []
+    families = {p // 8 for p in programs if p != DRUMS}
+    return [t for t in score.tracks if (t.is_drum and DRUMS in programs)
+            or (not t.is_drum and t.program // 8 in families)]
 
 
 def infill_score(score: Score, span: tuple[int, int], tracks: str | None = None, prompt: str | None = None, *,
