@@ -114,3 +114,26 @@ def test_zero_length_notes_in_a_file_become_one_tick():
     buffer = io.BytesIO()
     midi.save(file=buffer)
     assert read_midi(buffer.getvalue()).tracks[0].notes == [Note(60, 0, 1, 90)]
+
+
+def test_a_bank_select_comes_before_every_program_change(tmp_path):
+    import mido
+
+    from composer.core.score import ControlChange, Score
+    from composer.output.midi_io import read_midi, write_midi
+
+    from .conftest import add_track
+
+    score = Score()
+    add_track(score, "Piano", 0, [(60, 90, 0, 1)])
+    organ = add_track(score, "Organ", 19, [(48, 90, 0, 1)])
+    organ.controls.append(ControlChange(0, 0, 8))  # the part's own bank: kept, and still first
+    path = write_midi(score, tmp_path / "bank.mid")
+    for track, bank in zip(mido.MidiFile(path).tracks[1:], (0, 8), strict=True):
+        channel = [m for m in track if not m.is_meta][:3]
+        assert [(m.type, getattr(m, "control", None)) for m in channel] == [
+            ("control_change", 0), ("control_change", 32), ("program_change", None)]
+        assert channel[0].value == bank
+    again = tmp_path / "again.mid"
+    write_midi(read_midi(path), again)  # a round trip writes one bank select, not two
+    assert sum(m.type == "control_change" for m in mido.MidiFile(again).tracks[1]) == 2

@@ -199,8 +199,12 @@ def _key_signature(key: KeySignature) -> mido.MetaMessage:
     return mido.MetaMessage("key_signature", key=key.tonic + ("m" if key.mode == "minor" else ""))
 
 
+BANK_SELECT = (0, 32)  # controller numbers: bank select MSB and LSB
+
+
 def _part_track(track: Track, channel: int, keys: list[KeySignature]) -> mido.MidiTrack:
-    """One named part: its name, program change, keys, controllers, pitch bends and notes on `channel`.
+    """One named part: its name, bank select and program change, keys, controllers, pitch bends and notes on
+    `channel`.
 
     Pitched parts repeat the key signatures: MuseScore (and some DAWs) read keys only from tracks
     that hold notes, and ignore the ones in the conductor track.
@@ -210,10 +214,15 @@ def _part_track(track: Track, channel: int, keys: list[KeySignature]) -> mido.Mi
     if not track.is_drum:
         head.append(mido.MetaMessage("instrument_name", name=name))
     events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []  # (tick, order, message)
-    if not track.is_drum:
+    bank = {c.number: c.value for c in track.controls if c.tick == 0 and c.number in BANK_SELECT}
+    if not track.is_drum:  # bank select (MSB, LSB: GM's bank 0 unless the part carries its own), then the program
+        events += [(0, 0, mido.Message("control_change", channel=channel, control=number, value=bank.get(number, 0)))
+                   for number in BANK_SELECT]
         events.append((0, 0, mido.Message("program_change", channel=channel, program=track.program)))
         events += [(k.tick, 0, _key_signature(k)) for k in keys]
     for c in track.controls:
+        if not track.is_drum and c.tick == 0 and c.number in BANK_SELECT:
+            continue  # written before the program change above
         events.append((c.tick, 1, mido.Message("control_change", channel=channel,
                                                 control=c.number, value=c.value)))
     for b in track.pitch_bends:

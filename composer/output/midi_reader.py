@@ -188,7 +188,9 @@ class _Reader:
                     self.controls += 1
                     if self.controls > MAX_CONTROLS:
                         raise self.refuse("controller changes and pitch bends", MAX_CONTROLS)
-                    if kind == 0xB0:
+                    if kind == 0xB0 and first in (0, 32) and second == 0 and now == 0:
+                        pass  # GM's bank 0 selected before the program: what every file means anyway (not kept)
+                    elif kind == 0xB0:
                         controls[channel].append(ControlChange(round(now * scale), first, second))
                     else:
                         bends[channel].append(PitchBend(round(now * scale), (first | second << 7) - 8192))
