@@ -191,6 +191,8 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, c
         bars[-2], bars[-1] = tuple(before.split()), (last,)
         if length >= 3 and mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(bars[-2][0]):  # not V V I
             bars[-3] = (PREDOMINANTS[mode][style in ("swing", "lofi")],)
+        if length == 8 and bars[4:] == bars[:4] and mode in PREDOMINANTS:  # the answer is not the question again
+            bars[6] = ("V7",) if bars[6] != ("V7",) else (PREDOMINANTS[mode][0],)
     return bars
 
 
