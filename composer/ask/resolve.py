@@ -20,6 +20,10 @@ from composer.ask.head import (
     Prediction,
 )
 from composer.ask.mood import Affect, MoodAttributes, affect_of_text, attributes_from_affect, band_of_text
+from composer.ask.scene_model import blend_mood
+from composer.ask.scene_model import predict as read_scene
+from composer.ask.scene_model import scene_band as scene_band_of
+from composer.ask.scene_model import sure as scene_sure
 from composer.ask.style_words import harmony_style, named_style, suggested_style
 from composer.ask.text import TextValues, parse_text
 from composer.core.errors import ComposerError
@@ -67,7 +71,9 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
             image_caption: str = "", predict: Callable[[str], Prediction | None] | None = None) -> Resolved:
     """Combine options, the prompt's explicit words, its mood (blended with an image's) and defaults.
 
-    `predict` (the MiniLM mood head) is asked only when the lexicon knows none of the prompt's words.
+    `predict` (the MiniLM mood head) marks a caller that lets MiniLM read the prompt: the scene model
+    (composer.ask.scene_model) then reads every prompt, blended with the lexicon as far as its confidence allows;
+    the head itself is no longer asked (trained on the corpus's captions, it read every scene as moderato).
     """
     options = {k: v for k, v in (options or {}).items() if v is not None}
     english = gloss(prompt) if prompt else None  # a Chinese prompt's words, in English
@@ -78,16 +84,16 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
     mood = attributes_from_affect(affect) if affect else None
     mood_source = "image" if image_affect and not text_affect else "inferred"
     mood_detail = ", ".join(affect.words) if affect else ""
-    if mood is None and prompt and predict is not None:
-        predicted = predict(prompt)
-        if predicted is not None:
-            mood = mood_from_prediction(predicted)
-            mood_detail = "text model: " + ", ".join(f"{v} {predicted.confidence[k]:.0%}"
-                                                     for k, v in predicted.labels.items())
+    scene = read_scene(prompt) if prompt and predict is not None else None
+    if scene is not None and (mood is not None or max(map(scene_sure, scene.confidence.values())) > 0):
+        mood = blend_mood(scene, mood, len(affect.words) if affect else 0)
+        mood_detail = ", ".join(d for d in (mood_detail, f"text model: nearest {scene.nearest[0].text!r}") if d)
     out = Resolved(caption=" ".join(p for p in (prompt or "", image_caption) if p))
     values = out.values
     if english is not None and original:
         values["gloss"] = Value(english, "text", "; ".join(f"{zh} {en}" for zh, en in glossary(original)))
+    if scene is not None:
+        values["scene"] = Value(scene.nearest[0].scene, "inferred", scene.describe())
 
     def pick(name: str, from_text: Any, inferred: Any = None, detail: str = "") -> None:
         if name in options:
@@ -107,11 +113,13 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
     pick("meter", text.meter)
     pick("tempo", text.tempo, mood.tempo if mood else None)
     scene_band = band_of_text(prompt or "")
-    band = scene_band or image_band
+    model_band = scene_band_of(scene) if scene is not None else None
+    band = scene_band or image_band or model_band
     explicit_instruments = text.instruments or None
     if explicit_instruments is None and band is not None and text.excluded:
         band = [p for p in band if p not in text.excluded] or None
-    pick("instruments", explicit_instruments, band, detail=f"scene: {mood_detail}" if scene_band else "picture")
+    band_from = f"scene: {mood_detail}" if scene_band else "picture" if image_band else "scene model"
+    pick("instruments", explicit_instruments, band, detail=band_from)
     if values.get("instruments") and values["instruments"].detail == "picture":
         values["instruments"].source = "image"
     if text.excluded and "instruments" in values and values["instruments"].source != "option":
