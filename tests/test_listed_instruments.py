@@ -27,3 +27,13 @@ def test_drums_come_when_asked_for_or_when_nothing_is_listed():
     assert DRUMS in resolve("a rock piece for guitar, bass and drums")["instruments"]
     assert DRUMS in resolve("a funk groove")["instruments"]
     assert DRUMS not in resolve("a jazz ballad for sax, piano and upright bass")["instruments"]
+
+
+def test_a_genre_sets_the_tempo_and_loudness_nothing_else_gave():
+    punk = resolve("punk rock with distorted guitar, bass and drums")
+    assert punk["tempo"] >= 150 and punk["velocity"] >= 95 and punk.values["tempo"].source == "inferred"
+    assert resolve("a ballad for piano and cello")["tempo"] <= 80
+    assert resolve("punk rock at 90 bpm")["tempo"] == 90  # the words win
+    assert resolve("punk rock", {"tempo": 120})["tempo"] == 120  # an option wins
+    calm = resolve("a calm punk song")  # a mood word wins over the genre's habit
+    assert calm.values["tempo"].detail != "punk: the genre's usual tempo"

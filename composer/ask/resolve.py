@@ -24,7 +24,7 @@ from composer.ask.scene_model import blend_mood
 from composer.ask.scene_model import predict as read_scene
 from composer.ask.scene_model import scene_band as scene_band_of
 from composer.ask.scene_model import sure as scene_sure
-from composer.ask.style_words import harmony_style, named_style, suggested_style
+from composer.ask.style_words import genre_feel, harmony_style, named_style, suggested_style
 from composer.ask.text import TextValues, parse_text
 from composer.core.errors import ComposerError
 from composer.core.instruments import DRUMS
@@ -112,6 +112,13 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
         values["key"] = Value("C major", "default")
     pick("meter", text.meter)
     pick("tempo", text.tempo, mood.tempo if mood else None)
+    # a genre's usual tempo and loudness where neither the words, a mood word, a picture nor an option gave them
+    # (the scene model alone reads "punk rock with distorted guitar" as nothing in particular)
+    feel = genre_feel(prompt)
+    by_genre = feel is not None and text_affect is None and image_affect is None
+    if by_genre and values["tempo"].source in ("default", "inferred"):
+        assert feel is not None
+        values["tempo"] = Value(feel[0], "inferred", f"{feel[2]}: the genre's usual tempo")
     scene_band = band_of_text(prompt or "")
     model_band = scene_band_of(scene) if scene is not None else None
     band = scene_band or image_band or model_band
@@ -129,6 +136,9 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
     _imply_drums(values, prompt, text.excluded)
     pick("chords", text.chords)
     pick("velocity", text.velocity, mood.velocity if mood else None)
+    if by_genre and values.get("velocity", Value(None, "default")).source in ("default", "inferred"):
+        assert feel is not None
+        values["velocity"] = Value(feel[1], "inferred", f"{feel[2]}: the genre's usual loudness")
     if DRUMS in values["instruments"].value:
         implied = style_for(prompt)
         values["drum_style"] = (Value(implied[0], "text", implied[1]) if implied else

@@ -71,3 +71,28 @@ def harmony_style(prompt: str | None, style: str) -> tuple[str, str]:
         if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text):
             return HARMONY_WORDS[word], word
     return style, f"the {style} style"
+
+# genre word -> (tempo in bpm, velocity): how the genre is usually played, for a prompt that gives neither
+# (a tempo or loudness from the words, the mood or an option always wins)
+GENRE_FEEL: dict[str, tuple[float, int]] = {
+    "punk": (176, 104), "metal": (152, 104), "thrash": (180, 106), "hard rock": (132, 100), "rock": (124, 96),
+    "grunge": (110, 96), "funk": (104, 92), "funky": (104, 92), "disco": (118, 94), "techno": (130, 98),
+    "house": (124, 94), "trance": (136, 94), "drum and bass": (172, 100), "dubstep": (140, 100),
+    "hip hop": (90, 88), "lo-fi hip hop": (82, 64), "lofi hip hop": (82, 64),
+    "lo-fi": (78, 64), "lofi": (78, 64), "chillhop": (80, 64), "bebop": (208, 88),
+    "swing": (148, 86), "jazz": (120, 78), "blues": (84, 80), "ballad": (68, 62), "lullaby": (64, 50),
+    "waltz": (150, 72), "march": (116, 96), "marching": (116, 96), "polka": (120, 92), "reel": (112, 88),
+    "jig": (116, 86), "hornpipe": (100, 84), "bluegrass": (132, 90), "country": (112, 84), "folk": (104, 76),
+    "shanty": (100, 90), "baroque": (100, 78), "chorale": (72, 70), "hymn": (76, 72), "ambient": (68, 54),
+    "drone": (60, 50), "new age": (70, 56), "chiptune": (144, 92), "8-bit": (144, 92), "fanfare": (112, 104),
+    "trailer": (96, 100), "epic": (100, 102), "reggae": (76, 84), "bossa nova": (132, 66), "tango": (120, 88),
+}
+
+
+def genre_feel(prompt: str | None) -> tuple[float, int, str] | None:
+    """The tempo and velocity a genre word of the prompt is usually played at, with the word."""
+    text = (prompt or "").lower()
+    for word in sorted(GENRE_FEEL, key=len, reverse=True):
+        if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text):
+            return (*GENRE_FEEL[word], word)
+    return None
