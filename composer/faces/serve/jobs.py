@@ -92,11 +92,14 @@ class JobStore:
         return self.update(job_id, status="failed", stage="failed", error=message, finished_at=now())
 
     def remove_partial(self, job_id: str) -> None:
-        """Delete what a stopped job left half-done: its staging folder and any temporary *.part file."""
+        """Delete what a stopped job left half-done: its staging folder and any temporary *.part file of its outputs
+        (not a status file being written at that moment: the server and the supervisor may both fail a job, and
+        one deleting the other's temporary status broke its write)."""
         folder = self.folder(job_id)
         shutil.rmtree(folder / ".staging", ignore_errors=True)
         for leftover in folder.rglob("*.part"):
-            leftover.unlink(missing_ok=True)
+            if not leftover.name.startswith(".status.json."):  # another thread's status being written, not output
+                leftover.unlink(missing_ok=True)
 
     def delete(self, job_id: str) -> None:
         """Remove the job: it vanishes at once (one rename), then its folder is deleted."""
