@@ -114,10 +114,8 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
     pick("tempo", text.tempo, mood.tempo if mood else None)
     # a genre's usual tempo and loudness where neither the words, a mood word, a picture nor an option gave them
     # (the scene model alone reads "punk rock with distorted guitar" as nothing in particular)
-    feel = genre_feel(prompt)
-    by_genre = feel is not None and text_affect is None and image_affect is None
-    if by_genre and values["tempo"].source in ("default", "inferred"):
-        assert feel is not None
+    feel = genre_feel(prompt) if text_affect is None and image_affect is None else None
+    if feel is not None and values["tempo"].source in ("default", "inferred"):
         values["tempo"] = Value(feel[0], "inferred", f"{feel[2]}: the genre's usual tempo")
     scene_band = band_of_text(prompt or "")
     model_band = scene_band_of(scene) if scene is not None else None
@@ -136,8 +134,7 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
     _imply_drums(values, prompt, text.excluded)
     pick("chords", text.chords)
     pick("velocity", text.velocity, mood.velocity if mood else None)
-    if by_genre and values.get("velocity", Value(None, "default")).source in ("default", "inferred"):
-        assert feel is not None
+    if feel is not None and ("velocity" not in values or values["velocity"].source == "inferred"):
         values["velocity"] = Value(feel[1], "inferred", f"{feel[2]}: the genre's usual loudness")
     if DRUMS in values["instruments"].value:
         implied = style_for(prompt)

@@ -4,6 +4,7 @@ drums and instruments suggest."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # word -> style; longer phrases are matched first
 STYLE_WORDS: dict[str, str] = {
@@ -28,11 +29,8 @@ PADS = frozenset(range(88, 96))
 
 def named_style(prompt: str | None) -> tuple[str, str] | None:
     """The style a word of the prompt names, with the word (None: no style word)."""
-    text = (prompt or "").lower()
-    for word in sorted(STYLE_WORDS, key=len, reverse=True):
-        if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text):
-            return STYLE_WORDS[word], word
-    return None
+    found = _first_word(prompt, STYLE_WORDS)
+    return (found[0], found[1]) if found else None
 
 
 def suggested_style(meter: str, tempo: float, programs: list[int], drum_style: str | None) -> tuple[str, str]:
@@ -66,11 +64,8 @@ HARMONY_WORDS: dict[str, str] = {
 
 def harmony_style(prompt: str | None, style: str) -> tuple[str, str]:
     """The style whose progressions the piece takes, with why: a harmony word of the prompt, else the texture's."""
-    text = (prompt or "").lower()
-    for word in sorted(HARMONY_WORDS, key=len, reverse=True):
-        if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text):
-            return HARMONY_WORDS[word], word
-    return style, f"the {style} style"
+    found = _first_word(prompt, HARMONY_WORDS)
+    return (found[0], found[1]) if found else (style, f"the {style} style")
 
 # genre word -> (tempo in bpm, velocity): how the genre is usually played, for a prompt that gives neither
 # (a tempo or loudness from the words, the mood or an option always wins)
@@ -91,8 +86,15 @@ GENRE_FEEL: dict[str, tuple[float, int]] = {
 
 def genre_feel(prompt: str | None) -> tuple[float, int, str] | None:
     """The tempo and velocity a genre word of the prompt is usually played at, with the word."""
+    found = _first_word(prompt, GENRE_FEEL)
+    return (*found[0], found[1]) if found else None
+
+
+def _first_word(prompt: str | None, table: dict[str, Any]) -> tuple[Any, str] | None:
+    """The value of the longest word or phrase of `table` in the prompt (a whole word: "rock", not "rocky"),
+    with the word; None when none is there."""
     text = (prompt or "").lower()
-    for word in sorted(GENRE_FEEL, key=len, reverse=True):
+    for word in sorted(table, key=len, reverse=True):
         if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text):
-            return (*GENRE_FEEL[word], word)
+            return table[word], word
     return None

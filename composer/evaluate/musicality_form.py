@@ -14,6 +14,7 @@ from composer.evaluate.musicality_metrics import (
     Meter,
     Part,
     chord_score,
+    chord_templates,
 )
 
 # Seventh chords: quality -> pitch classes above the root. Judged against the triads as well, so that a bar
@@ -33,16 +34,7 @@ SEVENTH_MIN_SHARE = 0.1
 # through (without it, masked-random bars read as sevenths more often than Bach's: 34% against 31%).
 SEVENTH_MIN_COVER = 0.8
 
-EXTENDED_TEMPLATES: tuple[Chord, ...] = tuple(
-    sorted(
-        (
-            Chord(root, quality, frozenset((root + i) % 12 for i in intervals))
-            for quality, intervals in EXTENDED_QUALITIES.items()
-            for root in range(12)
-        ),
-        key=lambda c: (len(c.pcs), c.root, list(EXTENDED_QUALITIES).index(c.quality)),
-    )
-)  # tie-break order as for the prevailing chord: fewer pcs, lower root, then the order of EXTENDED_QUALITIES
+EXTENDED_TEMPLATES = chord_templates(EXTENDED_QUALITIES)  # tie-breaks as for the prevailing chord
 
 PERIOD_BARS = 8  # a phrase period: cadences are looked for at bars 7, 15, 23, ...
 DOMINANT, SUBDOMINANT, LEADING_TONE = 7, 5, 11  # roots relative to the tonic, (root - tonic) % 12

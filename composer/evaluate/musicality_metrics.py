@@ -83,16 +83,15 @@ class Chord:
     pcs: frozenset[int]
 
 
-TEMPLATES: tuple[Chord, ...] = tuple(
-    sorted(
-        (
-            Chord(root, quality, frozenset((root + i) % 12 for i in intervals))
-            for quality, intervals in CHORD_QUALITIES.items()
-            for root in range(12)
-        ),
-        key=lambda c: (len(c.pcs), c.root, list(CHORD_QUALITIES).index(c.quality)),
-    )
-)  # tie-break order: fewer pcs, lower root, then major, minor, diminished
+def chord_templates(qualities: dict[str, tuple[int, ...]]) -> tuple[Chord, ...]:
+    """Every root of every quality, in tie-break order: fewer pcs, lower root, then the order of `qualities`."""
+    order = list(qualities)
+    return tuple(sorted((Chord(root, quality, frozenset((root + i) % 12 for i in intervals))
+                         for quality, intervals in qualities.items() for root in range(12)),
+                        key=lambda c: (len(c.pcs), c.root, order.index(c.quality))))
+
+
+TEMPLATES = chord_templates(CHORD_QUALITIES)  # major, minor, diminished, dominant 7th
 
 
 def read_parts(pm: pretty_midi.PrettyMIDI) -> list[Part]:

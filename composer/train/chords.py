@@ -155,13 +155,7 @@ def read_chorale(name: str) -> PieceChords:
                 unread["pitch classes match no chord quality"] += 1
                 continue
             chords.append(numeral_of((reading[0] - key.tonic.pitchClass) % 12, reading[1]))
-    piece.chords_unread = dict(unread)
-    changes = _changes(chords)
-    if len(changes) >= 2:
-        piece.sequences.append((mode, changes))
-    else:
-        piece.skipped = "fewer than two chord changes"
-    return piece
+    return _finished(piece, mode, chords, unread)
 
 
 def read_folk(tune: str, name: str) -> PieceChords:
@@ -193,6 +187,11 @@ def read_folk(tune: str, name: str) -> PieceChords:
             round(sum(weights.get((triad[0] + step) % 12, 0.0) for step in QUALITIES[triad[1]]), 6),
             -FOLK_TRIADS[mode].index(triad)))
         chords.append(numeral_of(*best))
+    return _finished(piece, mode, chords, unread)
+
+
+def _finished(piece: PieceChords, mode: str, chords: list[str], unread: Counter[str]) -> PieceChords:
+    """A read piece with its chords as one sequence of changes, or skipped when they hold under two."""
     piece.chords_unread = dict(unread)
     changes = _changes(chords)
     if len(changes) >= 2:
