@@ -10,7 +10,8 @@ from typing import Any
 
 from composer.core.errors import ComposerError, EmptyScoreError
 from composer.core.score import TICKS_PER_BEAT, Note, Score, TempoChange, TimeSignature, Track
-from composer.decode.controls import METERS, TEMPO_BINS, TEMPO_EDGES, bin_of, key_token
+from composer.decode.controls import METERS, TEMPO_BINS, TEMPO_EDGES, bin_of, key_token, part_controls
+from composer.decode.parts import score_roles
 
 CONTEXT_TOKENS = 240  # the priming window: whole bars from the end, within the model's 256-token block
 MAX_NEW_BARS = 256
@@ -104,8 +105,8 @@ def continue_score(score: Score, bars: int, prompt: str | None = None, *, seed: 
     context, dropped = _context(ids, tokenizer.token_id("Bar"))
     context_bars = context.count(tokenizer.token_id("Bar"))
     controls = [key_token(tonic, mode), f"Meter_{meter_text}", f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}"]
-    controls += ["Inst_drums" if p < 0 else f"Inst_{p}" for p in programs]
-    prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in controls] + context
+    controls += part_controls(programs, score_roles(score))
+    prompt_ids = tokenizer.prefix(controls) + context
     spec = ConstraintSpec(bars=context_bars + bars, meter=(numerator, denominator), key=(tonic, mode),
                           programs=programs)
     config = SamplingConfig(temperature=temperature, top_p=top_p, guidance=guidance, seed=seed,

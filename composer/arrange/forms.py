@@ -218,7 +218,7 @@ def sample_section(model: Any, tokenizer: Any, score: Score, start: int, bars: i
     context_bars = context.count(tokenizer.token_id("Bar"))
     spec = dataclasses.replace(spec, bars=context_bars + bars, chords=[set() for _ in range(context_bars)]
                                + [chords[i % len(chords)] for i in range(bars)])
-    prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in controls] + context
+    prompt_ids = tokenizer.prefix(controls) + context
     before = collections.Counter(_note_keys(tokenizer.decode(context))) if context else collections.Counter()
 
     def new_music(generated: list[int]) -> Score:

@@ -14,7 +14,8 @@ from composer.arrange.continuation import _key_of, _new_notes, _note_keys, _spel
 from composer.core.analysis import bar_chord, estimate_key
 from composer.core.errors import ComposerError, EmptyScoreError
 from composer.core.score import Note, Score, TimeSignature, Track
-from composer.decode.controls import METERS, TEMPO_BINS, TEMPO_EDGES, bin_of, key_token
+from composer.decode.controls import METERS, TEMPO_BINS, TEMPO_EDGES, bin_of, key_token, part_controls
+from composer.decode.parts import score_roles
 
 MAX_SPAN_BARS = 64
 KEY_WINDOW_BARS = 2  # the span's key is analysed over the span and this many bars either side
@@ -131,8 +132,8 @@ def infill_score(score: Score, span: tuple[int, int], tracks: str | None = None,
     else:
         off.add("harmony")
     controls = [key_token(tonic, mode), f"Meter_{meter_text}", f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}"]
-    controls += ["Inst_drums" if p < 0 else f"Inst_{p}" for p in programs]
-    prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in controls] + context
+    controls += part_controls(programs, {**score_roles(score), **{p: r for p, (r, _) in (registers or {}).items()}})
+    prompt_ids = tokenizer.prefix(controls) + context
     spec = ConstraintSpec(bars=context_bars + span_bars, meter=(meter.numerator, meter.denominator),
                           key=(tonic, mode), programs=programs, chords=plan, off=off,
                           roles={p: role for p, (role, _) in registers.items()} if registers else None,

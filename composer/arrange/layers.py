@@ -12,6 +12,7 @@ from typing import Any
 from composer.core.errors import ComposerError
 from composer.core.instruments import DRUMS
 from composer.core.score import Score
+from composer.decode.controls import part_controls
 
 MAX_LAYERS = 5
 DENSITY_STEP = 0.25  # each layer's new parts play this much denser than the one below's
@@ -85,14 +86,14 @@ def compose_layers(names: list[str] | str, prompt: str | None = None, *, checkpo
     score, layer_of_track = Score(), []
     tokens = attempts = 0
     processors: list[Any] = []
-    shared = [c for c in plan.controls if not c.startswith("Inst_")]
+    shared = [c for c in plan.controls if not c.startswith(("Inst_", "Role_"))]
     for index, group in enumerate(groups):
         pitched = [p for p in group if p != DRUMS]
         if not pitched:
             continue
         spec = _layer_spec(plan.spec, pitched, chords, index)
-        controls = shared + [f"Inst_{p}" for p in sorted(set(pitched))]
-        prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in controls]
+        controls = shared + part_controls(sorted(set(pitched)), spec.roles)
+        prompt_ids = tokenizer.prefix(controls)
         config = dataclasses.replace(plan.config, seed=None if plan.config.seed is None
                                      else plan.config.seed + 104_729 * index)
         ids, part, used, tries = sample_checked(model, tokenizer, prompt_ids, condition, config, spec,

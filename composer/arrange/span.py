@@ -48,7 +48,7 @@ def compose_span(plan: Plan, checkpoint: str | None = None) -> Piece:
     processors: list[TimedProcessor] = []
     score, attempts = Score(), 0
     if plan.pitched:
-        prompt_ids = [tokenizer.bos_id] + [tokenizer.vocab[c] for c in plan.controls]
+        prompt_ids = tokenizer.prefix(plan.controls)
         ids, score, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, plan.config,
                                                           plan.spec, plan.checked_key, tokenizer.decode)
     sampled = time.perf_counter()

@@ -11,6 +11,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from composer.constraints.biases import (
+    Bias,
     ChordBias,
     CoverageBias,
     DensityBias,
@@ -20,6 +21,7 @@ from composer.constraints.biases import (
     TargetBias,
     TonalBias,
 )
+from composer.constraints.chords import ChordTokens
 from composer.constraints.draw import DRAW_STRENGTH, DrawBias, DrawGrid
 from composer.constraints.ending import EndingMask, ending_part
 from composer.constraints.masks import (
@@ -38,12 +40,15 @@ from composer.core.theory import mode_family
 from composer.decode.tokens import MusicTokenizer
 
 SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "harmony", "tonal", "leaps", "targets",
-            "coverage", "motif", "density", "verify", "loop", "roles", "register", "texture")
+            "coverage", "motif", "density", "verify", "loop", "roles", "register", "texture", "soft")
+# "soft" turns off every bias and the texture template (VoicingMask) and keeps the other masks: the model
+# alone, fenced in by the hard constraints
 
 __all__ = [
     "GRAMMAR",
     "SWITCHES",
     "ChordBias",
+    "ChordTokens",
     "ConstraintSpec",
     "CoverageBias",
     "DecodeState",
@@ -151,7 +156,7 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     before any token is sampled."""
     tracker = Tracker(tokenizer)
     if not spec.enabled:
-        return [GrammarMask(tracker), MeterMask(tracker, spec.bars, None)]
+        return [ChordTokens(tracker, None), GrammarMask(tracker), MeterMask(tracker, spec.bars, None)]
     on = set(SWITCHES) - set(spec.off)
     scale = scale_pitch_classes(*spec.key) if spec.key and "key" in on else None
     filters: list = [GrammarMask(tracker), MeterMask(tracker, spec.bars, spec.meter if "meter" in on else None)]  # type: ignore[type-arg]
@@ -159,6 +164,7 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         programs = spec.programs if spec.programs and "instruments" in on else list(range(-1, 128))
         filters.append(InstrumentMask(tracker, programs, polyphony="polyphony" in on, scale=scale))
     harmony, slots = _harmony(spec, on)
+    filters.insert(0, ChordTokens(tracker, harmony, slots))  # the plan's chords as tokens (a part-wise model)
     if spec.key and "key" in on:
         filters.append(KeyMask(tracker, spec.key[0], spec.key[1], spec.bars, spec.chromatic_budget,
                                cadence="cadence" in on and not spec.loop, chords=harmony, slots=slots))
@@ -206,4 +212,6 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         filters.append(TargetBias(tracker, centre, spec.velocity, spec.target_strength))
     if spec.draw_grid is not None and spec.draw_strength > 0:
         filters.append(DrawBias(tracker, spec.draw_grid, spec.draw_strength))
+    if "soft" in spec.off:
+        filters = [f for f in filters if not isinstance(f, (Bias, VoicingMask))]
     return filters

@@ -207,6 +207,7 @@ class Tracker:
 
     def __init__(self, tokenizer: MusicTokenizer) -> None:
         self.tables = VocabTables.of(tokenizer)
+        self.vocab = tokenizer.vocab
         self.state = DecodeState(self.tables)
 
     def sync(self, ids: torch.Tensor) -> DecodeState:

@@ -109,9 +109,9 @@ CHORD_TEMPLATES = {"": (0, 4, 7), "m": (0, 3, 7), "7": (0, 4, 7, 10), "dim": (0,
                    "maj7": (0, 4, 7, 11), "sus4": (0, 5, 7)}
 
 
-def bar_chord(score: Score, start: int, end: int) -> set[int] | None:
-    """The pitch classes of the chord that best explains the pitched notes sounding in [start, end): the
-    template with the most duration-weighted in-chord time minus out-of-chord time (None when silent)."""
+def chord_label(score: Score, start: int, end: int) -> tuple[int, str] | None:
+    """(root, CHORD_TEMPLATES name) of the chord that best explains the pitched notes sounding in [start, end):
+    the template with the most duration-weighted in-chord time minus out-of-chord time (None when silent)."""
     weights = np.zeros(12)
     for track in score.tracks:
         if track.is_drum:
@@ -120,15 +120,29 @@ def bar_chord(score: Score, start: int, end: int) -> set[int] | None:
             overlap = min(note.end, end) - max(note.start, start)
             if overlap > 0:
                 weights[note.pitch % 12] += overlap
+    return best_template(weights)
+
+
+def best_template(weights: np.ndarray, roots: range | tuple[int, ...] = range(12)) -> tuple[int, str] | None:
+    """(root, template name) fitting 12 pitch-class weights best, over `roots` (None when all are zero)."""
     if not weights.any():
         return None
-    best: tuple[float, set[int]] | None = None
-    for intervals in CHORD_TEMPLATES.values():
-        for root in range(12):
-            chord = {(root + step) % 12 for step in intervals}
-            inside = sum(weights[pc] for pc in chord)
-            fit = inside - (weights.sum() - inside) - 0.01 * len(chord) * weights.sum()
+    total = weights.sum()
+    best: tuple[float, int, str] | None = None
+    for name, intervals in CHORD_TEMPLATES.items():
+        for root in roots:
+            inside = sum(weights[(root + step) % 12] for step in intervals)
+            fit = inside - (total - inside) - 0.01 * len(intervals) * total
             if best is None or fit > best[0]:
-                best = (fit, chord)
+                best = (fit, root, name)
     assert best is not None
-    return best[1]
+    return best[1], best[2]
+
+
+def bar_chord(score: Score, start: int, end: int) -> set[int] | None:
+    """The pitch classes of chord_label's chord for [start, end) (None when silent)."""
+    label = chord_label(score, start, end)
+    if label is None:
+        return None
+    root, name = label
+    return {(root + step) % 12 for step in CHORD_TEMPLATES[name]}

@@ -1,6 +1,6 @@
 """Control tokens: the attributes of a piece as a token prefix the model is conditioned on.
 
-Prefix order: Style, Key, Meter, BPM, Inst..., Density, Register, Dynamic, Poly, Bars. Any of them may
+Prefix order: Style, Key, Meter, BPM, Inst [Role]..., Density, Register, Dynamic, Poly, Bars. Any of them may
 be absent (condition dropout in training; unspecified at inference).
 """
 
@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from composer.core.analysis import KEY_TONICS
+from composer.decode.parts import chord_tokens, role_tokens
 
 TEMPO_EDGES = (60, 76, 96, 116, 140, 176)
 TEMPO_BINS = ("grave", "slow", "andante", "moderato", "allegro", "fast", "presto")
@@ -51,6 +52,7 @@ def control_vocabulary() -> tuple[str, ...]:
     tokens += [f"Dynamic_{b}" for b in DYNAMIC_BINS]
     tokens += [f"Poly_{b}" for b in POLYPHONY_BINS]
     tokens += [f"Bars_{b}" for b in BAR_BINS]
+    tokens += [*role_tokens(), *chord_tokens()]  # the part-wise vocabulary's (composer.decode.parts)
     return tuple(tokens)
 
 
@@ -70,7 +72,7 @@ def controls_from_attributes(attributes: Mapping[str, Any]) -> list[str]:
         tokens.append(f"Meter_{attributes['meter']}")
     tokens.append(f"BPM_{bin_of(attributes['tempo_bpm'], TEMPO_EDGES, TEMPO_BINS)}")
     programs = sorted(attributes["programs"])[:MAX_INSTRUMENTS]
-    tokens += ["Inst_drums" if p < 0 else f"Inst_{p}" for p in programs]
+    tokens += part_controls(programs, attributes.get("roles"))
     tokens.append(f"Density_{bin_of(attributes['notes_per_bar'], DENSITY_EDGES, DENSITY_BINS)}")
     tokens.append(f"Register_{bin_of(attributes['mean_pitch'], REGISTER_EDGES, REGISTER_BINS)}")
     tokens.append(f"Dynamic_{bin_of(attributes['mean_velocity'], DYNAMIC_EDGES, DYNAMIC_BINS)}")
@@ -79,5 +81,19 @@ def controls_from_attributes(attributes: Mapping[str, Any]) -> list[str]:
     return tokens
 
 
+def part_controls(programs: list[int], roles: Mapping[int, str] | Mapping[str, str] | None = None) -> list[str]:
+    """Inst_p for each program, each followed by its Role_r token where `roles` (program -> role; JSON keys
+    may be strings) names one."""
+    roles = {int(p): r for p, r in (roles or {}).items()}
+    tokens = []
+    for program in programs:
+        tokens.append("Inst_drums" if program < 0 else f"Inst_{program}")
+        if program in roles:
+            tokens.append(f"Role_{roles[program]}")
+    return tokens
+
+
 def family_of(token: str) -> str:
-    return token.split("_", 1)[0]
+    """A token's family for condition dropout: a part's role goes with its instrument."""
+    family = token.split("_", 1)[0]
+    return "Inst" if family == "Role" else family

@@ -143,13 +143,18 @@ def _sample(model: MusicTransformer, prompt: Sequence[int], condition: torch.Ten
     length = len(prompt)
     generated: list[int] = []
     stops = set(stop_ids)
+    structures = [p.structure for p in processors if hasattr(p, "structure")]  # type: ignore[attr-defined]
     for _ in range(config.max_tokens):
         scores = logits[0].float()
         if guided:
             scores = null_logits[0].float() + config.guidance * (scores - null_logits[0].float())
         so_far = history[:length]
-        for processor in processors:  # hard masks and biases, in order
-            scores = processor(so_far, scores)
+        allowed = next((a for a in (s(so_far) for s in structures) if a is not None), None)
+        if allowed is not None:  # a structural token (a bar's chord): drawn from its mask alone
+            scores = scores.masked_fill(~allowed, float("-inf"))
+        else:
+            for processor in processors:  # hard masks and biases, in order
+                scores = processor(so_far, scores)
         token = draw(*candidates(scores, config), generator)
         history[length] = token
         length += 1

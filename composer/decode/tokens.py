@@ -18,6 +18,7 @@ import miditok
 
 from composer.core.atomic import write_bytes_atomic
 from composer.core.score import Score
+from composer.decode.parts import NO_CHORD, bar_chord_tokens, score_roles, with_parts
 from composer.output.midi_io import from_symusic, to_symusic
 
 SPECIAL_TOKENS = ("PAD", "BOS", "EOS", "MASK")
@@ -95,10 +96,27 @@ class MusicTokenizer:
     def eos_id(self) -> int:
         return self.token_id("EOS")
 
-    def encode(self, score: Score) -> list[int]:
-        """The music of `score` as REMI token ids (no BOS, EOS or control tokens)."""
-        sequence = self.remi.encode(to_symusic(score))
-        return list(sequence.ids)
+    def prefix(self, controls: Sequence[str]) -> list[int]:
+        """BOS and the ids of `controls`; role tokens are left out for a vocabulary without them."""
+        return [self.bos_id] + [self.vocab[c] for c in controls if self.part_wise or not c.startswith("Role_")]
+
+    @property
+    def part_wise(self) -> bool:
+        """The vocabulary has role and chord tokens (composer.decode.parts): bars carry their chords."""
+        return NO_CHORD in self.vocab
+
+    def encode(self, score: Score, roles: dict[int, str] | None = None,
+               chords: list[list[str]] | None = None) -> list[int]:
+        """The music of `score` as REMI token ids (no BOS, EOS or prefix). A part-wise vocabulary adds each
+        bar's chord tokens (`chords`, else analysed from the notes) and orders a position's notes by role
+        (`roles`, program -> role, else read from the music)."""
+        ids = list(self.remi.encode(to_symusic(score)).ids)
+        if not self.part_wise:
+            return ids
+        tokens = [self.tokens[i] for i in ids]
+        bars = sum(1 for t in tokens if t.startswith("TimeSig_"))
+        chords = chords if chords is not None else bar_chord_tokens(score, bars)
+        return [self.vocab[t] for t in with_parts(tokens, chords, roles or score_roles(score))]
 
     def decode(self, ids: Sequence[int]) -> Score:
         """A Score from token ids; special and control tokens are skipped, one track per program."""

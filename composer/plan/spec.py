@@ -25,6 +25,7 @@ from composer.decode.controls import (
     TEMPO_EDGES,
     bin_of,
     key_token,
+    part_controls,
 )
 from composer.plan.request import describe, meter_tuple, parse_chords, parse_key
 from composer.plan.roles import registers_for
@@ -95,7 +96,7 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
         raise ComposerError(f"{len(pitched)} pitched instruments asked for; MIDI has room for {MELODIC_CHANNELS} "
                             "(16 channels, one kept for drums)")
     controls = [key_token(pc, mode_family(mode)), f"Meter_{meter}", f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}"]
-    controls += [f"Inst_{program}" for program in pitched]
+    controls += part_controls(pitched, None if draw else request.roles)
     if request["velocity"] is not None:
         controls.append(f"Dynamic_{bin_of(request['velocity'], DYNAMIC_EDGES, DYNAMIC_BINS)}")
     if request["onsets_per_bar"] is not None:  # the model's density control counts notes a bar, all parts

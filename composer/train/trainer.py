@@ -44,6 +44,7 @@ class TrainConfig:
     bf16: int = -1  # bf16 autocast: 1 on, 0 off, -1 where it is fast (a GPU, or a CPU with bf16 instructions)
     threads: int = 0  # CPU threads; 0 lets torch decide
     max_minutes: float = 0.0  # stop (and save) after this much wall time; 0: run all steps
+    init_from: str = ""  # a shipped checkpoint to start a new run from (its vocabulary may be a prefix of ours)
 
 
 def learning_rate(step: int, cfg: TrainConfig) -> float:
@@ -85,6 +86,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig, log: Any = print) -> Path:
                                    {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
     step, tokens_seen = 0, 0
     state_path = run / "last.pt"
+    if cfg.init_from and not state_path.exists():
+        warm_start(model, cfg.init_from, train_data.tokenizer, log)
     if state_path.exists():
         state = torch.load(state_path, map_location=device, weights_only=False)
         free = {"block_size", "dropout"}  # no parameter shapes: a run may resume with a longer context
@@ -158,6 +161,33 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig, log: Any = print) -> Path:
     if distributed:
         torch.distributed.destroy_process_group()
     return state_path
+
+
+@torch.no_grad()
+def warm_start(model: MusicTransformer, checkpoint: str, vocabulary: Any, log: Any = print) -> None:
+    """Copy a shipped model's weights into `model`: every tensor of the same shape, and the embedding rows
+    of the ids both vocabularies share (new tokens keep their fresh initialisation). The shipped
+    vocabulary must be a prefix of the new one (control tokens are only ever appended)."""
+    from composer.decode.checkpoint import load_shipped
+
+    source, tokenizer, _ = load_shipped(checkpoint)
+    if vocabulary.tokens[:len(tokenizer)] != tokenizer.tokens:
+        raise SystemExit(f"--init-from {checkpoint}: its vocabulary is not a prefix of the shards' vocabulary")
+    mine = model.state_dict()
+    copied = 0
+    for name, tensor in source.state_dict().items():
+        if name not in mine:
+            continue
+        if mine[name].shape == tensor.shape:
+            mine[name].copy_(tensor)
+        elif name in ("embed.weight", "head.weight") and tensor.shape[1:] == mine[name].shape[1:] \
+                and tensor.shape[0] <= mine[name].shape[0]:
+            mine[name][:tensor.shape[0]].copy_(tensor)
+        else:
+            raise SystemExit(f"--init-from {checkpoint}: {name} is {tuple(tensor.shape)}, this model's is "
+                             f"{tuple(mine[name].shape)} (give the same --d-model, --n-layer, --n-head, ...)")
+        copied += 1
+    log(f"started from {checkpoint} ({copied} tensors, {len(tokenizer)} of {mine['embed.weight'].shape[0]} tokens)")
 
 
 @torch.no_grad()

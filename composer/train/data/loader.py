@@ -12,6 +12,7 @@ import torch
 
 from composer.core.analysis import KEY_TONICS
 from composer.decode.controls import family_of
+from composer.decode.parts import chord_tokens, transposed_chord
 from composer.decode.tokens import MusicTokenizer
 
 
@@ -54,13 +55,16 @@ class ShardDataset:
         self.tempo_ids = np.array(sorted(i for t, i in vocab.items() if t.startswith("Tempo_")))
 
     def _key_shift_table(self) -> np.ndarray:
-        """table[k, id] = the id of the key token moved k semitones up (other ids unchanged)."""
+        """table[k, id] = the id of the key or chord token moved k semitones up (other ids unchanged)."""
         table = np.tile(np.arange(len(self.tokenizer)), (12, 1))
         for k in range(12):
             for pc, tonic in enumerate(KEY_TONICS):
                 for mode in ("major", "minor"):
                     table[k, self.tokenizer.vocab[f"Key_{tonic}-{mode}"]] = \
                         self.tokenizer.vocab[f"Key_{KEY_TONICS[(pc + k) % 12]}-{mode}"]
+            for token in chord_tokens():  # a part-wise vocabulary's chords move with the music
+                if token in self.tokenizer.vocab:
+                    table[k, self.tokenizer.vocab[token]] = self.tokenizer.vocab[transposed_chord(token, k)]
         return table
 
     def __len__(self) -> int:
@@ -97,6 +101,7 @@ class ShardDataset:
                 options = [k for k in range(-5, 7) if low <= k <= high]
                 shift = int(self.rng.choice(options)) if options else 0
                 music = np.where(self.is_pitch[music], music + shift, music)  # Pitch ids are contiguous
+                music = self.key_shift[shift % 12, music]  # chord tokens
                 prefix = [int(self.key_shift[shift % 12, t]) for t in prefix]
         return prefix, music.tolist()
 

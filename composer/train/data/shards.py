@@ -23,7 +23,10 @@ from typing import Any
 import numpy as np
 
 from composer.core.atomic import write_bytes_atomic
+from composer.core.score import Score
+from composer.core.voices import stand_in
 from composer.decode.controls import control_vocabulary, controls_from_attributes
+from composer.decode.parts import score_roles
 from composer.decode.tokens import MusicTokenizer, TokenizerSettings
 from composer.output.midi_io import read_midi
 from composer.train.data.attributes import extract_attributes
@@ -32,8 +35,9 @@ from composer.train.data.build import load_pieces
 from composer.train.data.captions import caption
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
-MAX_CONTROLS = 20
+MAX_CONTROLS = 28  # 9 attribute tokens and an Inst and Role token for each of up to 8 parts
 TRAIN_VERSIONS = 2  # the source orchestration plus a random one; valid/test keep only the source
+ENSEMBLE_VERSIONS = 5  # pieces of several parts (a tenth of the corpus) train in more orchestrations
 
 Progress = Callable[[int, int], None]
 _tokenizer: MusicTokenizer | None = None
@@ -63,21 +67,62 @@ def versions_of(row: dict[str, Any], number: int) -> list[dict[str, Any]]:
         score.tempos = [TempoChange(0, row["attributes"]["tempo_bpm"])]
     candidates = [score]
     if row["split"] == "train":
-        for _ in range(TRAIN_VERSIONS - 1):
+        parts = sum(1 for t in score.tracks if not t.is_drum and t.notes)
+        for _ in range((TRAIN_VERSIONS if parts < 2 else ENSEMBLE_VERSIONS) - 1):
             orchestrated = random_orchestration(score, rng)
             if orchestrated is not None:
                 candidates.append(shape_velocities(orchestrated, rng))
     out = []
     for version in candidates:
+        version = separate_voices(version)
         attributes = extract_attributes(version, collection, "", True).to_json()
         attributes["style"] = style
-        ids = tokenizer.encode(version)
+        roles = score_roles(version)
+        attributes["roles"] = roles
+        ids = tokenizer.encode(version, roles)
         if len(ids) < 8:
             continue
         controls = [tokenizer.vocab[t] for t in controls_from_attributes(attributes)][:MAX_CONTROLS]
         out.append({"number": number, "split": SPLITS[row["split"]], "ids": [*ids, tokenizer.eos_id],
-                    "controls": controls, "caption": caption(attributes, rng)})
+                    "controls": controls, "caption": caption(attributes, rng), "roles": sorted(roles.values())})
     return out
+
+
+def separate_voices(score: Score) -> Score:
+    """Parts that share a program get voices' stand-in programs (a second violin plays as a fiddle), as at
+    generation (composer.core.voices), so that the one token stream keeps them apart."""
+    taken = {t.program for t in score.tracks if not t.is_drum}
+    seen: set[int] = set()
+    out = score.copy()
+    for track in out.tracks:
+        if track.is_drum or not track.notes:
+            continue
+        if track.program in seen:
+            track.program = stand_in(track.program, taken)
+            taken.add(track.program)
+        seen.add(track.program)
+    return out
+
+
+def source_report(rows: list[dict[str, Any]], versions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per collection: pieces, versions, tokens, the parts of each role, and pieces that gave no version."""
+    report: dict[str, Any] = {}
+    for row in rows:
+        entry = report.setdefault(row["collection"], {"pieces": 0, "versions": 0, "tokens": 0, "roles": {},
+                                                      "skipped": 0})
+        entry["pieces"] += 1
+    given = set()
+    for version in versions:
+        entry = report[rows[version["number"]]["collection"]]
+        entry["versions"] += 1
+        entry["tokens"] += len(version["ids"])
+        for role in version["roles"]:
+            entry["roles"][role] = entry["roles"].get(role, 0) + 1
+        given.add(version["number"])
+    for number, row in enumerate(rows):
+        if number not in given:
+            report[row["collection"]]["skipped"] += 1  # fewer than 8 tokens in every version
+    return dict(sorted(report.items(), key=lambda item: -item[1]["tokens"]))
 
 
 def _versions_star(args: tuple[dict[str, Any], int]) -> list[dict[str, Any]]:
@@ -117,6 +162,7 @@ def build_shards(data_dir: Path, out_dir: Path, jobs: int | None = None, on_prog
          for r in rows]).encode())
     composer_tokenizer().save(out_dir / "tokenizer.json")
     meta = {"pieces": len(rows), "versions": len(versions), "tokens": int(lengths.sum()),
-            "tokens_by_split": {s: int(lengths[index[:, 2] == i].sum()) for s, i in SPLITS.items()}}
+            "tokens_by_split": {s: int(lengths[index[:, 2] == i].sum()) for s, i in SPLITS.items()},
+            "by_collection": source_report(rows, versions)}
     write_bytes_atomic(out_dir / "meta.json", (json.dumps(meta, indent=2) + "\n").encode())
     return meta
