@@ -1,5 +1,5 @@
 """The musicality yardstick on this machine: ../shared/eval/prompts_musicality.jsonl x 2 seeds x 16 bars, in
-three conditions (composer, masked random, no soft biases) beside the music21 corpus references, every piece
+four conditions (composer, masked random, model alone, no soft biases) beside the music21 corpus references, every piece
 judged from its written MIDI file (composer.evaluate.musicality). Writes benchmarks/results/musicality.json
 (without the per-piece records), musicality.png, the contact sheets and bar listings under
 benchmarks/results/musicality/, and prints the table. Floor: the whole run within 10 minutes.

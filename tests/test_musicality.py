@@ -324,3 +324,12 @@ def test_chord_onsets_counts_onsets_of_three_or_more_notes() -> None:
     part = Part("Piano", 0, tuple(Note(p, s, s + 1) for s, ps in ((0, (60, 64, 67)), (1, (62,)), (2, (60, 64)),
                                                                     (3, (55, 60, 64, 67))) for p in ps))
     assert chord_onsets(part) == 0.5
+
+
+def test_a_part_that_stops_playing_is_counted_by_its_silent_bars() -> None:
+    from composer.evaluate.musicality import bars_sounding, parts_present
+    from composer.evaluate.musicality_metrics import Meter, Note, Part
+
+    held = Part("Cello", 42, (Note(48, 0.0, 8.0),))  # sounds through bars 1-2 of four
+    assert bars_sounding(held, Meter(4, 4), 4) == 0.5
+    assert parts_present([1.0, 0.95, 0.5]) == 2 / 3 and parts_present([]) is None

@@ -68,7 +68,8 @@ def test_a_tiny_run_measures_every_condition_beside_the_references(tmp_path: Pat
     assert sorted(composer_piece["roles"]) == ["bass", "melody"]  # from the prompt's families
     assert result["headlines"]["bass_median"]["values"]["chorales"]["mean"] < 60
     lines = table_lines(result)
-    assert lines[0].startswith("| measure | composer | masked random | no soft biases")
+    assert lines[0].startswith("| measure | composer | masked random | model alone | no soft biases")
+    assert 0 <= composer_piece["parts_present"] <= 1
     assert any("distinct keys" in line for line in lines)
     assert groups["composer"]["prompts"] == ["calm folk song for flute and cello"]
     assert result["prompt_sets"]["composer"]["jazz_pieces"] == 0  # a folk prompt: no jazz share
@@ -76,7 +77,7 @@ def test_a_tiny_run_measures_every_condition_beside_the_references(tmp_path: Pat
     assert composer_piece["cadence_share"] is None  # four bars: no whole 8-bar period
     assert set(result["reference_sets"]) == {"chorales", "quartets", "folk", "piano"}
     window_row = next(line for line in lines if line.startswith("| 4-bar windows that are distinct"))
-    assert window_row.count("%") == 7  # three conditions and four reference groups
+    assert window_row.count("%") == 8  # four conditions and four reference groups
     assert any(line.startswith("| bars on a seventh chord") for line in lines)
     pictures = write_pictures(result, tmp_path / "out")
     assert all(Path(p).exists() for p in pictures.values())

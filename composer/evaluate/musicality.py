@@ -19,6 +19,8 @@ Per part (PartMetrics):
   median_pitch, p5_pitch, p95_pitch   of the part's note pitches (numpy percentiles, linear interpolation).
   in_range           share of notes with low <= pitch <= high of the part's idiomatic range (range_low/high).
   mean_duration      mean note length in beats.
+  bars_sounding      the share of bars in which the part has a note sounding (parts_present: the share of
+                     parts, or of the parts a prompt asked for, that sound in 90% of the bars).
   polyphony          mean number of the part's notes sounding, over the 1/12-beat grid points where it sounds.
   chord_onsets       share of the part's distinct onsets at which 3 or more of its notes start together.
   chord_tone_strong  share of the part's onsets at strong positions whose pc is in the bar's prevailing chord.
@@ -142,6 +144,7 @@ class PartMetrics:
     step_share: float | None
     leap_3_7: float | None
     leap_over_octave: float | None
+    bars_sounding: float = 0.0
 
 
 @dataclass
@@ -165,14 +168,17 @@ class PieceMetrics:
     seventh_share: float | None
     cadence_share: float | None
     chord_roots: list[int | None]
+    parts_present: float | None = None  # share of the (requested) parts sounding in PRESENT_SHARE of the bars
 
 
+PRESENT_SHARE = 0.9
 PIECE_NUMBERS: tuple[str, ...] = (
     "clash_rate",
     "voice_crossing",
     "bass_lowest",
     "bass_root",
     "co_sounding",
+    "parts_present",
     "texture_repeat",
     "ending_tonic",
     "ending_full",
@@ -230,7 +236,15 @@ def measure_part(part: Part, role: str, meter: Meter, n_bars: int, chords: Seque
         step_share=step,
         leap_3_7=leap,
         leap_over_octave=over,
+        bars_sounding=bars_sounding(part, meter, n_bars),
     )
+
+
+def bars_sounding(part: Part, meter: Meter, n_bars: int) -> float:
+    """The share of the piece's bars in which the part has a note sounding."""
+    bar = meter.bar_beats
+    heard = {b for n in part.notes for b in range(int(n.start // bar), int(-(-n.end // bar))) if b < n_bars}
+    return len(heard) / max(1, n_bars)
 
 
 def resolve_roles(
@@ -280,7 +294,13 @@ def measure_pretty_midi(
         seventh_share=seventh_share(bar_histograms(parts, meter, n_bars)),
         cadence_share=cadence_share(chords, tonic),
         chord_roots=[c.root if c is not None else None for c in chords],
+        parts_present=parts_present([bars_sounding(p, meter, n_bars) for p in parts]),
     )
+
+
+def parts_present(shares: Sequence[float]) -> float | None:
+    """The share of parts whose bars_sounding reaches PRESENT_SHARE (None without parts)."""
+    return sum(share >= PRESENT_SHARE for share in shares) / len(shares) if shares else None
 
 
 def measure_midi(

@@ -3,6 +3,7 @@
 Three generated conditions, same prompts, seeds, bars and code, each piece judged from its MIDI file alone:
   composer        the shipped model under its masks and biases, as `composer generate` runs it
   masked random   the model's logits replaced by zeros: uniform choice under the same masks and biases
+  model alone     `--constraints-off soft`: every bias and texture template off, the hard masks on
   no soft biases  the model under the hard masks only (meter, key, instruments, polyphony, cadence); no roles
 Beside them the references (composer.evaluate.references): chorales, quartets, folk tunes and piano pieces.
 A headline metric on which composer is within two standard errors of masked random is marked: the masks,
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from composer.core.errors import ComposerError
-from composer.evaluate.musicality import PartMetrics, PieceMetrics, measure_midi, set_metrics
+from composer.evaluate.musicality import PartMetrics, PieceMetrics, measure_midi, parts_present, set_metrics
 from composer.evaluate.musicality_roles import FAMILIES
 from composer.evaluate.references import build_references
 
@@ -44,7 +45,7 @@ class Condition:
 
 
 CONDITIONS = (Condition("composer"), Condition("masked random", uniform=True),
-              Condition("no soft biases", tuple(SOFT_BIASES)))
+              Condition("model alone", ("soft",)), Condition("no soft biases", tuple(SOFT_BIASES)))
 
 
 def _parts(piece: PieceMetrics, test: Callable[[PartMetrics], bool]) -> list[PartMetrics]:
@@ -89,6 +90,7 @@ HEADLINES: tuple[tuple[str, str, Callable[[PieceMetrics], float | None]], ...] =
     ("bass_root", "bass on the chord root at the downbeat", _piece("bass_root")),
     ("voice_crossing", "voice crossing between ordered parts", _piece("voice_crossing")),
     ("co_sounding", "parts sounding together (pairwise)", _piece("co_sounding")),
+    ("parts_present", "requested parts sounding in 90% of their bars", _piece("parts_present")),
     ("melody_step", "melody: stepwise motion (1-2 semitones)", _role("melody", "step_share")),
     ("melody_leap", "melody: leaps of 3-7 semitones", _role("melody", "leap_3_7")),
     ("melody_octave", "melody: leaps over an octave", _role("melody", "leap_over_octave")),
@@ -204,10 +206,22 @@ def generate_condition(condition: Condition, prompts: list[dict[str, Any]], seed
                                 constraints_off=list(condition.constraints_off) or None)
                 path = piece.save_midi(folder / f"{entry['id']}-s{seed}.mid")
                 group.files.append(str(path))
-                group.pieces.append(measure_midi(path, expected=expected_roles(entry) or None))
+                measured = measure_midi(path, expected=expected_roles(entry) or None)
+                measured.parts_present = requested_present(piece, measured)
+                group.pieces.append(measured)
                 group.prompts.append(entry["prompt"])
                 tick()
     return group
+
+
+def requested_present(piece: Any, measured: PieceMetrics) -> float | None:
+    """parts_present over the parts the piece was asked for (its roles), a part that never plays counting as
+    silent; the measured parts' own share when the piece names no roles."""
+    asked = list((piece.attributes.get("roles") or {}).get("value") or {})
+    if not asked:
+        return measured.parts_present
+    heard = {p.name: p.bars_sounding for p in measured.parts}
+    return parts_present([heard.get(name, 0.0) for name in asked])
 
 
 def reference_groups(out_dir: Path, bars: int, counts: dict[str, int] | None = None) -> list[Group]:
