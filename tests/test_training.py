@@ -10,6 +10,7 @@ import sys
 import pytest
 import torch
 
+from composer.decode.parts import transposed_chord
 from composer.output.midi_io import midi_bytes
 from composer.train.data.attributes import extract_attributes
 from composer.train.data.splits import melody_fingerprint
@@ -109,7 +110,36 @@ def test_loader_transposes_pitches_and_key_together(tiny_shards):
         shifts.add(k)
         assert (pitch_class(key_a[4:].split("-")[0]) + k) % 12 == pitch_class(key_b[4:].split("-")[0])
         assert key_a.split("-")[1] == key_b.split("-")[1]
+        chords_a = [tokens[t] for t in music_a if tokens[t].startswith("Chord_")]
+        chords_b = [tokens[t] for t in music_b if tokens[t].startswith("Chord_")]
+        assert chords_a and [transposed_chord(c, k) for c in chords_a] == chords_b  # the chords move too
     assert len(shifts) > 1
+
+
+def test_shards_report_what_each_collection_gives(tiny_shards):
+    meta = json.loads((tiny_shards / "meta.json").read_text())
+    bach, folk = meta["by_collection"]["bach"], meta["by_collection"]["essenFolksong"]
+    assert bach["pieces"] == 1 and bach["versions"] >= 2  # an ensemble piece trains in several orchestrations
+    assert bach["roles"]["melody"] == bach["roles"]["bass"] == bach["versions"] and bach["roles"]["counter"] > 0
+    assert set(folk["roles"]) == {"melody"} and folk["skipped"] == 0
+
+
+def test_a_run_can_start_from_a_shipped_checkpoint(tiny_shards, tmp_path):
+    from composer.decode.checkpoint import load_shipped
+    from composer.train.trainer import main
+
+    base, base_tokens, config = load_shipped("base")
+    args = config["model_args"]
+    run = tmp_path / "warm"
+    shape = ["--n-layer", str(args["n_layer"]), "--n-head", str(args["n_head"]), "--d-model", str(args["d_model"]),
+             "--d-ff", str(args["d_ff"]), "--max-relative", str(args["max_relative"]), "--block-size", "128",
+             "--batch-size", "2", "--eval-every", "100", "--eval-batches", "1"]
+    assert main(["--shards", str(tiny_shards), "--run-dir", str(run), "--steps", "1", "--lr", "1e-9",
+                 "--init-from", "base", *shape]) == 0
+    state = torch.load(run / "last.pt", weights_only=False)["model"]
+    known = len(base_tokens)
+    assert torch.allclose(state["embed.weight"][:known], base.embed.weight, atol=1e-4)  # lr 1e-9: barely moved
+    assert torch.allclose(state["blocks.0.attn.qkv.weight"], base.blocks[0].attn.qkv.weight, atol=1e-4)
 
 
 def test_condition_dropout_drops_whole_families(tiny_shards):

@@ -217,8 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--no-constraints", action="store_true",
                           help="only the grammar and bar count; options are conditioning alone")
     generate.add_argument("--constraints-off", metavar="LIST",
-                          help="switch off some: meter,key,instruments,polyphony,cadence,chords,leaps,targets,coverage,...; "
-                               "soft: every bias and texture template (the model alone under the hard masks)")
+                          help="switch off some: meter,key,instruments,polyphony,cadence,chords,leaps,targets,"
+                               "coverage,...; soft: every bias and texture template (the model alone under the "
+                               "hard masks)")
     generate.add_argument("--chromatic", type=bounded(int, 0, 64), default=0, metavar="N",
                           help="off-beat notes allowed outside the key (default 0: strictly in the scale)")
     generate.add_argument("--guidance", type=bounded(float, 0, 20), default=1.0,

@@ -62,7 +62,13 @@ def cmd_data_shards(args: argparse.Namespace) -> int:
     with progress_bar("Tokenizing versions") as update:
         meta = build_shards(Path(args.data), Path(args.out), jobs=args.jobs, on_progress=update,
                             embed=None if args.no_embeddings else embed_texts)
-    print(meta)
+    print(f"{meta['pieces']:,} pieces -> {meta['versions']:,} versions, {meta['tokens']:,} tokens "
+          f"(train {meta['tokens_by_split']['train']:,}, valid {meta['tokens_by_split']['valid']:,}, "
+          f"test {meta['tokens_by_split']['test']:,})")
+    print(f"{'collection':<20}{'pieces':>8}{'versions':>10}{'tokens':>12}{'skipped':>9}  parts by role")
+    for name, row in meta["by_collection"].items():
+        roles = ", ".join(f"{role} {count:,}" for role, count in sorted(row["roles"].items(), key=lambda r: -r[1]))
+        print(f"{name:<20}{row['pieces']:>8,}{row['versions']:>10,}{row['tokens']:>12,}{row['skipped']:>9,}  {roles}")
     return 0
 
 
