@@ -152,3 +152,17 @@ def test_build_with_a_users_midi_folder_counts_and_caches(tmp_path):
     assert piece["attributes"]["key"] == "Eb major" and piece["attributes"]["meter"] == "3/4"
     again = build_corpus(out, midi_dir=folder, jobs=1, limit_per_collection=0)
     assert again.cached_files == 2
+
+
+def test_inner_voices_can_become_one_chordal_part():
+    from composer.decode.parts import score_roles
+    from composer.train.data.augment import merge_inner_voices
+
+    chorale = corpus_score("bach/bwv66.6")
+    merged = merge_inner_voices(chorale, random.Random(3))
+    assert merged is not None and len([t for t in merged.tracks if t.notes]) == 3
+    roles = score_roles(merged)
+    assert sorted(roles.values()) == ["bass", "comp", "melody"]  # the alto and tenor, together, comp
+    inner = next(t for t in merged.tracks if roles[t.program] == "comp")
+    assert len(inner.notes) == sum(len(t.notes) for t in sorted(chorale.tracks, key=lambda t: -sum(
+        n.pitch for n in t.notes) / len(t.notes))[1:-1])  # every inner note kept

@@ -68,9 +68,46 @@ def orchestrate(score: Score, ensemble: list[tuple[str, int]]) -> Score | None:
     return out
 
 
+# Instruments that take a piece's inner voices as one chordal part: real inner voices become comping or a pad
+# (composer.decode.parts.score_roles reads the role from the merged notes) under a melody and a bass.
+HARMONY_INSTRUMENTS = [("Piano", 0), ("Electric Piano", 4), ("Organ", 19), ("Guitar", 24), ("Strings", 48),
+                       ("Choir", 52), ("Synth Pad", 89), ("Warm Pad", 89), ("Accordion", 21), ("Harp", 46)]
+MELODY_INSTRUMENTS = [("Flute", 73), ("Violin", 40), ("Oboe", 68), ("Trumpet", 56), ("Synth Lead", 80),
+                      ("Clarinet", 71), ("Alto Sax", 65), ("Voice", 53)]
+BASS_INSTRUMENTS = [("Cello", 42), ("Bass", 33), ("Acoustic Bass", 32), ("Synth Bass", 38), ("Tuba", 58),
+                    ("Bassoon", 70), ("Contrabass", 43)]
+MERGE_SHARE = 0.4  # of re-orchestrations of three or more voices
+
+
+def merge_inner_voices(score: Score, rng: random.Random) -> Score | None:
+    """Melody, one chordal part holding the inner voices, and bass, each on an instrument of its family;
+    None when a part cannot fit its instrument's range."""
+    voices = sorted([t for t in score.tracks if not t.is_drum and t.notes],
+                    key=lambda t: -sum(n.pitch for n in t.notes) / len(t.notes))
+    if len(voices) < 3:
+        return None
+    inner = sorted((n for t in voices[1:-1] for n in t.notes), key=lambda n: (n.start, n.pitch))
+    parts = [(voices[0].notes, rng.choice(MELODY_INSTRUMENTS)), (inner, rng.choice(HARMONY_INSTRUMENTS)),
+             (voices[-1].notes, rng.choice(BASS_INSTRUMENTS))]
+    tracks = []
+    for notes, (name, program) in parts:
+        fitted = fit_to_range(notes, program)
+        if fitted is None:
+            return None
+        tracks.append(Track(name, program, False, fitted))
+    out = score.copy()
+    out.tracks = tracks + [t for t in score.tracks if t.is_drum]
+    return out
+
+
 def random_orchestration(score: Score, rng: random.Random) -> Score | None:
-    """A plausible new instrumentation: a solo instrument for a melody, an ensemble for several voices."""
+    """A plausible new instrumentation: a solo instrument for a melody, an ensemble for several voices, or
+    (MERGE_SHARE of the time, for three or more voices) melody, chords and bass."""
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]
+    if len(pitched) >= 3 and rng.random() < MERGE_SHARE:
+        merged = merge_inner_voices(score, rng)
+        if merged is not None:
+            return merged
     options = [[choice] for choice in SOLO_INSTRUMENTS] if len(pitched) == 1 else list(ENSEMBLES.values())
     rng.shuffle(options)
     for ensemble in options[:6]:
