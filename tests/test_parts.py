@@ -79,6 +79,7 @@ def test_planned_chords_keep_their_root() -> None:
 
 def test_roles_follow_their_instrument_in_the_prefix_and_in_dropout() -> None:
     assert part_controls([40, 42], {40: "melody"}) == ["Inst_40", "Role_melody", "Inst_42"]
+    assert part_controls([46], {46: "arp"}) == ["Inst_46", "Role_comp"]  # no arpeggio parts in the corpus
     attributes = {"style": "chorale", "key": "G major", "meter": "4/4", "tempo_bpm": 90, "programs": [42, 40],
                   "roles": {"40": "melody", "42": "bass"}, "notes_per_bar": 10, "mean_pitch": 60,
                   "mean_velocity": 80, "polyphony": 2, "bars": 8}

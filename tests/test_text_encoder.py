@@ -46,6 +46,9 @@ def test_embeddings_match_transformers_bert_model():
 def test_a_prompt_embeds_the_same_alone_and_in_a_padded_batch():
     alone = np.stack([embed_texts([prompt])[0] for prompt in PROMPTS])
     np.testing.assert_allclose(alone, embed_texts(PROMPTS), atol=1e-5)
+    seen: list[tuple[int, int]] = []
+    embed_texts(PROMPTS * 3, batch_size=len(PROMPTS), on_progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(len(PROMPTS) * k, len(PROMPTS) * 3) for k in (1, 2, 3)]  # a progress line per batch
 
 
 def test_every_checkpoint_weight_is_used():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,10 @@ def _load() -> tuple[Any, Any]:
     return tokenizer, load_encoder(path)
 
 
-def embed_texts(texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
-    """(N, 384) float32 unit vectors: mean-pooled token states, as sentence-transformers does."""
+def embed_texts(texts: Sequence[str], batch_size: int = 128,
+                on_progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """(N, 384) float32 unit vectors: mean-pooled token states, as sentence-transformers does;
+    `on_progress(done, total)` after each batch."""
     import torch
 
     tokenizer, model = _load()
@@ -55,6 +57,8 @@ def embed_texts(texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
             pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, dim=-1)
             out[start:start + len(pooled)] = pooled.numpy()
+            if on_progress is not None:
+                on_progress(start + len(pooled), len(texts))
     return out
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from composer.core.analysis import KEY_TONICS
-from composer.decode.parts import chord_tokens, role_tokens
+from composer.decode.parts import CONDITIONED_AS, chord_tokens, role_tokens
 
 TEMPO_EDGES = (60, 76, 96, 116, 140, 176)
 TEMPO_BINS = ("grave", "slow", "andante", "moderato", "allegro", "fast", "presto")
@@ -83,13 +83,13 @@ def controls_from_attributes(attributes: Mapping[str, Any]) -> list[str]:
 
 def part_controls(programs: list[int], roles: Mapping[int, str] | Mapping[str, str] | None = None) -> list[str]:
     """Inst_p for each program, each followed by its Role_r token where `roles` (program -> role; JSON keys
-    may be strings) names one."""
+    may be strings) names one (a role the corpus lacks as parts.CONDITIONED_AS's)."""
     roles = {int(p): r for p, r in (roles or {}).items()}
     tokens = []
     for program in programs:
         tokens.append("Inst_drums" if program < 0 else f"Inst_{program}")
         if program in roles:
-            tokens.append(f"Role_{roles[program]}")
+            tokens.append(f"Role_{CONDITIONED_AS.get(roles[program], roles[program])}")
     return tokens
 
 

@@ -30,6 +30,8 @@ CHORD_QUALITIES = {"": "maj", "m": "min", "7": "dom7", "dim": "dim", "m7": "min7
 NO_CHORD = "Chord_none"
 # the order of parts at one position: the tune first, then the bass, then the parts between them
 ROLE_ORDER = ("melody", "bass", "counter", "comp", "pad", "arp", "doubling")
+# Roles the training corpus never has (no arpeggiated or doubling parts) are conditioned as the nearest it has.
+CONDITIONED_AS = {"arp": "comp", "doubling": "counter"}
 PAD_BEATS = 2.0  # a harmony part whose notes last this long on average is a pad, else comping
 
 

@@ -57,11 +57,13 @@ def cmd_data_build(args: argparse.Namespace) -> int:
 
 def cmd_data_shards(args: argparse.Namespace) -> int:
     from composer.ask.text_encoder import embed_texts
-    from composer.train.data.shards import build_shards
+    from composer.train.data.shards import build_shards, embed_shards
 
     with progress_bar("Tokenizing versions") as update:
-        meta = build_shards(Path(args.data), Path(args.out), jobs=args.jobs, on_progress=update,
-                            embed=None if args.no_embeddings else embed_texts)
+        meta = build_shards(Path(args.data), Path(args.out), jobs=args.jobs, on_progress=update)
+    if not args.no_embeddings:
+        with progress_bar("Embedding captions") as update:
+            embed_shards(Path(args.out), lambda captions: embed_texts(captions, on_progress=update))
     print(f"{meta['pieces']:,} pieces -> {meta['versions']:,} versions, {meta['tokens']:,} tokens "
           f"(train {meta['tokens_by_split']['train']:,}, valid {meta['tokens_by_split']['valid']:,}, "
           f"test {meta['tokens_by_split']['test']:,})")

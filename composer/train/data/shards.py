@@ -104,6 +104,14 @@ def separate_voices(score: Score) -> Score:
     return out
 
 
+def embed_shards(out_dir: Path, embed: Callable[[list[str]], np.ndarray]) -> Path:
+    """embeddings.npy: the caption embedding of every version in `out_dir` (float16)."""
+    captions = json.loads((out_dir / "captions.json").read_text())
+    path = out_dir / "embeddings.npy"
+    np.save(path, embed(captions).astype(np.float16))
+    return path
+
+
 def source_report(rows: list[dict[str, Any]], versions: list[dict[str, Any]]) -> dict[str, Any]:
     """Per collection: pieces, versions, tokens, the parts of each role, and pieces that gave no version."""
     report: dict[str, Any] = {}
@@ -156,7 +164,7 @@ def build_shards(data_dir: Path, out_dir: Path, jobs: int | None = None, on_prog
     captions = [v["caption"] for v in versions]
     write_bytes_atomic(out_dir / "captions.json", json.dumps(captions).encode())
     if embed is not None:
-        np.save(out_dir / "embeddings.npy", embed(captions).astype(np.float16))
+        embed_shards(out_dir, embed)
     write_bytes_atomic(out_dir / "pieces.json", json.dumps(
         [{"piece_id": r["piece_id"], "collection": r["collection"], "style": r["attributes"]["style"]}
          for r in rows]).encode())
