@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_result
+from common import RESULTS, write_result
 
 from composer.decode.checkpoint import load_shipped
 from composer.decode.tokens import MusicTokenizer
@@ -149,6 +149,12 @@ def main() -> int:
                "best_ngram": {"order": order, "discount": discount}, "models": table,
                "model_beats_best_ngram": table["composer, no condition"]["nll_per_token"] < best_ngram,
                "seconds": round(time.time() - started, 1)}
+    previous = RESULTS / "model_remi.json"
+    if previous.exists():  # the REMI checkpoint this one replaced, measured on the same test pieces
+        models = json.loads(previous.read_text())["models"]
+        figures["previous"] = {"file": str(previous.relative_to(RESULTS.parent.parent)),
+                               "nll_per_note": models["composer, control tokens"]["nll_per_note"],
+                               "nll_per_note_no_condition": models["composer, no condition"]["nll_per_note"]}
     path = write_result(args.name, figures, packages=("torch", "miditok"))
     print(f"held-out test split: {len(test)} pieces, {len(targets)} tokens, {notes} notes")
     for name, row in table.items():

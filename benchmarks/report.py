@@ -45,11 +45,13 @@ def model_section(result: dict) -> str:
         f"steps ({ckpt.get('tokens_seen')} training tokens). The n-gram's order and discount were chosen on the "
         "validation split.",
         "",
-        "| model | nats/token | nats/note |",
-        "|---|---:|---:|",
+        "| model | nats/token | nats/note | nats/note given the chords |",
+        "|---|---:|---:|---:|",
     ]
     for name, row in result["models"].items():
-        lines.append(f"| {name} | {row['nll_per_token']:.4f} | {row['nll_per_note']:.3f} |")
+        given = row.get("nll_per_note_given_chords")
+        lines.append(f"| {name} | {row['nll_per_token']:.4f} | {row['nll_per_note']:.3f} | "
+                     f"{'–' if given is None else f'{given:.3f}'} |")
     sources = sorted(next(iter(result["models"].values()))["per_source"])
     lines += ["", "Per source, nats/token:", "",
               "| source | tokens | " + " | ".join(result["models"]) + " |",
@@ -60,7 +62,24 @@ def model_section(result: dict) -> str:
         lines.append(f"| {source} | {tokens} | " + " | ".join(cells) + " |")
     lines += ["", f"The model {'beats' if result['model_beats_best_ngram'] else '**does not yet beat**'} "
               "the best n-gram without any conditioning."]
+    previous = result.get("previous")
+    if previous:
+        lines += ["", f"The previous checkpoint (REMI without roles or chords, `{previous['file']}`) on the same test "
+                  f"pieces: {previous['nll_per_note']:.3f} nats/note with its control tokens, "
+                  f"{previous['nll_per_note_no_condition']:.3f} without."]
     return "\n".join(lines)
+
+
+def training_section(result: dict) -> str:
+    """The shipped model's training record (training.json, from benchmarks/training_record.py)."""
+    args = result["model_args"]
+    phases = "; ".join(f"steps {p['first_step']}-{p['last_step']}" for p in result["phases"])
+    return (f"**Training record** (`benchmarks/training_record.py`, {result['date'][:10]}, "
+            f"{result['machine']['cpu']}, {result['machine']['cores']} cores): {result['steps']} steps, "
+            f"{result['tokens_seen']:,} tokens seen, {result['minutes']:.0f} minutes ({phases}); "
+            f"{args['n_layer']} layers, width {args['d_model']}, {args['n_head']} heads, context "
+            f"{args['block_size']}; last validation loss {result['last_valid_loss']}. {result.get('note', '')}\n\n"
+            f"![loss curves]({result['picture']})")
 
 
 def decode_section(result: dict) -> str:
@@ -471,7 +490,7 @@ def modes_section(result: dict) -> str:
 
 
 SECTIONS = [("musicality", musicality_section), ("chord_model", chord_model_section), ("modes", modes_section),
-            ("render", render_section), ("model", model_section),
+            ("render", render_section), ("model", model_section), ("training", training_section),
             ("decode", decode_section),
             ("constraints", constraints_section), ("eval", control_section), ("eval", music_section),
             ("continuation", continuation_section), ("generate", generate_section), ("validity", validity_section),
