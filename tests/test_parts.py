@@ -132,3 +132,34 @@ def test_soft_off_keeps_only_the_hard_masks() -> None:
     assert not any(isinstance(f, (Bias, VoicingMask)) for f in alone)
     hard = [f for f in full if isinstance(f, (Mask, ChordTokens)) and not isinstance(f, VoicingMask)]
     assert [type(f).__name__ for f in alone] == [type(f).__name__ for f in hard]
+
+
+def test_timed_filters_keep_claiming_the_chord_steps() -> None:
+    from composer.arrange.span import TimedProcessor
+
+    chords = ChordTokens(Tracker(tokenizer()), None)
+    timed = TimedProcessor(chords)
+    assert timed.structure == chords.structure  # the pipeline wraps every filter to time it
+
+
+def test_given_parts_are_written_note_for_note_while_the_new_part_is_sampled() -> None:
+    from composer.constraints.given import GivenParts, given_bars
+
+    tok = tokenizer()
+    melody = Score(tracks=[trio().tracks[2]], time_signatures=[TimeSignature(0, 4, 4)])
+    given_ids = tok.encode(melody)
+    bars = given_bars([tok.tokens[i] for i in given_ids], given_ids)
+    assert [len(b.groups) for b in bars] == [4, 4]  # a note a beat in each bar
+    spec = ConstraintSpec(bars=2, meter=(4, 4), key=(0, "major"), programs=[42], off={"cadence"})
+    processors = [*build_constraints(tok, spec), GivenParts(Tracker(tok), bars, first_bar=1)]
+    model = MusicTransformer(ModelConfig(vocab_size=len(tok), n_layer=1, n_head=2, d_model=32, d_ff=64,
+                                         block_size=256, max_relative=64))
+    torch.manual_seed(0)
+    for seed in (1, 2, 3):
+        ids = sample(model.eval(), [tok.bos_id], None, SamplingConfig(seed=seed, max_tokens=800), processors,
+                     [tok.eos_id])
+        out = tok.decode(ids)
+        flute = [(n.pitch, n.start, n.end) for t in out.tracks if t.program == 73 for n in t.notes]
+        assert flute == [(n.pitch, n.start, n.end) for n in melody.tracks[0].notes]  # every given note, as given
+        assert {t.program for t in out.tracks} <= {73, 42}
+        assert ids[-1] == tok.eos_id and sum(1 for i in ids if i == tok.vocab["Bar_None"]) == 2

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from composer.arrange.continuation import _key_of, _new_notes, _note_keys, _spell, context_before, window_of
+from composer.constraints.given import GivenParts, given_bars
+from composer.constraints.state import Tracker
 from composer.core.analysis import bar_chord, estimate_key
 from composer.core.errors import ComposerError, EmptyScoreError
 from composer.core.score import Note, Score, TimeSignature, Track
@@ -131,6 +133,9 @@ def infill_score(score: Score, span: tuple[int, int], tracks: str | None = None,
         plan = [set() for _ in range(context_bars)] + filled
     else:
         off.add("harmony")
+    given = given_parts(tokenizer, score, chosen, span_start, span_end)
+    if given is not None:
+        off.add("cadence")  # the given parts already carry the span's ending
     controls = [key_token(tonic, mode), f"Meter_{meter_text}", f"BPM_{bin_of(tempo, TEMPO_EDGES, TEMPO_BINS)}"]
     controls += part_controls(programs, {**score_roles(score), **{p: r for p, (r, _) in (registers or {}).items()}})
     prompt_ids = tokenizer.prefix(controls) + context
@@ -139,14 +144,15 @@ def infill_score(score: Score, span: tuple[int, int], tracks: str | None = None,
                           roles={p: role for p, (role, _) in registers.items()} if registers else None,
                           registers={p: window for p, (_, window) in registers.items()} if registers else None)
     config = SamplingConfig(temperature=temperature, top_p=top_p, guidance=guidance, seed=seed,
-                            max_tokens=span_bars * 512)
+                            max_tokens=span_bars * 512 + (given[1] if given else 0))
     before = collections.Counter(_note_keys(tokenizer.decode(context))) if context else collections.Counter()
 
     def new_music(generated: list[int]) -> Score:
         return _new_notes(tokenizer.decode(context + generated), before)
 
+    extra = [GivenParts(Tracker(tokenizer), given[0], context_bars + 1)] if given else []
     generated, new, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, config, spec,
-                                                          (tonic, mode), new_music)
+                                                          (tonic, mode), new_music, extra)
     sampled = time.perf_counter()
     out = _splice(score, chosen, new, offset, span_start, span_end)
     attributes = {"bars": {"value": f"{first}-{last}", "source": "option"},
@@ -171,6 +177,20 @@ def infill_midi(path: str | Path, span: str | tuple[int, int], tracks: str | Non
 
     return infill_score(read_midi(path), parse_span(span) if isinstance(span, str) else span, tracks, prompt,
                         **options)
+
+
+def given_parts(tokenizer: Any, score: Score, chosen: list[Track], start: int, end: int) -> tuple[list, int] | None:
+    """The span's notes of the pitched tracks not chosen (and not sharing a chosen program), as the bars
+    composer.constraints.given forces into the new stream, and their token count; None when there are none.
+    Drums are left out: the model never learned them."""
+    chosen_ids, programs = {id(t) for t in chosen}, {t.program for t in chosen if not t.is_drum}
+    others = [t for t in score.tracks if id(t) not in chosen_ids and not t.is_drum and t.program not in programs]
+    window = window_of(Score(tracks=others, tempos=list(score.tempos), time_signatures=list(score.time_signatures)),
+                       start, end)
+    if window.note_count == 0:
+        return None
+    ids = tokenizer.encode(window)
+    return given_bars([tokenizer.tokens[i] for i in ids], ids), len(ids)
 
 
 def _meter_at(score: Score, tick: int) -> TimeSignature:

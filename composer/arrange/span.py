@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from composer.arrange.piece import Piece
@@ -100,11 +100,12 @@ def write_voices(score: Score, voices: list[Voice]) -> None:
 
 
 def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition: Any, config: Any, spec: Any,
-                   key: tuple[int, str] | None, music: Callable[[list[int]], Score],
+                   key: tuple[int, str] | None, music: Callable[[list[int]], Score], extra: Sequence[Any] = (),
                    ) -> tuple[list[int], Score, list[TimedProcessor], int]:
     """Sample under `spec`'s constraints; with a `key`, sample again (derived seeds, up to KEY_ATTEMPTS)
     while music21's default key analysis of `music(ids)` disagrees with it (in the first
-    BOTH_ANALYSES_ATTEMPTS samples, while either analysis does), keeping the best. Returns the ids,
+    BOTH_ANALYSES_ATTEMPTS samples, while either analysis does), keeping the best. `extra` filters run
+    after the constraints' (composer.constraints.given's forced parts). Returns the ids,
     their music, the timed filters of every attempt and the number of attempts."""
     from composer.constraints import build_constraints
     from composer.decode.sampling import sample
@@ -115,7 +116,7 @@ def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition:
     attempts = 0
     for attempt in range(KEY_ATTEMPTS if key else 1):
         attempts += 1
-        attempt_processors = [TimedProcessor(f) for f in build_constraints(tokenizer, spec)]
+        attempt_processors = [TimedProcessor(f) for f in [*build_constraints(tokenizer, spec), *extra]]
         processors += attempt_processors
         ids = sample(model, prompt_ids, condition, dataclasses.replace(config, seed=base_seed + 1_000_003 * attempt),
                      processors=attempt_processors, stop_ids=[tokenizer.eos_id], null_prompt=[tokenizer.bos_id])
@@ -148,6 +149,8 @@ class TimedProcessor:
 
     def __init__(self, inner: Callable[[Any, Any], Any]) -> None:
         self.inner, self.seconds = inner, 0.0
+        if hasattr(inner, "structure"):  # a filter that claims structural steps (chord tokens) keeps doing so
+            self.structure = inner.structure
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         started = time.perf_counter()
