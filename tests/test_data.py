@@ -166,3 +166,14 @@ def test_inner_voices_can_become_one_chordal_part():
     inner = next(t for t in merged.tracks if roles[t.program] == "comp")
     assert len(inner.notes) == sum(len(t.notes) for t in sorted(chorale.tracks, key=lambda t: -sum(
         n.pitch for n in t.notes) / len(t.notes))[1:-1])  # every inner note kept
+
+
+def test_reductions_give_duets_and_accompanied_melodies():
+    from composer.decode.parts import score_roles
+    from composer.train.data.augment import merge_inner_voices
+
+    chorale = corpus_score("bach/bwv66.6")
+    outer = merge_inner_voices(chorale, random.Random(1), "outer")
+    accompanied = merge_inner_voices(chorale, random.Random(1), "accompanied")
+    assert outer is not None and sorted(score_roles(outer).values()) == ["bass", "melody"]
+    assert accompanied is not None and sorted(score_roles(accompanied).values()) == ["comp", "melody"]

@@ -75,8 +75,9 @@ def transposed_chord(token: str, semitones: int) -> str:
 
 
 def score_roles(score: Score) -> dict[int, str]:
-    """program -> role of a score's pitched parts, from the music: the highest part is the melody, the lowest
-    the bass; parts between are counter-lines when they play one note at a time, else comping or pads."""
+    """program -> role of a score's pitched parts, from the music: the highest part is the melody; a part
+    below it that plays one note at a time is the bass when it is the lowest, else a counter-line; a part
+    playing chords is comping, or a pad when its notes last PAD_BEATS or more."""
     parts: dict[int, list] = {}
     for track in score.tracks:
         if not track.is_drum and track.notes:
@@ -85,13 +86,10 @@ def score_roles(score: Score) -> dict[int, str]:
         return {}
     by_height = sorted(parts, key=lambda p: -float(np.mean([n.pitch for n in parts[p]])))
     roles = {by_height[0]: "melody"}
-    if len(by_height) > 1:
-        roles[by_height[-1]] = "bass"
-    for program in by_height[1:-1]:
+    for index, program in enumerate(by_height[1:], start=1):
         notes = parts[program]
-        onsets = len({n.start for n in notes})
-        if len(notes) < 1.5 * onsets:
-            roles[program] = "counter"
+        if len(notes) < 1.5 * len({n.start for n in notes}):  # one note at a time
+            roles[program] = "bass" if index == len(by_height) - 1 else "counter"
         else:
             beats = float(np.mean([n.end - n.start for n in notes])) / TICKS_PER_BEAT
             roles[program] = "pad" if beats >= PAD_BEATS else "comp"

@@ -76,19 +76,29 @@ MELODY_INSTRUMENTS = [("Flute", 73), ("Violin", 40), ("Oboe", 68), ("Trumpet", 5
                       ("Clarinet", 71), ("Alto Sax", 65), ("Voice", 53)]
 BASS_INSTRUMENTS = [("Cello", 42), ("Bass", 33), ("Acoustic Bass", 32), ("Synth Bass", 38), ("Tuba", 58),
                     ("Bassoon", 70), ("Contrabass", 43)]
-MERGE_SHARE = 0.4  # of re-orchestrations of three or more voices
+# Reductions of three or more voices, as shares of their re-orchestrations: melody and bass alone (the outer
+# voices), melody over one chordal part holding every lower voice, melody over chords over a bass.
+REDUCTIONS = (("outer", 0.2), ("accompanied", 0.2), ("merged", 0.2))
 
 
-def merge_inner_voices(score: Score, rng: random.Random) -> Score | None:
-    """Melody, one chordal part holding the inner voices, and bass, each on an instrument of its family;
-    None when a part cannot fit its instrument's range."""
+def merge_inner_voices(score: Score, rng: random.Random, kind: str = "merged") -> Score | None:
+    """A reduction (REDUCTIONS) of a piece in three or more voices, each part on an instrument of its
+    family: "merged" melody, the inner voices as one chordal part, bass; "outer" melody and bass;
+    "accompanied" melody and every lower voice as one chordal part. None when a part cannot fit its
+    instrument's range."""
     voices = sorted([t for t in score.tracks if not t.is_drum and t.notes],
                     key=lambda t: -sum(n.pitch for n in t.notes) / len(t.notes))
     if len(voices) < 3:
         return None
-    inner = sorted((n for t in voices[1:-1] for n in t.notes), key=lambda n: (n.start, n.pitch))
-    parts = [(voices[0].notes, rng.choice(MELODY_INSTRUMENTS)), (inner, rng.choice(HARMONY_INSTRUMENTS)),
-             (voices[-1].notes, rng.choice(BASS_INSTRUMENTS))]
+
+    def chordal(tracks: list[Track]) -> list[Note]:
+        return sorted((n for t in tracks for n in t.notes), key=lambda n: (n.start, n.pitch))
+
+    melody = (voices[0].notes, rng.choice(MELODY_INSTRUMENTS))
+    bass = (voices[-1].notes, rng.choice(BASS_INSTRUMENTS))
+    parts = {"merged": [melody, (chordal(voices[1:-1]), rng.choice(HARMONY_INSTRUMENTS)), bass],
+             "outer": [melody, bass],
+             "accompanied": [melody, (chordal(voices[1:]), rng.choice(HARMONY_INSTRUMENTS))]}[kind]
     tracks = []
     for notes, (name, program) in parts:
         fitted = fit_to_range(notes, program)
@@ -102,12 +112,17 @@ def merge_inner_voices(score: Score, rng: random.Random) -> Score | None:
 
 def random_orchestration(score: Score, rng: random.Random) -> Score | None:
     """A plausible new instrumentation: a solo instrument for a melody, an ensemble for several voices, or
-    (MERGE_SHARE of the time, for three or more voices) melody, chords and bass."""
+    (for three or more voices, REDUCTIONS' shares of the time) a reduction to two or three parts."""
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]
-    if len(pitched) >= 3 and rng.random() < MERGE_SHARE:
-        merged = merge_inner_voices(score, rng)
-        if merged is not None:
-            return merged
+    if len(pitched) >= 3:
+        draw = rng.random()
+        for kind, share in REDUCTIONS:
+            if draw < share:
+                reduced = merge_inner_voices(score, rng, kind)
+                if reduced is not None:
+                    return reduced
+                break
+            draw -= share
     options = [[choice] for choice in SOLO_INSTRUMENTS] if len(pitched) == 1 else list(ENSEMBLES.values())
     rng.shuffle(options)
     for ensemble in options[:6]:

@@ -37,7 +37,7 @@ from composer.train.data.captions import caption
 SPLITS = {"train": 0, "valid": 1, "test": 2}
 MAX_CONTROLS = 28  # 9 attribute tokens and an Inst and Role token for each of up to 8 parts
 TRAIN_VERSIONS = 2  # the source orchestration plus a random one; valid/test keep only the source
-ENSEMBLE_VERSIONS = 5  # pieces of several parts (a tenth of the corpus) train in more orchestrations
+ENSEMBLE_VERSIONS = 6  # pieces of several parts (a tenth of the corpus) train in more orchestrations
 
 Progress = Callable[[int, int], None]
 _tokenizer: MusicTokenizer | None = None
