@@ -305,3 +305,16 @@ def test_tonal_balance_holds_back_an_overused_degree():
                                                                          "Program_0"])
     assert held["Pitch_69"] < fresh["Pitch_69"] - 1.0  # A was held: now it is held back
     assert held["Pitch_66"] == fresh["Pitch_66"] < 0  # F# is not (and ranks below the tonic, which is 0)
+
+
+def test_the_ending_bass_holds_its_tonic_and_does_not_strike_it_again():
+    from composer.constraints.ending import EndingMask
+
+    tok = small_tokenizer()  # 3/4 at 4 positions a beat: a bar is 12 positions, 3 beats
+    last_bar = ["Bar", "TimeSig_3/4", "Position_0", "Program_32", "Pitch_50", "Velocity_127", "Duration_3.0.4",
+                "Position_4", "Program_32"]
+    allowed, _ = run(EndingMask(Tracker(tok), bars=1, tonic=2, program=32), tok, last_bar)
+    pitches = {int(tok.tokens[i].split("_")[1]) for i in allowed if tok.token_type(i) == "Pitch"}
+    assert pitches and min(pitches) > 50  # above the held D, and not the D itself (it would cut the held note)
+    allowed, _ = run(EndingMask(Tracker(tok), bars=1, tonic=2, program=32), tok, [*last_bar[:-1], "Program_0"])
+    assert 50 in {int(tok.tokens[i].split("_")[1]) for i in allowed if tok.token_type(i) == "Pitch"}  # a unison

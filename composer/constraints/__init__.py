@@ -175,12 +175,13 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         filters.append(RegisterMask(tracker, spec.registers))
         assert roles is not None
         filters.append(OrderMask(tracker, roles))
-    if roles is not None and "texture" in on:  # after the other masks: it steps aside where it would leave none
-        filters.append(VoicingMask(tracker, roles, harmony, spec.style, spec.meter or (4, 4),
-                                   None if spec.loop else spec.bars, spec.left_hands, slots))
     ender = ending_part(spec.programs or [], roles, spec.registers if per_part else None)
     if spec.key and "key" in on and "cadence" in on and not spec.loop and ender is not None:
         filters.append(EndingMask(tracker, spec.bars, spec.key[0], ender))
+    if roles is not None and "texture" in on:  # after the other masks (the ending's held tonic
+        # included): it steps aside where it would leave none
+        filters.append(VoicingMask(tracker, roles, harmony, spec.style, spec.meter or (4, 4),
+                                   None if spec.loop else spec.bars, spec.left_hands, slots))
     if spec.programs and len(spec.programs) > 1 and "coverage" in on:
         filters.append(CoverageBias(tracker, spec.programs, spec.coverage_strength))
     if spec.key and "key" in on and "tonal" in on:

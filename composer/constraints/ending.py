@@ -12,9 +12,10 @@ class EndingMask(Mask):
     """No pitched note is held over the last barline, so the final chord is struck clean (and a monophonic part
     is free to strike). In the last bar the lowest part (`program`: the bass, else the part lowest in register)
     strikes first, on the downbeat: one of the tonic's pitches, held to the final barline (the longest Duration
-    that fits). Every note after it in the bar sounds at or above that tonic, so the final sonority has the
-    tonic in the bass; the key mask keeps the bar on the tonic triad. Where the other masks leave nothing (a
-    register without a tonic) it steps aside."""
+    that fits). Every note after it in the bar sounds at or above that tonic (the part itself does not strike it
+    again, which would end it on its channel), so the final sonority has the tonic in the bass; the key mask
+    keeps the bar on the tonic triad. Where the other masks leave nothing (a register without a tonic) it
+    steps aside."""
 
     name = "ending"
 
@@ -61,7 +62,10 @@ class EndingMask(Mask):
         if self.floor is None or self.floor[0] != state.bar_start:
             self.floor = (state.bar_start, state.history.get((state.bar, 0, self.program), -1))
         if state.last_type == "Program" and self.floor[1] >= 0:
-            return ~self.is_pitch | (self.tables.pitch >= self.floor[1])
+            above = self.tables.pitch >= self.floor[1]
+            if state.program == self.program:  # restruck on its own channel, the held tonic would be cut off
+                above = above & (self.tables.pitch != self.floor[1])
+            return ~self.is_pitch | above
         return None
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
