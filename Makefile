@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.composer-installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: train install demo test lint bench clean
 
 install: $(STAMP)
 	@bash scripts/system-deps.sh
@@ -24,6 +24,16 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q
+
+# The corpus, its shards and a resumable training run in one command: each step skips what is already there
+# (the build caches every file; shards are rebuilt only when missing; the run resumes from runs/partwise/last.pt).
+# TRAIN_ARGS adds or overrides flags, e.g. make train TRAIN_ARGS="--max-minutes 30".
+TRAIN_ARGS ?=
+train: install
+	$(PY) -m composer data build --out data
+	test -f data/shards/embeddings.npy || $(PY) -m composer data shards --data data --out data/shards
+	$(PY) -m composer train --shards data/shards --run-dir runs/partwise --init-from base --block-size 512 \
+		--n-head 4 --max-relative 512 --steps 4000 --lr 5e-4 --min-lr 5e-5 --warmup 100 --eval-every 250 $(TRAIN_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check composer tests benchmarks
