@@ -37,6 +37,12 @@ from composer.train.data.captions import caption
 SPLITS = {"train": 0, "valid": 1, "test": 2}
 MAX_CONTROLS = 28  # 9 attribute tokens and an Inst and Role token for each of up to 8 parts
 TRAIN_VERSIONS = 2  # the source orchestration plus a random one; valid/test keep only the source
+# abc tunes and vocal scores name no instrument, so they convert as piano (program 0): left so, the model
+# learns program 0 as the default line whatever instruments the prefix asks for. Most such source versions
+# give way to their orchestrations in training (valid and test keep the source, as the old checkpoint saw).
+KEYBOARD_COLLECTIONS = frozenset({"beethoven", "mozart", "haydn", "chopin", "joplin", "schumann_robert",
+                                  "schumann_clara", "schubert", "beach", "cpebach", "handel", "weber"})
+UNSPECIFIED_REPLACED = 0.75
 ENSEMBLE_VERSIONS = 6  # pieces of several parts (a tenth of the corpus) train in more orchestrations
 
 Progress = Callable[[int, int], None]
@@ -72,6 +78,10 @@ def versions_of(row: dict[str, Any], number: int) -> list[dict[str, Any]]:
             orchestrated = random_orchestration(score, rng)
             if orchestrated is not None:
                 candidates.append(shape_velocities(orchestrated, rng))
+        unspecified = collection not in KEYBOARD_COLLECTIONS and all(
+            t.program == 0 for t in score.tracks if not t.is_drum)
+        if unspecified and len(candidates) > 1 and rng.random() < UNSPECIFIED_REPLACED:
+            candidates = candidates[1:]  # "program 0" here only means the source named no instrument
     out = []
     for version in candidates:
         version = separate_voices(version)
