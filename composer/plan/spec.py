@@ -57,6 +57,13 @@ class Plan:
         return (self.key[0], self.key[1]) if self.verify else None
 
 
+# Notes a part writes for each onset of the piece's rhythm, by role, so that the density token counts the notes
+# of every part as the training data's does: comping strikes chords, an arpeggio fills in, a pad holds a
+# chord across several onsets. (With one note per part, capped at three parts, a folk trio of flute and
+# guitar read as "sparse": fewer notes a bar than one chorale voice plays.)
+NOTES_PER_ONSET = {"melody": 1.0, "counter": 1.0, "bass": 0.75, "comp": 3.0, "pad": 1.5, "arp": 2.0, "doubling": 1.0}
+
+
 def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                  image_encoder: str | Path | None = None, key: str | None = None,
                  tempo: float | None = None, meter: str | None = None, bars: int | None = None,
@@ -100,7 +107,9 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
     if request["velocity"] is not None:
         controls.append(f"Dynamic_{bin_of(request['velocity'], DYNAMIC_EDGES, DYNAMIC_BINS)}")
     if request["onsets_per_bar"] is not None:  # the model's density control counts notes a bar, all parts
-        notes_per_bar = request["onsets_per_bar"] * min(max(len(pitched), 1), 3)
+        notes_per_bar = request["onsets_per_bar"] * sum(NOTES_PER_ONSET.get(role, 1.0) for role in
+                                                        (request.roles or {}).values()) if request.roles \
+            else request["onsets_per_bar"] * max(len(pitched), 1)
         controls.append(f"Density_{bin_of(notes_per_bar, DENSITY_EDGES, DENSITY_BINS)}")
     if request["centre_pitch"] is not None:
         controls.append(f"Register_{bin_of(request['centre_pitch'], REGISTER_EDGES, REGISTER_BINS)}")
