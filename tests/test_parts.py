@@ -163,3 +163,15 @@ def test_given_parts_are_written_note_for_note_while_the_new_part_is_sampled() -
         assert flute == [(n.pitch, n.start, n.end) for n in melody.tracks[0].notes]  # every given note, as given
         assert {t.program for t in out.tracks} <= {73, 42}
         assert ids[-1] == tok.eos_id and sum(1 for i in ids if i == tok.vocab["Bar_None"]) == 2
+
+
+def test_an_ensembles_density_token_counts_every_parts_notes() -> None:
+    from composer.plan.spec import NOTES_PER_ONSET, plan_request
+
+    plan = plan_request("calm folk song for acoustic guitar and flute", seed=1)
+    onsets = plan.request["onsets_per_bar"]
+    assert onsets is not None and NOTES_PER_ONSET["comp"] > NOTES_PER_ONSET["melody"]
+    density = next(c for c in plan.controls if c.startswith("Density_"))
+    assert density != "Density_sparse"  # a melody and a strummed guitar: more notes than the melody's own
+    assert [c for c in plan.controls if c.startswith(("Inst_", "Role_"))] == [
+        "Inst_25", "Role_comp", "Inst_73", "Role_melody"]
