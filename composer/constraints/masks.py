@@ -182,7 +182,8 @@ def polyphony_cap(program: int) -> int:
 
 class InstrumentMask(Mask):
     """Only the requested programs (DRUMS for the kit), each pitch within its playable range, drum hits
-    on General MIDI drum keys, and at most polyphony_cap(program) notes of a program at once."""
+    on General MIDI drum keys, at most polyphony_cap(program) notes of a program at once, and no pitch struck
+    again on its program while it still sounds (a player, and a MIDI channel, would merge the two)."""
 
     name = "instruments"
 
@@ -212,7 +213,10 @@ class InstrumentMask(Mask):
         if state.last_type == "Program":
             if state.program not in self.ranges:
                 return None  # cannot happen: the Program token itself was masked
-            return self.ranges[state.program]
+            held = state.pitches(state.program) if state.program != DRUMS else []
+            if not held:
+                return self.ranges[state.program]
+            return self.ranges[state.program] & ~_in(self.tables.pitch, set(held))
         if state.last_type not in ONSET_PHASES and state.last_type != "TimeSig":
             return None
         allowed = self.requested

@@ -10,6 +10,7 @@ from typing import Any
 from composer.ask.resolve import Resolved
 from composer.constraints.masks import MELODIC_CHANNELS
 from composer.core.errors import ComposerError
+from composer.core.gm import playable_range
 from composer.core.instruments import DRUMS
 from composer.core.score import TICKS_PER_BEAT
 from composer.core.theory import mode_family
@@ -130,15 +131,16 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
         spec.left_hands = frozenset(v.decode for v in request.voices
                                     if v.hand == "left" and v.program in HAND_KEYBOARDS)
         if len(parts) > 1:  # an ensemble's parts each in their own register; a lone part keeps the piece's
-            # a register asked for (words, mood, picture) moves every part's centre the same way, within its window
+            # a register asked for (words, mood, picture) moves every part's window the same way, inside
+            # what its instrument plays: the model follows the window, a centre alone barely moves it
             shift = max(-8, min(8, request["centre_pitch"] - 64)) if request["centre_pitch"] is not None else 0
-            spec.registers = {p: (w.low, max(w.low + 3, min(w.high - 3, w.centre + shift)), w.high)
-                              for p, w in registers_for(parts, {v.decode: v.program for v in request.voices},
-                                                        frozenset(v.decode for v in request.voices
-                                                                  if v.hand == "left"),
-                                                        {v.decode: v.name for v in request.voices},
-                                                        frozenset(v.decode for v in request.voices if v.hand == "right"
-                                                                  and v.program in HAND_KEYBOARDS)).items()}
+            real = {v.decode: v.program for v in request.voices}
+            windows = registers_for(parts, real, frozenset(v.decode for v in request.voices if v.hand == "left"),
+                                    {v.decode: v.name for v in request.voices},
+                                    frozenset(v.decode for v in request.voices
+                                              if v.hand == "right" and v.program in HAND_KEYBOARDS))
+            spec.registers = {p: shifted(w.low, w.centre, w.high, shift, playable_range(real.get(p, p)))
+                              for p, w in windows.items()}
     if draw:
         from composer.plan.drawing import add_drawing
 
@@ -147,3 +149,12 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
     verify = constraints and "key" not in spec.off and "verify" not in spec.off and mode in ("major", "minor")
     return Plan(prompt, request, (pc, mode, tonic), tempo, meter_pair, bars, pitched, controls, spec, config,
                 verify, loop)
+
+
+def shifted(low: int, centre: int, high: int, shift: int, playable: tuple[int, int]) -> tuple[int, int, int]:
+    """A register window (low, centre, high) moved `shift` semitones, its edges kept inside `playable` and
+    at least an octave apart, its centre three semitones inside them."""
+    new_low, new_high = max(playable[0], low + shift), min(playable[1], high + shift)
+    if new_high - new_low < 12:  # pressed against the instrument's edge: keep an octave
+        new_low, new_high = (new_low, min(high, new_low + 12)) if shift < 0 else (max(low, new_high - 12), new_high)
+    return new_low, max(new_low + 3, min(new_high - 3, centre + shift)), new_high
