@@ -15,6 +15,7 @@ from composer.evaluate.musicality_run import (
     UniformDecoder,
     load_musicality_prompts,
     not_moved,
+    requested_present,
     run_musicality,
     uniform_logits,
 )
@@ -26,6 +27,17 @@ def test_not_moved_needs_the_difference_inside_two_standard_errors() -> None:
     assert not_moved({"mean": 0.30, "se": 0.02}, {"mean": 0.32, "se": 0.02})
     assert not not_moved({"mean": 0.30, "se": 0.01}, {"mean": 0.40, "se": 0.01})
     assert not not_moved({"mean": None, "se": None}, {"mean": 0.4, "se": 0.1})
+
+
+def test_a_keyboards_two_hands_are_heard_in_its_one_track_and_a_missing_part_is_silent() -> None:
+    from types import SimpleNamespace
+
+    asked = {"Piano (right hand)": "melody", "Piano (left hand)": "comp", "Electric Bass (finger)": "bass",
+             "Flute": "counter"}
+    piece = SimpleNamespace(attributes={"roles": {"value": asked}})
+    measured = SimpleNamespace(parts=[SimpleNamespace(name="Piano", bars_sounding=1.0),
+                                      SimpleNamespace(name="Electric Bass (finger)", bars_sounding=0.95)])
+    assert requested_present(piece, measured) == 0.75  # type: ignore[arg-type]  # the flute never plays
 
 
 def test_uniform_logits_replaces_the_decoder_only_inside_the_block() -> None:

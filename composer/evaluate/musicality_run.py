@@ -216,12 +216,21 @@ def generate_condition(condition: Condition, prompts: list[dict[str, Any]], seed
 
 def requested_present(piece: Any, measured: PieceMetrics) -> float | None:
     """parts_present over the parts the piece was asked for (its roles), a part that never plays counting as
-    silent; the measured parts' own share when the piece names no roles."""
+    silent (a keyboard's two hands are one track: each is heard where the track is); the measured parts' own
+    share when the piece names no roles."""
     asked = list((piece.attributes.get("roles") or {}).get("value") or {})
     if not asked:
         return measured.parts_present
     heard = {p.name: p.bars_sounding for p in measured.parts}
-    return parts_present([heard.get(name, 0.0) for name in asked])
+    return parts_present([heard.get(name, heard.get(instrument_of(name), 0.0)) for name in asked])
+
+
+HANDS = (" (right hand)", " (left hand)")
+
+
+def instrument_of(part: str) -> str:
+    """A keyboard hand's instrument ("Accordion (left hand)" -> "Accordion"): both hands share its track."""
+    return next((part[:-len(h)] for h in HANDS if part.endswith(h)), part)
 
 
 def reference_groups(out_dir: Path, bars: int, counts: dict[str, int] | None = None) -> list[Group]:
