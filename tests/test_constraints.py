@@ -318,3 +318,22 @@ def test_the_ending_bass_holds_its_tonic_and_does_not_strike_it_again():
     assert pitches and min(pitches) > 50  # above the held D, and not the D itself (it would cut the held note)
     allowed, _ = run(EndingMask(Tracker(tok), bars=1, tonic=2, program=32), tok, [*last_bar[:-1], "Program_0"])
     assert 50 in {int(tok.tokens[i].split("_")[1]) for i in allowed if tok.token_type(i) == "Pitch"}  # a unison
+
+
+def test_a_pitch_still_sounding_on_its_instrument_is_not_struck_again_unless_nothing_else_is_left() -> None:
+    from composer.constraints.masks import RestrikeMask
+
+    tok = small_tokenizer()
+    held = ["Bar", "TimeSig_4/4", "Position_0", "Program_24", "Pitch_64", "Velocity_63", "Duration_4.0.2",
+            "Position_8", "Program_24"]
+    allowed, _ = run(RestrikeMask(Tracker(tok)), tok, held)
+    assert tok.token_id("Pitch_64") not in allowed and tok.token_id("Pitch_65") in allowed
+    other = ["Bar", "TimeSig_4/4", "Position_0", "Program_24", "Pitch_64", "Velocity_63", "Duration_4.0.2",
+             "Position_8", "Program_0"]
+    allowed, _ = run(RestrikeMask(Tracker(tok)), tok, other)
+    assert tok.token_id("Pitch_64") in allowed  # another instrument may double it
+    mask = RestrikeMask(Tracker(tok))
+    only_held = torch.full((len(tok),), float("-inf"))
+    only_held[tok.token_id("Pitch_64")] = 0.0
+    out = mask(torch.tensor(ids_of(tok, "BOS", *held)), only_held)
+    assert float(out[tok.token_id("Pitch_64")]) == 0.0  # steps aside rather than leave nothing

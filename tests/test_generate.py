@@ -208,3 +208,10 @@ def test_continue_keeps_the_users_tracks_and_appends_whole_bars(tmp_path):
     assert length % bar == 0 and max(n.end for n in added) <= length
     bad = run_cli("continue", str(tmp_path / "missing.mid"), "-o", str(tmp_path / "x.mid"))
     assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
+def test_an_instrument_list_reads_commas_and_and() -> None:
+    from composer.core.instruments import parse_instruments
+
+    assert parse_instruments("strings, harp and flute") == parse_instruments("strings,harp,flute") == [48, 46, 73]
+    assert parse_instruments("piano & bass + drums") == [0, 33, -1]

@@ -28,6 +28,7 @@ from composer.constraints.masks import (
     GrammarMask,
     InstrumentMask,
     KeyMask,
+    RestrikeMask,
     MeterMask,
     polyphony_cap,
     scale_pitch_classes,
@@ -182,6 +183,8 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         # included): it steps aside where it would leave none
         filters.append(VoicingMask(tracker, roles, harmony, spec.style, spec.meter or (4, 4),
                                    None if spec.loop else spec.bars, spec.left_hands, slots))
+    if "polyphony" in on:
+        filters.append(RestrikeMask(tracker))
     if spec.programs and len(spec.programs) > 1 and "coverage" in on:
         filters.append(CoverageBias(tracker, spec.programs, spec.coverage_strength))
     if spec.key and "key" in on and "tonal" in on:

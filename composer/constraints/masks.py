@@ -182,8 +182,7 @@ def polyphony_cap(program: int) -> int:
 
 class InstrumentMask(Mask):
     """Only the requested programs (DRUMS for the kit), each pitch within its playable range, drum hits
-    on General MIDI drum keys, at most polyphony_cap(program) notes of a program at once, and no pitch struck
-    again on its program while it still sounds (a player, and a MIDI channel, would merge the two)."""
+    on General MIDI drum keys, and at most polyphony_cap(program) notes of a program at once."""
 
     name = "instruments"
 
@@ -213,10 +212,7 @@ class InstrumentMask(Mask):
         if state.last_type == "Program":
             if state.program not in self.ranges:
                 return None  # cannot happen: the Program token itself was masked
-            held = state.pitches(state.program) if state.program != DRUMS else []
-            if not held:
-                return self.ranges[state.program]
-            return self.ranges[state.program] & ~_in(self.tables.pitch, set(held))
+            return self.ranges[state.program]
         if state.last_type not in ONSET_PHASES and state.last_type != "TimeSig":
             return None
         allowed = self.requested
@@ -233,3 +229,24 @@ class InstrumentMask(Mask):
             if free > max(state.position, -1) + 1:
                 allowed = allowed & (~self.positions | (self.tables.position >= free))
         return allowed
+
+
+class RestrikeMask(Mask):
+    """No pitch struck again on its program while it still sounds (a player, and a MIDI channel, would merge
+    the two notes). Last of the hard masks, and it steps aside where the others leave only held pitches."""
+
+    name = "restrike"
+
+    def allowed(self, state: DecodeState) -> torch.Tensor | None:
+        if state.last_type != "Program" or state.program == DRUMS:
+            return None
+        held = state.pitches(state.program)
+        return ~_in(self.tables.pitch, set(held)) if held else None
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        state = self.tracker.sync(input_ids)
+        allowed = self.allowed(state)
+        if allowed is None:
+            return scores
+        out = scores.masked_fill(~allowed, NEG_INF)
+        return out if bool(torch.isfinite(out).any()) else scores

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Sequence
 
 from composer.core.errors import ComposerError
@@ -45,9 +47,10 @@ INSTRUMENT_FAMILIES: dict[str, list[int]] = {
 
 
 def parse_instruments(text: str) -> list[int]:
-    """"piano, strings, bass, drums" -> [0, 48, 33, -1]; a ComposerError names an unknown instrument."""
+    """"piano, strings, bass, drums" (or "... bass and drums") -> [0, 48, 33, -1]; a ComposerError names an
+    unknown instrument."""
     programs: list[int] = []
-    for raw in text.split(","):
+    for raw in re.split(r",|\s+and\s+|\s*&\s*|\s*\+\s*", text):
         name = " ".join(raw.strip().lower().replace("_", " ").split())
         if not name:
             continue
