@@ -31,6 +31,7 @@ def main() -> int:
     parser.add_argument("--prompts", default=str(SHARED_PROMPTS))
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--bars", type=int, default=16)
+    parser.add_argument("--keep", metavar="DIR", help="copy the generated MIDI files here, to look at and listen to")
     args = parser.parse_args()
     prompts = load_musicality_prompts(args.prompts)
     pictures = RESULTS / "musicality"
@@ -38,6 +39,8 @@ def main() -> int:
         task = progress.add_task("musicality", total=1)
         result = run_musicality(prompts, Path(tmp), seeds=tuple(range(1, args.seeds + 1)), bars=args.bars,
                                 on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+        if args.keep:
+            shutil.copytree(Path(tmp) / "generated", args.keep, dirs_exist_ok=True)
         shutil.rmtree(pictures, ignore_errors=True)
         pictures.mkdir(parents=True)
         written = write_pictures(result, pictures)

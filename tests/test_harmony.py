@@ -171,3 +171,15 @@ def test_a_bar_the_form_repeats_pulls_toward_the_bar_it_echoes():
     assert biased(MotifBias(Tracker(tok), period=2), tok, tokens) == {}  # bar 2 had nothing
     plan = plan_harmony("pop", 0, "major", 16, (4, 4), rng=random.Random(1))
     assert plan.echoes[4] == 1  # the consequent's opening repeats the antecedent's
+
+
+def test_a_closing_cadence_keeps_the_phrases_own_predominant_before_the_dominant() -> None:
+    import random
+
+    from composer.plan.harmony import _period
+
+    phrase = [("I",), ("V",), ("IV",), ("I",)]
+    bars = _period(phrase, 8, "pop", "major", True, random.Random(0))  # 0.84: no plagal close this time
+    assert bars[:4] == phrase and bars[6:] == [("IV", "V"), ("I",)]  # IV V | I, not the phrase's IV lost to V
+    tonic_first = _period([("I",), ("IV",), ("I",), ("V",)], 8, "pop", "major", True, random.Random(0))
+    assert tonic_first[6] == ("V",)  # a tonic there gives way to the dominant whole

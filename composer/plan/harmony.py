@@ -186,10 +186,14 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, c
         bars = (antecedent + consequent)[:length]
     if closed and length >= 2:
         before, last = cadence.close[mode]
-        if style in PLAGAL_STYLES and mode in PREDOMINANTS and rng.random() < PLAGAL_SHARE:
+        plagal = style in PLAGAL_STYLES and mode in PREDOMINANTS and rng.random() < PLAGAL_SHARE
+        if plagal:
             before = "IV" if mode == "major" else "iv"  # amen
-        bars[-2], bars[-1] = tuple(before.split()), (last,)
-        if length >= 3 and mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(bars[-2][0]):  # not V V I
+        own = bars[-2][-1]  # the phrase's chord where the cadence begins
+        lead_in = not plagal and len(before.split()) == 1 and _root(own) not in (0, _root(before))
+        bars[-2] = (own, before) if lead_in else tuple(before.split())  # its chord leads into the dominant
+        bars[-1] = (last,)
+        if length >= 3 and mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(bars[-2][0]):  # not V V I, IV IV V I
             bars[-3] = (PREDOMINANTS[mode][style in ("swing", "lofi")],)
         if length == 8 and bars[4:] == bars[:4] and mode in PREDOMINANTS:  # the answer is not the question again
             bars[6] = ("V7",) if bars[6] != ("V7",) else (PREDOMINANTS[mode][0],)
