@@ -235,8 +235,9 @@ def generate_section(result: dict) -> str:
             f"{result.get('cold_8_bars_slowest_seconds', result['cold_8_bars_seconds'])} s; floor 8 s) with a "
             f"peak of {result['cold_peak_memory_mb']} MB (floor 1.5 GB). "
             f"Floors: {'met' if result['meets_floors'] else '**not met**'}."
-            + (f" Inside `compose` (masks, key check and MIDI included) it samples {result['warm_tokens_per_second']:.0f}"
-               f" tokens a second (floor 1,000: {'met' if result['meets_token_rate'] else '**not met**'})."
+            + (f" Inside `compose` (masks, key check and MIDI included) it samples "
+               f"{result['warm_tokens_per_second']:.0f} tokens a second (floor 1,000: "
+               f"{'met' if result['meets_token_rate'] else '**not met**'})."
                if "warm_tokens_per_second" in result else ""))
 
 

@@ -28,8 +28,8 @@ from composer.constraints.masks import (
     GrammarMask,
     InstrumentMask,
     KeyMask,
-    RestrikeMask,
     MeterMask,
+    RestrikeMask,
     polyphony_cap,
     scale_pitch_classes,
 )
