@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from composer.constraints.masks import NEG_INF, Mask
+from composer.constraints.masks import Mask
 from composer.constraints.state import DRUMS, DecodeState, Tracker
 
 
@@ -18,6 +18,7 @@ class EndingMask(Mask):
     steps aside."""
 
     name = "ending"
+    steps_aside = True
 
     def __init__(self, tracker: Tracker, bars: int, tonic: int, program: int) -> None:
         super().__init__(tracker)
@@ -67,13 +68,6 @@ class EndingMask(Mask):
                 above = above & (self.tables.pitch != self.floor[1])
             return ~self.is_pitch | above
         return None
-
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        allowed = self.allowed(self.tracker.sync(input_ids))
-        if allowed is None:
-            return scores
-        out = scores.masked_fill(~allowed, NEG_INF)
-        return out if bool(torch.isfinite(out).any()) else scores
 
 
 def ending_part(programs: list[int], roles: dict[int, str] | None,

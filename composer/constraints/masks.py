@@ -26,6 +26,7 @@ class Mask:
     """Base: subclasses return the allowed ids for the next token, or None where they do not apply."""
 
     name = "mask"
+    steps_aside = False  # True: where it would leave no token, the scores pass unchanged (no error)
 
     def __init__(self, tracker: Tracker) -> None:
         self.tracker = tracker
@@ -41,6 +42,8 @@ class Mask:
             return scores
         out = scores.masked_fill(~allowed, NEG_INF)
         if not bool(torch.isfinite(out).any()):
+            if self.steps_aside:
+                return scores
             raise UnsatisfiableError(f"the {self.name} constraint leaves no possible token after a "
                                      f"{state.last_type} token in bar {state.bar}")
         return out
@@ -236,17 +239,10 @@ class RestrikeMask(Mask):
     the two notes). Last of the hard masks, and it steps aside where the others leave only held pitches."""
 
     name = "restrike"
+    steps_aside = True
 
     def allowed(self, state: DecodeState) -> torch.Tensor | None:
         if state.last_type != "Program" or state.program == DRUMS:
             return None
         held = state.pitches(state.program)
         return ~_in(self.tables.pitch, set(held)) if held else None
-
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        state = self.tracker.sync(input_ids)
-        allowed = self.allowed(state)
-        if allowed is None:
-            return scores
-        out = scores.masked_fill(~allowed, NEG_INF)
-        return out if bool(torch.isfinite(out).any()) else scores

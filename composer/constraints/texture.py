@@ -77,6 +77,7 @@ class VoicingMask(Mask):
     onset or the next bar always stays open, so the mask never leaves nothing."""
 
     name = "texture"
+    steps_aside = True  # another part, a later onset or the next bar stays open: it never leaves nothing
 
     def __init__(self, tracker: Tracker, roles: dict[int, str], chords: Sequence[AbstractSet[int]] | None = None,
                  style: str = "pop", meter: tuple[int, int] = (4, 4), final_bar: int | None = None,
@@ -144,13 +145,6 @@ class VoicingMask(Mask):
         allowed = torch.ones(self.tables.size, dtype=torch.bool)
         allowed[[self.program_ids[p] for p in set(closed)]] = False
         return allowed if rhythm is None else allowed & rhythm
-
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        allowed = self.allowed(self.tracker.sync(input_ids))
-        if allowed is None:
-            return scores
-        out = scores.masked_fill(~allowed, float("-inf"))
-        return out if bool(torch.isfinite(out).any()) else scores
 
     def _chord_tones(self, state: DecodeState) -> torch.Tensor | None:
         """A comp or pad note is a tone of the bar's chord (block or broken chords sound the harmony)."""
