@@ -41,8 +41,9 @@ def parse_span(text: str) -> tuple[int, int]:
 def pick_tracks(score: Score, names: str | None) -> list[Track]:
     """The tracks named in `names` ("Piano, Strings"), or every track with notes. A name finds, case-insensitively
     and in this order: the tracks it names exactly, the tracks whose name holds it as a word ("piano" in
-    "Acoustic Grand Piano"), then the tracks of its GM family ("bass" finds "Electric Bass (finger)", "drums"
-    the drum track)."""
+    "Acoustic Grand Piano"), the tracks whose GM program it names ("Lead 2 (sawtooth)" finds a track named
+    "Lead Synth"), then the tracks of its GM family ("bass" finds "Electric Bass (finger)", "drums" the drum
+    track)."""
     if not names:
         return [t for t in score.tracks if t.notes]
     chosen: list[Track] = []
@@ -56,6 +57,7 @@ def pick_tracks(score: Score, names: str | None) -> list[Track]:
 
 
 def _tracks_named(score: Score, name: str) -> list[Track]:
+    from composer.core.gm import default_track_name
     from composer.core.instruments import DRUMS, instrument_programs
 
     wanted = name.lower()
@@ -65,6 +67,9 @@ def _tracks_named(score: Score, name: str) -> list[Track]:
     words = [t for t in score.tracks if re.search(rf"(?<![a-z0-9]){re.escape(wanted)}(?![a-z0-9])", t.name.lower())]
     if words:
         return words
+    general = [t for t in score.tracks if default_track_name(t.program, t.is_drum).lower() == wanted]
+    if general:
+        return general
     try:
         programs = instrument_programs(name) or []
     except ComposerError:

@@ -58,6 +58,7 @@ class Resolved:
     roles: dict[int, str] = field(default_factory=dict)  # a voice's decode program -> its role (composer.plan)
     voices: list[Any] = field(default_factory=list)  # composer.core.voices.Voice per pitched part (composer.plan)
     harmony: Any = None  # composer.plan.harmony.HarmonyPlan when no chords were given (composer.plan)
+    names: dict[int, str] = field(default_factory=dict)  # program -> its track name in the person's words
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name].value if name in self.values else None
@@ -125,6 +126,8 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
         band = [p for p in band if p not in text.excluded] or None
     band_from = f"scene: {mood_detail}" if scene_band else "picture" if image_band else "scene model"
     pick("instruments", explicit_instruments, band, detail=band_from)
+    if values["instruments"].source == "text":
+        out.names = dict(text.names)
     if values.get("instruments") and values["instruments"].detail == "picture":
         values["instruments"].source = "image"
     if text.excluded and "instruments" in values and values["instruments"].source != "option":

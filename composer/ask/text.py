@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from composer.core.instruments import DRUMS, INSTRUMENT_FAMILIES, INSTRUMENT_PROGRAMS
+from composer.core.instruments import DRUMS, INSTRUMENT_FAMILIES, INSTRUMENT_PROGRAMS, track_name
 from composer.core.theory import pitch_class, sharps_for_key, tonic_for_sharps
 
 # Italian tempo words and the BPM each stands for: the middle of its conventional range, narrowed where
@@ -70,6 +70,7 @@ class TextValues:
     meter: str | None = None
     instruments: list[int] = field(default_factory=list)
     excluded: list[int] = field(default_factory=list)
+    names: dict[int, str] = field(default_factory=dict)  # program -> the name the prompt gave it ("Lead Synth")
     velocity: int | None = None
     chords: str | None = None
     bars: int | None = None
@@ -165,6 +166,8 @@ def _find_instruments(lowered: str, found: TextValues) -> None:
         elif not set(programs) <= set(found.instruments):  # a name said twice is one part
             count = COUNT_WORDS.get(clause[-1], 1) if clause and len(programs) == 1 else 1
             found.instruments.extend(programs * count)  # "two violins": two parts; a quartet's two violins
+            if len(programs) == 1 and programs[0] != DRUMS:  # an ensemble's parts keep their GM names
+                found.names.setdefault(programs[0], track_name(name))
         found.matched.setdefault("instruments", "")
         found.matched["instruments"] += ("no " if negated else "") + name + "; "
     found.instruments = [p for p in found.instruments if p not in found.excluded]

@@ -48,22 +48,47 @@ INSTRUMENT_FAMILIES: dict[str, list[int]] = {
 def parse_instruments(text: str) -> list[int]:
     """"piano, strings, bass, drums" (or "... bass and drums") -> [0, 48, 33, -1]; a ComposerError names an
     unknown instrument."""
-    programs: list[int] = []
+    return [program for program, _ in parse_named(text)]
+
+
+def parse_named(text: str) -> list[tuple[int, str | None]]:
+    """Each part of an instrument list with the name it was given: "lead synth, bass" -> [(81, "Lead Synth"),
+    (33, "Bass")]; an ensemble's parts, a GM number and drums have no name of their own (None)."""
+    parts: list[tuple[int, str | None]] = []
     for raw in re.split(r",|\s+and\s+|\s*&\s*|\s*\+\s*", text):
         name = " ".join(raw.strip().lower().replace("_", " ").split())
         if not name:
             continue
         if name in INSTRUMENT_FAMILIES:
-            programs += INSTRUMENT_FAMILIES[name]
+            parts += [(program, None) for program in INSTRUMENT_FAMILIES[name]]
         elif name in INSTRUMENT_PROGRAMS:
-            programs.append(INSTRUMENT_PROGRAMS[name])
+            program = INSTRUMENT_PROGRAMS[name]
+            parts.append((program, None if program == DRUMS else track_name(name)))
         elif name.isdigit() and int(name) < 128:
-            programs.append(int(name))
+            parts.append((int(name), None))
         else:
             raise ComposerError(f"unknown instrument {raw.strip()!r}; try e.g. piano, strings, bass, drums, flute")
-    if not programs:
+    if not parts:
         raise ComposerError("no instruments given")
-    return programs
+    return parts
+
+
+def track_name(words: str) -> str:
+    """A track name from the words a person used: "lead synth" -> "Lead Synth", "8-bit" -> "8-bit"."""
+    return " ".join(word[:1].upper() + word[1:] for word in words.split())
+
+
+def instrument_names(value: str | Sequence[str | int] | None) -> dict[int, str]:
+    """GM program -> the name `value` (what the API takes as `instruments`) gave it, for named single
+    instruments: "piano, lead synth" -> {0: "Piano", 81: "Lead Synth"}; the first name of a program wins."""
+    items = [value] if isinstance(value, str) else list(value or ())
+    names: dict[int, str] = {}
+    for item in items:
+        if isinstance(item, str):
+            for program, name in parse_named(item):
+                if name is not None:
+                    names.setdefault(program, name)
+    return names
 
 
 def instrument_programs(value: str | Sequence[str | int] | None) -> list[int] | None:

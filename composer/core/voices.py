@@ -48,15 +48,16 @@ def stand_in(program: int, taken: set[int]) -> int:
     raise ValueError("no free program left for another voice")
 
 
-def voices_for(programs: list[int]) -> list[Voice]:
+def voices_for(programs: list[int], names: dict[int, str] | None = None) -> list[Voice]:
     """The voices of pitched GM `programs` in order (repeats allowed): [40, 40, 41, 42] -> Violin I (40),
-    Violin II (decoded as 110), Viola, Cello; two to four choir voices are Soprano, Alto, Tenor, Bass."""
+    Violin II (decoded as 110), Viola, Cello; two to four choir voices are Soprano, Alto, Tenor, Bass.
+    `names` (program -> the person's word for it, "Lead Synth") replaces the GM name of a program."""
     counts, seen = Counter(programs), Counter[int]()
     taken = set(programs)
     voices = []
     for program in programs:
         seen[program] += 1
-        name = default_track_name(program, False)
+        name = (names or {}).get(program) or default_track_name(program, False)
         if program in CHOIRS and counts[program] in CHOIR_VOICES:
             name = CHOIR_VOICES[counts[program]][seen[program] - 1]
         elif counts[program] > 1:

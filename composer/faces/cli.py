@@ -41,7 +41,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from composer.pipeline import compose
 
     started = time.perf_counter()
-    instruments = parse_instruments(args.instruments) if args.instruments else None
+    instruments = args.instruments or None
+    if instruments:
+        parse_instruments(instruments)  # an unknown name fails before the model loads
     options = dict(image=args.image, image_encoder=args.image_encoder, key=args.key, tempo=args.tempo,
                    meter=args.meter, bars=args.bars, instruments=instruments, chords=args.chords, seed=args.seed,
                    roles=args.roles,
@@ -146,7 +148,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from composer.core.instruments import parse_instruments
     from composer.plan.request import describe
 
-    instruments = parse_instruments(args.instruments) if args.instruments else None
+    instruments = args.instruments or None
+    if instruments:
+        parse_instruments(instruments)  # an unknown name fails before the model loads
     request = describe(args.prompt, image=args.image, image_encoder=args.image_encoder, key=args.key,
                        tempo=args.tempo, meter=args.meter,
                        bars=args.bars, instruments=instruments, chords=args.chords, roles=args.roles,

@@ -9,7 +9,7 @@ from typing import Any
 
 from composer.ask.resolve import Resolved
 from composer.core.errors import ComposerError
-from composer.core.instruments import instrument_programs
+from composer.core.instruments import instrument_names, instrument_programs
 from composer.core.theory import MODES, mode_family, pitch_class, sharps_for_key, tonic_for_sharps
 from composer.decode.controls import METERS
 
@@ -102,6 +102,8 @@ def describe(prompt: str | None = None, *, image: str | Path | None = None,
     programs = instrument_programs(instruments)
     request = resolve(prompt, {"key": key, "tempo": tempo, "meter": meter, "bars": bars, "instruments": programs,
                                "chords": chords}, image_affect, image_band, image_caption, predict=predict_mood)
+    if instruments is not None:
+        request.names = instrument_names(instruments)
     if not 1 <= int(request["bars"]) <= MAX_BARS:
         raise ComposerError(f"bars must be 1-{MAX_BARS}, not {request['bars']}")
     if request["meter"] not in METERS:
@@ -152,7 +154,7 @@ def add_roles(request: Resolved, prompt: str | None, roles: str | dict[int, str]
     from composer.plan.roles import assign_roles, hands_for, parse_roles
 
     option = parse_roles(roles) if isinstance(roles, str) else roles
-    voices = voices_for([p for p in request["instruments"] if p != DRUMS])
+    voices = voices_for([p for p in request["instruments"] if p != DRUMS], request.names)
     real = {v.decode: v.program for v in voices}
     assigned = assign_roles([v.decode for v in voices], prompt, option, real)
     voices, chosen = hands_for(voices, {p: role for p, (role, _, _) in assigned.items()})

@@ -98,7 +98,7 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
     pc, mode, tonic = parse_key(key)
     chord_sets = parse_chords(chords, key) if chords else None
     if draw:  # a drawing places the notes itself, one voice per instrument
-        request.voices = voices_for(sorted({p for p in programs if p != DRUMS}))
+        request.voices = voices_for(sorted({p for p in programs if p != DRUMS}), request.names)
     pitched = sorted(v.decode for v in request.voices)  # the model plays these; drums are arranged
     if len(pitched) > MELODIC_CHANNELS:
         raise ComposerError(f"{len(pitched)} pitched instruments asked for; MIDI has room for {MELODIC_CHANNELS} "
