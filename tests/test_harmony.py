@@ -179,7 +179,42 @@ def test_a_closing_cadence_keeps_the_phrases_own_predominant_before_the_dominant
     from composer.plan.harmony import _period
 
     phrase = [("I",), ("V",), ("IV",), ("I",)]
-    bars = _period(phrase, 8, "pop", "major", True, random.Random(0))  # 0.84: no plagal close this time
+    bars = _period(phrase, 8, "pop", "major", "close", random.Random(0))  # 0.84: no plagal close this time
     assert bars[:4] == phrase and bars[6:] == [("IV", "V"), ("I",)]  # IV V | I, not the phrase's IV lost to V
-    tonic_first = _period([("I",), ("IV",), ("I",), ("V",)], 8, "pop", "major", True, random.Random(0))
+    tonic_first = _period([("I",), ("IV",), ("I",), ("V",)], 8, "pop", "major", "close", random.Random(0))
     assert tonic_first[6] == ("V",)  # a tonic there gives way to the dominant whole
+
+
+@pytest.mark.parametrize("style", sorted(TEXTURES))
+def test_a_contrasting_section_is_new_and_does_not_open_on_the_tonic_or_dominant(style: str) -> None:
+    for seed in range(6):
+        plan = plan_harmony(style, 0, "major", 16, (4, 4), rng=random.Random(seed))
+        assert plan.bars[8:] != plan.bars[:8], (style, seed, plan.describe())
+        if "from its" in plan.sections[1][3]:  # a four-bar loop turned to start away from home
+            assert plan.chords[8 * plan.slots].root not in (0, 7), plan.describe()
+
+
+def test_inner_periods_sometimes_end_open_on_the_dominant_and_the_last_always_closes() -> None:
+    open_ends = 0
+    for seed in range(40):
+        plan = plan_harmony("pop", 0, "major", 24, (4, 4), rng=random.Random(seed))
+        assert plan.bars[-1] == "I"
+        for end in (8, 16):
+            if "ending open" in next(s[3] for s in plan.sections if s[2] == end):
+                open_ends += 1
+                assert plan.bars[end - 1] == "V" and plan.bars[end - 2] != "V", plan.describe()
+                assert plan.bars[end - 2] != plan.bars[end - 3], plan.describe()  # not ii | ii | V
+    assert 10 <= open_ends <= 50  # of 80 inner periods: about OPEN_SHARE of them
+
+
+def test_a_sentence_goes_on_from_its_phrases_second_half_and_a_period_starts_again() -> None:
+    from composer.plan.harmony import _period
+
+    phrase = [("I",), ("V",), ("vi",), ("IV",)]
+    period = _period(phrase, 8, "pop", "major", "close", random.Random(0))
+    sentence = _period(phrase, 8, "pop", "major", "close", random.Random(0), "sentence")
+    assert period[4:6] == phrase[:2] and sentence[4:6] == phrase[2:]
+    assert period[-1] == sentence[-1] == ("I",)
+    shapes = [s[3] for seed in range(30)
+              for s in plan_harmony("pop", 0, "major", 16, (4, 4), rng=random.Random(seed)).sections]
+    assert 5 <= sum("as a sentence" in s for s in shapes) <= 40  # of 60 sections: about SENTENCE_SHARE

@@ -37,6 +37,14 @@ PREDOMINANTS = {"major": ("ii", "ii7"), "minor": ("bVI", "iiø7")}  # before a c
 PLAGAL_STYLES = frozenset({"pop", "rock", "folk", "ballad", "ambient", "cinematic", "orchestral", "chiptune"})
 PLAGAL_SHARE = 0.25  # in these styles a period closes IV-I this often
 VARY_SHARE = 0.6  # a section's progression has one inner bar changed by the chord model this often
+# an inner 8-bar period (not the last) ends open on the dominant this often, as a verse leads into its chorus
+# or a binary form's first half ends on V; the others close with the style's cadence
+OPEN_SHARE = 0.35
+# a section's 8 bars are a sentence this often (the second half continues from the phrase's third bar), else
+# a period (the consequent starts as the antecedent did)
+SENTENCE_SHARE = 0.4
+CONTRAST_TRIES = 4  # progressions drawn for a contrasting section before one that differs from the earlier ones
+ORDINALS = {1: "second", 2: "third", 3: "fourth"}
 
 
 @dataclass
@@ -66,18 +74,21 @@ def plan_harmony(style: str, tonic: int, mode: str, bars: int, meter: tuple[int,
     described = []
     for index, (label, length) in enumerate(sections):
         if label not in chosen:
-            phrase, source = _progression(style, mode, rng, [source for _, source in chosen.values()])
-            away = len(phrase) == 4 and not (_is_tonic(phrase[2]) or _is_tonic(phrase[3]))
-            if chosen and away and _is_tonic(phrase[0]):
-                phrase, source = phrase[2:] + phrase[:2], f"{source}, from its third bar"  # a contrast starts away
-            elif rng.random() < VARY_SHARE:
-                phrase, source = _varied(phrase, style, mode, rng), f"{source}, varied by the chord model"
+            phrase, source = _contrast(style, mode, rng, list(chosen.values()))
+            if len(phrase) == 4 and phrase[2] != phrase[3] and rng.random() < SENTENCE_SHARE:  # one that moves on
+                source += ", as a sentence"
             chosen[label] = phrase, source
         phrase, source = chosen[label]
+        shape = "sentence" if source.endswith("as a sentence") else "period"
         if label in {lab for lab, _ in sections[:index]} and index < len(sections) - 1:  # a repeat, not the return
             phrase, source = _varied(phrase, style, mode, rng), f"{source}, varied by the chord model"
         first = len(names) + 1
-        names += _period(phrase, length, style, mode, not (loop and index == len(sections) - 1), rng)
+        last_section = index == len(sections) - 1
+        ending = "open" if loop and last_section else "half" if not last_section and length == 8 \
+            and rng.random() < OPEN_SHARE else "close"
+        names += _period(phrase, length, style, mode, ending, rng, shape)
+        if ending == "half":
+            source += ", ending open on the dominant"
         described.append((label, first, len(names), source))
     if loop and bars >= 2:  # the dominant seventh (a mode: its cadence chord) leads back into bar 1
         names[-1] = (cadence_for(style, mode).close[mode][0].split()[-1],) if mode in MODE_PROGRESSIONS else ("V7",)
@@ -133,6 +144,26 @@ def _progression(style: str, mode: str, rng: random.Random, taken: list[str]) ->
     return list(progression.bars), f"library: {progression.name}"
 
 
+def _contrast(style: str, mode: str, rng: random.Random,
+              earlier: list[tuple[list[tuple[str, ...]], str]]) -> tuple[list[tuple[str, ...]], str]:
+    """A new section's phrase and its source. After the first section it is a contrast: a four-bar loop that
+    opens on the tonic starts from one of its other chords instead (a chorus on IV or vi, a bridge away from
+    home), and it never repeats an earlier section's chords bar for bar (another progression is drawn)."""
+    taken = [source for _, source in earlier]
+    for _ in range(CONTRAST_TRIES):
+        phrase, source = _progression(style, mode, rng, taken)
+        away = [k for k in range(1, len(phrase)) if _root(phrase[k][0]) not in (0, 7)] if len(phrase) == 4 else []
+        if earlier and away and _is_tonic(phrase[0]):
+            k = rng.choice(away)
+            phrase, source = phrase[k:] + phrase[:k], f"{source}, from its {ORDINALS[k]} bar"
+        elif rng.random() < VARY_SHARE:
+            phrase, source = _varied(phrase, style, mode, rng), f"{source}, varied by the chord model"
+        if all(phrase != other for other, _ in earlier):
+            break
+        taken.append(source)
+    return phrase, source
+
+
 def _is_tonic(bar: tuple[str, ...]) -> bool:
     return _root(bar[0]) == 0
 
@@ -172,10 +203,15 @@ def _model() -> ChordModel | None:
         return None
 
 
-def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, closed: bool,
-            rng: random.Random) -> list[tuple[str, ...]]:
-    """`length` bars (8 at most) from a phrase: the antecedent ends open, the consequent on the cadence."""
+def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, ending: str,
+            rng: random.Random, shape: str = "period") -> list[tuple[str, ...]]:
+    """`length` bars (8 at most) from a phrase: the antecedent ends open, the consequent on the cadence
+    (`ending` "close"), on a half cadence ("half": the predominant, then the dominant) or as its phrase goes
+    ("open": a loop's last period, whose last bar the planner sets). A "period" `shape` starts its consequent
+    as the antecedent began; a "sentence" goes on from the phrase's second half instead (presentation, then
+    continuation into the cadence)."""
     cadence = cadence_for(style, mode)
+    closed = ending != "open"
     if len(phrase) > 8 or length < 4:  # a long progression (a canon, a 12-bar blues) or a short piece
         bars = [phrase[i % len(phrase)] for i in range(length)]
     else:
@@ -183,6 +219,8 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, c
         if style in HALF_CADENCE_STYLES or mode in MODE_PROGRESSIONS:
             antecedent[3] = tuple(cadence.half[mode].split())
         consequent = list(phrase[4:8]) if len(phrase) == 8 else [phrase[i % len(phrase)] for i in range(4)]
+        if shape == "sentence" and len(phrase) == 4:
+            consequent = consequent[2:] + consequent[:2]
         bars = (antecedent + consequent)[:length]
     if closed and length >= 2:
         before, last = cadence.close[mode]
@@ -194,9 +232,21 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, c
         bars[-2] = (own, before) if lead_in else tuple(before.split())  # its chord leads into the dominant
         bars[-1] = (last,)
         if length >= 3 and mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(bars[-2][0]):  # not V V I, IV IV V I
-            bars[-3] = (PREDOMINANTS[mode][style in ("swing", "lofi")],)
+            predominant = PREDOMINANTS[mode][style in ("swing", "lofi")]
+            if length >= 4 and _root(bars[-4][-1]) == _root(predominant):  # nor ii ii V I
+                predominant = "IV" if mode == "major" else "iv"
+            bars[-3] = (predominant,)
         if length == 8 and bars[4:] == bars[:4] and mode in PREDOMINANTS:  # the answer is not the question again
             bars[6] = ("V7",) if bars[6] != ("V7",) else (PREDOMINANTS[mode][0],)
+    if ending == "half" and length >= 3:
+        half = cadence.half[mode].split()
+        dominant = (half[-1],)
+        if bars[-2] == dominant or _root(bars[-2][-1]) == _root(half[-1]):  # V | I becomes predominant | V
+            predominant = PREDOMINANTS[mode][style in ("swing", "lofi")] if mode in PREDOMINANTS else half[0]
+            if mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(predominant):  # not ii | ii | V
+                predominant = "IV" if mode == "major" else "iv"
+            bars[-2] = (predominant,)
+        bars[-1] = dominant
     return bars
 
 
