@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import pretty_midi
-from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_result
+from common import logged_progress, write_result
 
 import composer
 from composer.core.roles import register_for
@@ -312,7 +311,7 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, Progress() as progress:
+    with tempfile.TemporaryDirectory() as tmp, logged_progress() as progress:
         scan = progress.add_task("finding held-out pieces", total=None)
         chosen, skipped = held_out(args.pieces, lambda total: progress.update(scan, total=total, advance=1))
         task = progress.add_task("adding parts", total=len(chosen))

@@ -27,10 +27,9 @@ from pathlib import Path
 
 import mido
 import pretty_midi
-from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_result
+from common import logged_progress, write_result
 
 from composer.constraints import polyphony_cap, scale_pitch_classes
 from composer.core.gm import playable_range
@@ -119,7 +118,7 @@ def main() -> int:
     shares: list[float] = []
     shares_off: list[float] = []
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as folder, Progress() as progress:
+    with tempfile.TemporaryDirectory() as folder, logged_progress() as progress:
         task = progress.add_task("generating", total=args.count + args.key_pairs)
         for index in range(args.count):
             settings = random_settings(rng)

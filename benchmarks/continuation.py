@@ -19,10 +19,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from rich.progress import Progress
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_result
+from common import logged_progress, write_result
 
 from composer.arrange.continuation import continue_score
 from composer.core.analysis import estimate_key
@@ -62,7 +60,7 @@ def main() -> int:
         return 2
     results = []
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as folder, Progress() as progress:
+    with tempfile.TemporaryDirectory() as folder, logged_progress() as progress:
         chosen = test_pieces(args.pieces, args.runs)
         task = progress.add_task("continuing", total=len(chosen))
         for index, piece in enumerate(chosen):

@@ -19,10 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from rich.progress import Progress
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_result
+from common import logged_progress, write_result
 
 from composer.evaluate.control import evaluate, load_prompts
 from composer.evaluate.music import evaluate_music
@@ -36,7 +34,7 @@ MUSIC_FLOORS = {"generated_scale_consistency": 0.9, "heldout_nll_per_token": 0.8
 
 def run_control(prompt_file: Path, seeds: int) -> dict:
     prompts = load_prompts(prompt_file)
-    with tempfile.TemporaryDirectory() as folder, Progress() as progress:
+    with tempfile.TemporaryDirectory() as folder, logged_progress() as progress:
         task = progress.add_task("prompts", total=len(prompts) * seeds)
         report = evaluate(prompts, Path(folder), tuple(range(seeds)),
                           on_progress=lambda done, total: progress.update(task, completed=done))
@@ -49,7 +47,7 @@ def run_control(prompt_file: Path, seeds: int) -> dict:
 
 def run_music(n: int, seed: int) -> dict:
     pieces = ROOT / "data" / "pieces.jsonl"
-    with Progress() as progress:
+    with logged_progress() as progress:
         tasks: dict[str, object] = {}
 
         def update(stage: str, done: int, total: int) -> None:

@@ -16,10 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from rich.progress import Progress
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_result
+from common import logged_progress, write_result
 
 import composer
 from composer.core.theory import pitch_class
@@ -35,7 +33,7 @@ FLOOR = 100.0
 def run(per_mode: int, bars: int) -> dict[str, object]:
     rows = []
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as folder, Progress() as progress:
+    with tempfile.TemporaryDirectory() as folder, logged_progress() as progress:
         task = progress.add_task("modes", total=per_mode * len(MODES))
         for mode in MODES:
             for index in range(per_mode):

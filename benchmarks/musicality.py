@@ -14,10 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rich.progress import Progress
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, write_result
+from common import RESULTS, logged_progress, write_result
 
 from composer.evaluate.musicality_report import table_lines, write_pictures
 from composer.evaluate.musicality_run import load_musicality_prompts, run_musicality
@@ -35,7 +33,7 @@ def main() -> int:
     args = parser.parse_args()
     prompts = load_musicality_prompts(args.prompts)
     pictures = RESULTS / "musicality"
-    with tempfile.TemporaryDirectory() as tmp, Progress() as progress:
+    with tempfile.TemporaryDirectory() as tmp, logged_progress() as progress:
         task = progress.add_task("musicality", total=1)
         result = run_musicality(prompts, Path(tmp), seeds=tuple(range(1, args.seeds + 1)), bars=args.bars,
                                 on_progress=lambda done, total: progress.update(task, completed=done, total=total))
