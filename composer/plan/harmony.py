@@ -34,6 +34,7 @@ MODEL_STYLES = {"chorale": ("chorale", 0.6), "baroque": ("chorale", 0.4), "folk"
                 "waltz": ("folk", 0.25), "march": ("folk", 0.25), "orchestral": ("chorale", 0.25)}
 FORMS = {1: "A", 2: "AB", 3: "ABA", 4: "AABA"}
 PREDOMINANTS = {"major": ("ii", "ii7"), "minor": ("bVI", "iiø7")}  # before a cadence's dominant (jazz: ii7)
+OTHER_PREDOMINANTS = {"major": ("IV", "IVmaj7"), "minor": ("iv", "iv7")}  # where the first would sound twice
 PLAGAL_STYLES = frozenset({"pop", "rock", "folk", "ballad", "ambient", "cinematic", "orchestral", "chiptune"})
 PLAGAL_SHARE = 0.25  # in these styles a period closes IV-I this often
 VARY_SHARE = 0.6  # a section's progression has one inner bar changed by the chord model this often
@@ -234,7 +235,7 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, e
         if length >= 3 and mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(bars[-2][0]):  # not V V I, IV IV V I
             predominant = PREDOMINANTS[mode][style in ("swing", "lofi")]
             if length >= 4 and _root(bars[-4][-1]) == _root(predominant):  # nor ii ii V I
-                predominant = "IV" if mode == "major" else "iv"
+                predominant = OTHER_PREDOMINANTS[mode][style in ("swing", "lofi")]
             bars[-3] = (predominant,)
         if length == 8 and bars[4:] == bars[:4] and mode in PREDOMINANTS:  # the answer is not the question again
             bars[6] = ("V7",) if bars[6] != ("V7",) else (PREDOMINANTS[mode][0],)
@@ -244,7 +245,7 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, e
         if bars[-2] == dominant or _root(bars[-2][-1]) == _root(half[-1]):  # V | I becomes predominant | V
             predominant = PREDOMINANTS[mode][style in ("swing", "lofi")] if mode in PREDOMINANTS else half[0]
             if mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(predominant):  # not ii | ii | V
-                predominant = "IV" if mode == "major" else "iv"
+                predominant = OTHER_PREDOMINANTS[mode][style in ("swing", "lofi")]
             bars[-2] = (predominant,)
         bars[-1] = dominant
     return bars
