@@ -333,3 +333,15 @@ def test_a_part_that_stops_playing_is_counted_by_its_silent_bars() -> None:
     held = Part("Cello", 42, (Note(48, 0.0, 8.0),))  # sounds through bars 1-2 of four
     assert bars_sounding(held, Meter(4, 4), 4) == 0.5
     assert parts_present([1.0, 0.95, 0.5]) == 2 / 3 and parts_present([]) is None
+
+
+def test_a_bar_that_fits_several_chords_equally_is_read_from_its_lowest_note() -> None:
+    from composer.evaluate.musicality_metrics import prevailing_chord
+
+    only_a = np.zeros(12)
+    only_a[9] = 4.0  # a guitar and a bass playing A the whole bar: A, D major, F major, F# minor all fit it
+    assert prevailing_chord(only_a).root == 2  # without the bass: the earlier template
+    assert prevailing_chord(only_a, lowest=9).root == 9
+    c_major = np.zeros(12)
+    c_major[[0, 4, 7]] = 1.0
+    assert prevailing_chord(c_major, lowest=4).root == 0  # no tie: the lowest note does not override the fit

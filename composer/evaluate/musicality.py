@@ -12,7 +12,8 @@ Prevailing chord of a bar: of 48 templates (12 roots x major {0,4,7}, minor {0,3
 dominant 7th {0,4,7,10}), the one with the highest score = inside - 1.0 x outside - 0.1 x absent, where the
 weight of a pitch class = beats it sounds inside the bar over ALL pitched parts, normalised to sum 1; inside /
 outside = weight on / off the template's pcs, absent = number of template pcs with no weight at all. Ties (within
-1e-9) go to fewer pcs, then the lower root, then major, minor, diminished. A silent bar has no chord (None).
+1e-9) go to the template rooted on the pc of the bar's lowest note (a bar of A's alone is A, not D major), then
+to fewer pcs, then the lower root, then major, minor, diminished. A silent bar has no chord (None).
 
 Per part (PartMetrics):
   notes_per_bar      notes / bars of the piece.

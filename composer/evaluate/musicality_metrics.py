@@ -187,20 +187,36 @@ def chord_score(chord: Chord, weights: np.ndarray) -> float:
     return inside - OUTSIDE_PENALTY * (1.0 - inside) - ABSENT_PENALTY * absent
 
 
-def prevailing_chord(weights: np.ndarray) -> Chord | None:
-    """Best-scoring template for one bar's pc weights; None for a silent bar. Ties keep the earlier template."""
+def prevailing_chord(weights: np.ndarray, lowest: int | None = None) -> Chord | None:
+    """Best-scoring template for one bar's pc weights; None for a silent bar. Ties go to the template rooted
+    on `lowest` (the pc of the bar's lowest note, when given: a bar of A's alone is A, not the D major it
+    also fits), else keep the earlier template."""
     if weights.sum() <= EPS:
         return None
     best, best_score = TEMPLATES[0], -math.inf
     for chord in TEMPLATES:
         score = chord_score(chord, weights)
-        if score > best_score + 1e-9:
+        if score > best_score + 1e-9 or (abs(score - best_score) <= 1e-9 and chord.root == lowest != best.root):
             best, best_score = chord, score
     return best
 
 
+def bar_lowest(parts: Sequence[Part], meter: Meter, n_bars: int) -> list[int | None]:
+    """Per bar, the pitch class of the lowest note sounding in it (None for a silent bar)."""
+    lowest: list[int | None] = [None] * n_bars
+    bar = meter.bar_beats
+    for n in (n for p in parts for n in p.notes):
+        first, last = int(n.start // bar), min(n_bars - 1, math.ceil(n.end / bar - EPS) - 1)
+        for b in range(max(0, first), last + 1):
+            held = lowest[b]
+            if min(n.end, (b + 1) * bar) - max(n.start, b * bar) > 0 and (held is None or n.pitch < held):
+                lowest[b] = n.pitch
+    return [None if p is None else p % 12 for p in lowest]
+
+
 def bar_chords(parts: Sequence[Part], meter: Meter, n_bars: int) -> list[Chord | None]:
-    return [prevailing_chord(w) for w in bar_histograms(parts, meter, n_bars)]
+    return [prevailing_chord(w, low) for w, low in
+            zip(bar_histograms(parts, meter, n_bars), bar_lowest(parts, meter, n_bars), strict=True)]
 
 
 # --- per-part metrics ------------------------------------------------------------------------------------------
