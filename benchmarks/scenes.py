@@ -21,8 +21,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result
 
 from composer.ask.head import DENSITY_ONSETS, DYNAMIC_VELOCITY, TEMPO_VALUES, load_head
-from composer.ask.mood import Affect, affect_of_text, attributes_from_affect
-from composer.ask.scene_model import MIN_SIMILARITY, RIDGE, K, SceneModel, load_scenes, scene_matrix
+from composer.ask.mood import Affect, affect_of_text, attributes_from_affect, mood_coverage
+from composer.ask.scene_model import (
+    FULL_CONFIDENCE,
+    MIN_CONFIDENCE,
+    MIN_SIMILARITY,
+    RIDGE,
+    K,
+    SceneModel,
+    blend_mood,
+    load_scenes,
+    scene_matrix,
+)
 from composer.decode.controls import TEMPO_BINS
 
 ATTRIBUTES = ("tempo", "mode", "dynamic", "density")
@@ -176,6 +186,59 @@ def variants(rows: list[dict], matrix: np.ndarray, held: list[int], kept: list[i
     return out
 
 
+# (MIN_CONFIDENCE, FULL_CONFIDENCE) pairs leave-one-source-out chooses from; none starts under 0.1, where
+# unrelated text ("xyzzy plugh", 0.08-0.10) would move the defaults
+GATES = tuple((low, full) for low in (0.1, 0.15, 0.2) for full in (0.15, 0.2, 0.3, 0.4, 0.5) if full > low)
+
+
+def blend_labels(model: SceneModel, rows: tuple[dict, ...], matrix: np.ndarray, indices: list[int],
+                 gate: tuple[float, float], by_coverage: bool = True) -> list[dict[str, str]]:
+    """What resolve() does with each description: the lexicon's reading moved toward the scene model's
+    (blend_mood) as far as `gate` lets its confidence, the mode chosen by the lexicon's coverage of the
+    description's words (`by_coverage`) or by the lexicon whenever it knows a word."""
+    labels = []
+    for i in indices:
+        text = rows[i]["text"]
+        affect = affect_of_text(text)
+        lexicon = attributes_from_affect(affect) if affect else None
+        coverage = mood_coverage(text, affect.words) if affect and by_coverage else 1.0
+        mood = blend_mood(model.predict(matrix[i]), lexicon, len(affect.words) if affect else 0, coverage, gate)
+        labels.append({"tempo": nearest_bin(mood.tempo, TEMPO_VALUES), "mode": mood.mode,
+                       "dynamic": nearest_bin(mood.velocity, DYNAMIC_VELOCITY),
+                       "density": nearest_bin(mood.onsets_per_bar, DENSITY_ONSETS)})
+    return labels
+
+
+def mean_of_four(figure: dict[str, float]) -> float:
+    return float(np.mean([figure[name] for name in ATTRIBUTES]))
+
+
+def choose_gate(rows: tuple[dict, ...], matrix: np.ndarray, kept: list[int]) -> tuple[float, float]:
+    """The confidence gate (MIN_CONFIDENCE, FULL_CONFIDENCE) whose blend is best on average when each training
+    source in turn is predicted by a scene model fitted on the others (the held-out sources take no part)."""
+    scores = {gate: [] for gate in GATES}
+    for source in sorted({rows[i]["source"] for i in kept}):
+        test = [i for i in kept if rows[i]["source"] == source]
+        train = [i for i in kept if rows[i]["source"] != source]
+        fold = SceneModel([rows[i] for i in train], matrix[train])
+        truth = [{name: rows[i][name] for name in ATTRIBUTES} for i in test]
+        for gate in GATES:
+            scores[gate].append(mean_of_four(accuracy(blend_labels(fold, rows, matrix, test, gate), truth)))
+    return max(GATES, key=lambda gate: float(np.mean(scores[gate])))
+
+
+def blended(model: SceneModel, rows: tuple[dict, ...], matrix: np.ndarray, held: list[int], kept: list[int],
+            truth: list[dict[str, str]]) -> dict[str, dict[str, float]]:
+    """The whole reading on the held-out sources: shipped (coverage decides the mode, the shipped gate), the
+    lexicon choosing the mode whenever it knows a word, and the gate chosen by leave-one-source-out."""
+    shipped = (MIN_CONFIDENCE, FULL_CONFIDENCE)
+    chosen = choose_gate(rows, matrix, kept)
+    return {"blend": accuracy(blend_labels(model, rows, matrix, held, shipped), truth),
+            "blend_lexicon_mode": accuracy(blend_labels(model, rows, matrix, held, shipped, False), truth),
+            f"blend_gate_{chosen[0]}_{chosen[1]}": accuracy(blend_labels(model, rows, matrix, held, chosen), truth),
+            "blend_gate_0.2_0.5_before": accuracy(blend_labels(model, rows, matrix, held, (0.2, 0.5), False), truth)}
+
+
 def main() -> int:
     started = time.perf_counter()
     rows, matrix = load_scenes(), scene_matrix()
@@ -187,6 +250,7 @@ def main() -> int:
     truth = [{name: rows[i][name] for name in ATTRIBUTES} for i in held]
     results = {"scene_model": accuracy([model.predict(matrix[i]).labels for i in held], truth),
                "lexicon": accuracy([lexicon_labels(rows[i]["text"]) for i in held], truth)}
+    results |= blended(model, rows, matrix, held, kept, truth)
     head = load_head()
     if head is not None:
         results["mood_head"] = accuracy([head.predict(matrix[i]).labels for i in held], truth)

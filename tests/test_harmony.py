@@ -216,5 +216,5 @@ def test_a_sentence_goes_on_from_its_phrases_second_half_and_a_period_starts_aga
     assert period[4:6] == phrase[:2] and sentence[4:6] == phrase[2:]
     assert period[-1] == sentence[-1] == ("I",)
     shapes = [s[3] for seed in range(30)
-              for s in plan_harmony("pop", 0, "major", 16, (4, 4), rng=random.Random(seed)).sections]
+              for s in plan_harmony("folk", 0, "major", 16, (4, 4), rng=random.Random(seed)).sections]
     assert 5 <= sum("as a sentence" in s for s in shapes) <= 40  # of 60 sections: about SENTENCE_SHARE

@@ -71,3 +71,20 @@ def test_explain_is_fast_once_loaded(describe):
     started = time.perf_counter()
     describe("the last train home through a sleeping city, rain on the windows")
     assert time.perf_counter() - started < 1.0
+
+
+def test_an_incidental_lexicon_word_does_not_choose_the_mode():
+    """The lexicon's words choose the mode only where they are at least half the prompt's content words."""
+    from composer.ask.mood import Affect, attributes_from_affect, mood_coverage
+    from composer.ask.scene_model import ScenePrediction, blend_mood
+
+    assert mood_coverage("a calm piano piece", ("calm",)) == 1.0  # "piano" and "piece" say nothing of a mood
+    assert mood_coverage("wounded men shiver in frozen trenches at dawn", ("dawn",)) == pytest.approx(1 / 6)
+    minor = ScenePrediction({"tempo": "andante", "mode": "minor", "dynamic": "p", "density": "sparse",
+                             "register": "low", "band": next(iter(BANDS))},
+                            {name: 0.6 for name in LABELS}, -0.5, -0.2, ())
+    lexicon = attributes_from_affect(Affect(0.5, -0.3, ("dawn",)))  # "dawn" alone reads major
+    assert blend_mood(minor, lexicon, 1, coverage=1 / 6).mode == "minor"
+    assert blend_mood(minor, lexicon, 1, coverage=1.0).mode == "major"
+    unsure = ScenePrediction(minor.labels, {name: 0.05 for name in LABELS}, 0.0, 0.0, ())
+    assert blend_mood(unsure, None, 0).tempo == attributes_from_affect(Affect(0.0, 0.0)).tempo  # moves nothing

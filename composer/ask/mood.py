@@ -80,6 +80,32 @@ def affect_of_text(prompt: str) -> Affect | None:
     return Affect(valence, arousal, tuple(word for word, _ in hits))
 
 
+# Words that say nothing of a mood: how much of a prompt's own words the lexicon knows is counted without them.
+_STOPWORD_TEXT = """
+a an the and or but nor so yet for of in on at to from by with without into onto over under through across
+along around behind before after during while as than then that this these those there here where when who
+whom whose which what why how is are was were be been being am has have had do does did will would shall
+should can could may might must not no never very too just only also even all any some each every both
+its it's his her hers their theirs our ours your yours my mine me you him them us we they she he one
+two three out off up down about again once last next still now other another such own same more most
+piece song music tune theme track melody score sound sounds soundtrack cue loop bars bar bpm key major minor
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def mood_coverage(prompt: str, words: tuple[str, ...]) -> float:
+    """The share of the prompt's content words (three letters or more, not STOPWORDS, not instrument names)
+    that are lexicon `words`: 1.0 for "sad slow waltz", 1/6 for "soldiers dig trenches in the freezing mud
+    before dawn", where one incidental word is all the lexicon knows."""
+    from composer.core.instruments import INSTRUMENT_PROGRAMS
+
+    instruments = {word for name in INSTRUMENT_PROGRAMS for word in name.split()}
+    content = [w for w in re.findall(r"[a-z][a-z'-]{2,}", prompt.lower()) if w not in STOPWORDS
+               and (w in AFFECT or (w not in instruments and w.rstrip("s") not in instruments))]
+    known = sum(1 for w in content if w in words)
+    return min(1.0, known / len(content)) if content else 1.0
+
+
 def band_of_text(prompt: str) -> list[int] | None:
     lowered = prompt.lower()
     for scene, band in SCENE_BANDS.items():

@@ -19,7 +19,14 @@ from composer.ask.head import (
     TEMPO_VALUES,
     Prediction,
 )
-from composer.ask.mood import Affect, MoodAttributes, affect_of_text, attributes_from_affect, band_of_text
+from composer.ask.mood import (
+    Affect,
+    MoodAttributes,
+    affect_of_text,
+    attributes_from_affect,
+    band_of_text,
+    mood_coverage,
+)
 from composer.ask.scene_model import blend_mood
 from composer.ask.scene_model import predict as read_scene
 from composer.ask.scene_model import scene_band as scene_band_of
@@ -87,7 +94,8 @@ def resolve(prompt: str | None = None, options: dict[str, Any] | None = None,
     mood_detail = ", ".join(affect.words) if affect else ""
     scene = read_scene(prompt) if prompt and predict is not None else None
     if scene is not None and (mood is not None or max(map(scene_sure, scene.confidence.values())) > 0):
-        mood = blend_mood(scene, mood, len(affect.words) if affect else 0)
+        coverage = mood_coverage(prompt, text_affect.words) if prompt and text_affect and not image_affect else 1.0
+        mood = blend_mood(scene, mood, len(affect.words) if affect else 0, coverage)
         mood_detail = ", ".join(d for d in (mood_detail, f"text model: nearest {scene.nearest[0].text!r}") if d)
     out = Resolved(caption=" ".join(p for p in (prompt or "", image_caption) if p))
     values = out.values

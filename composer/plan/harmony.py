@@ -41,8 +41,11 @@ VARY_SHARE = 0.6  # a section's progression has one inner bar changed by the cho
 # an inner 8-bar period (not the last) ends open on the dominant this often, as a verse leads into its chorus
 # or a binary form's first half ends on V; the others close with the style's cadence
 OPEN_SHARE = 0.35
-# a section's 8 bars are a sentence this often (the second half continues from the phrase's third bar), else
-# a period (the consequent starts as the antecedent did)
+# In these styles a section's 8 bars are a sentence this often (the second half continues from the phrase's
+# third bar), else a period (the consequent starts as the antecedent did). Loop-based styles (pop, rock,
+# synthwave, lo-fi, ...) repeat their loop: a sentence there starts its second half on bIII, bVII or IV and
+# the piece is heard in another key (the public control prompts' rock anthem in E read as A major).
+SENTENCE_STYLES = frozenset({"chorale", "baroque", "folk", "waltz", "march", "orchestral"})
 SENTENCE_SHARE = 0.4
 CONTRAST_TRIES = 4  # progressions drawn for a contrasting section before one that differs from the earlier ones
 ORDINALS = {1: "second", 2: "third", 3: "fourth"}
@@ -76,7 +79,8 @@ def plan_harmony(style: str, tonic: int, mode: str, bars: int, meter: tuple[int,
     for index, (label, length) in enumerate(sections):
         if label not in chosen:
             phrase, source = _contrast(style, mode, rng, list(chosen.values()))
-            if len(phrase) == 4 and phrase[2] != phrase[3] and rng.random() < SENTENCE_SHARE:  # one that moves on
+            if style in SENTENCE_STYLES and len(phrase) == 4 and phrase[2] != phrase[3] \
+                    and rng.random() < SENTENCE_SHARE:  # one that moves on
                 source += ", as a sentence"
             chosen[label] = phrase, source
         phrase, source = chosen[label]
@@ -225,7 +229,7 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, e
         bars = (antecedent + consequent)[:length]
     if closed and length >= 2:
         before, last = cadence.close[mode]
-        plagal = style in PLAGAL_STYLES and mode in PREDOMINANTS and rng.random() < PLAGAL_SHARE
+        plagal = ending == "close" and style in PLAGAL_STYLES and mode in PREDOMINANTS and rng.random() < PLAGAL_SHARE
         if plagal:
             before = "IV" if mode == "major" else "iv"  # amen
         own = bars[-2][-1]  # the phrase's chord where the cadence begins
@@ -243,10 +247,11 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, e
         half = cadence.half[mode].split()
         dominant = (half[-1],)
         if bars[-2] == dominant or _root(bars[-2][-1]) == _root(half[-1]):  # V | I becomes predominant | V
-            predominant = PREDOMINANTS[mode][style in ("swing", "lofi")] if mode in PREDOMINANTS else half[0]
-            if mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(predominant):  # not ii | ii | V
-                predominant = OTHER_PREDOMINANTS[mode][style in ("swing", "lofi")]
-            bars[-2] = (predominant,)
+            bars[-2] = (PREDOMINANTS[mode][style in ("swing", "lofi")] if mode in PREDOMINANTS else half[0],)
+        if mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(bars[-2][-1]):  # not ii | ii | V, IV | IV | V
+            jazz = style in ("swing", "lofi")
+            bars[-2] = next((c,) for c in (PREDOMINANTS[mode][jazz], OTHER_PREDOMINANTS[mode][jazz])
+                            if _root(c) != _root(bars[-3][-1]))
         bars[-1] = dominant
     return bars
 
