@@ -131,3 +131,15 @@ def test_a_generated_solo_piano_plays_with_two_hands(tmp_path) -> None:  # type:
     pitches = sorted(n.pitch for n in midi.instruments[0].notes)
     assert sum(p < 60 for p in pitches) >= 0.3 * len(pitches)  # a left hand below middle C
     assert pitches[-1] - pitches[0] >= 24
+
+
+def test_a_sparse_request_thins_the_accompaniments_figures_to_whole_beats() -> None:
+    from composer.core.textures import figure_for
+    from composer.plan.spec import SPARSE_ONSETS
+
+    busy = figure_for("ballad", "arp", 4, 4)
+    sparse = figure_for("ballad", "arp", 4, 4, sparse=True)
+    assert busy is not None and sparse is not None
+    assert 0.5 in busy.onsets and sparse.onsets == (0.0, 1.0, 2.0, 3.0) and sparse.length >= 1.0
+    assert figure_for("funk", "comp", 4, 4, sparse=True).onsets == (0.5,)  # all off the beat: its first stays
+    assert describe("a peaceful, gentle forest at dawn")["onsets_per_bar"] <= SPARSE_ONSETS

@@ -98,6 +98,7 @@ class ConstraintSpec:
     texture_strength: float = 1.0
     velocity: int | None = None  # dynamics target
     onsets_per_bar: float | None = None  # density target
+    sparse: bool = False  # a request read as sparse or light: the accompaniment's figures on whole beats only
     motif_period: int = 2  # bars between a figure and its repeat
     motif_strength: float = 1.0
     density_strength: float = 2.0
@@ -182,7 +183,7 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if roles is not None and "texture" in on:  # after the other masks (the ending's held tonic
         # included): it steps aside where it would leave none
         filters.append(VoicingMask(tracker, roles, harmony, spec.style, spec.meter or (4, 4),
-                                   None if spec.loop else spec.bars, spec.left_hands, slots))
+                                   None if spec.loop else spec.bars, spec.left_hands, slots, spec.sparse))
     if "polyphony" in on:
         filters.append(RestrikeMask(tracker))
     if spec.programs and len(spec.programs) > 1 and "coverage" in on:
@@ -202,7 +203,8 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if roles is not None and "texture" in on:
         filters.append(TextureBias(tracker, roles, harmony, spec.texture_strength,
                                    spec.bars if spec.loop and "loop" in on else None, spec.style,
-                                   spec.meter or (4, 4), None if spec.loop else spec.bars, spec.left_hands, slots))
+                                   spec.meter or (4, 4), None if spec.loop else spec.bars, spec.left_hands, slots,
+                                   spec.sparse))
     if spec.loop and "loop" in on:
         filters.append(LoopBias(tracker, spec.bars, spec.loop_strength))
     if "leaps" in on:

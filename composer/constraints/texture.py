@@ -48,12 +48,12 @@ PartFigure = tuple[tuple[int, ...], int, Figure]  # onsets and length in positio
 
 
 def part_figures(roles: dict[int, str], style: str, meter: tuple[int, int], resolution: int,
-                 left_hands: frozenset[int] = frozenset()) -> dict[int, PartFigure]:
+                 left_hands: frozenset[int] = frozenset(), sparse: bool = False) -> dict[int, PartFigure]:
     """Each figured part's figure in decoder positions (a keyboard's left hand that carries the bass plays
-    the style's "hand" figure)."""
+    the style's "hand" figure; `sparse`: thinned to whole beats, composer.core.textures.thinned)."""
     figures: dict[int, PartFigure] = {}
     for program, role in roles.items():
-        figure = figure_for(style, "hand" if program in left_hands and role == "bass" else role, *meter)
+        figure = figure_for(style, "hand" if program in left_hands and role == "bass" else role, *meter, sparse)
         if figure is not None:
             onsets = tuple(sorted({round(o * resolution) for o in figure.onsets}))
             figures[program] = (onsets, max(1, round(figure.length * resolution)), figure)
@@ -81,7 +81,7 @@ class VoicingMask(Mask):
 
     def __init__(self, tracker: Tracker, roles: dict[int, str], chords: Sequence[AbstractSet[int]] | None = None,
                  style: str = "pop", meter: tuple[int, int] = (4, 4), final_bar: int | None = None,
-                 left_hands: frozenset[int] = frozenset(), slots: int = 1) -> None:
+                 left_hands: frozenset[int] = frozenset(), slots: int = 1, sparse: bool = False) -> None:
         super().__init__(tracker)
         self.slots = slots
         pitched = {p: r for p, r in roles.items() if p != DRUMS}
@@ -89,7 +89,7 @@ class VoicingMask(Mask):
         self.onsets: dict[int, set[int]] = {}  # figured parts: the positions they may strike at
         self.chord_parts = {p for p, r in pitched.items() if r in CHORD_ROLES}
         self.chords = chords or []
-        figures = part_figures(pitched, style, meter, self.tables.beat_resolution, left_hands)
+        figures = part_figures(pitched, style, meter, self.tables.beat_resolution, left_hands, sparse)
         self.figured: dict[int, tuple[tuple[int, ...], int]] = {  # program -> (figure onsets, notes at each)
             p: (onsets, min(figure.notes, 3) if pitched[p] in CHORD_ROLES else 1)
             for p, (onsets, _, figure) in figures.items()}
@@ -170,7 +170,7 @@ class TextureBias(Bias):
     def __init__(self, tracker: Tracker, roles: dict[int, str], chords: Sequence[AbstractSet[int]] | None,
                  strength: float = 1.0, loop_bars: int | None = None, style: str = "pop",
                  meter: tuple[int, int] = (4, 4), final_bar: int | None = None,
-                 left_hands: frozenset[int] = frozenset(), slots: int = 1) -> None:
+                 left_hands: frozenset[int] = frozenset(), slots: int = 1, sparse: bool = False) -> None:
         super().__init__(tracker, strength)
         self.slots = slots
         self.final_bar = final_bar  # a closed piece's last bar: its bass (or lowest chord note) on the root
@@ -186,7 +186,7 @@ class TextureBias(Bias):
         self.is_position = t.masks["Position"]
         self.is_bar = t.masks["Bar"]
         self.is_eos = t.masks.get("EOS", torch.zeros(t.size, dtype=torch.bool))
-        self.figures = part_figures(self.roles, style, meter, t.beat_resolution, left_hands)
+        self.figures = part_figures(self.roles, style, meter, t.beat_resolution, left_hands, sparse)
 
     def _chord(self, state: DecodeState, ahead: int = 0) -> AbstractSet[int]:
         """The chord now (`ahead`: that many slots later)."""

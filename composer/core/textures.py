@@ -77,9 +77,21 @@ STYLES = tuple(TEXTURES)
 FIGURED_ROLES = ("bass", "comp", "pad", "arp")
 
 
-def figure_for(style: str, role: str, numerator: int, denominator: int) -> Figure | None:
+def figure_for(style: str, role: str, numerator: int, denominator: int, sparse: bool = False) -> Figure | None:
     """The `role`'s figure in `style` for a numerator/denominator bar, in that meter's beats (None: the
-    role has no figure, its rhythm is the model's)."""
+    role has no figure, its rhythm is the model's); `sparse` (a request read as sparse or light) thins it."""
+    figure = _figure(style, role, numerator, denominator)
+    return thinned(figure) if sparse and figure is not None else figure
+
+
+def thinned(figure: Figure) -> Figure:
+    """A figure for a sparse piece: its onsets on whole beats only (eighths and sixteenths become quarter
+    notes; a figure with no onset on a beat keeps its first), each note held at least a beat."""
+    onsets = tuple(o for o in figure.onsets if float(o).is_integer()) or figure.onsets[:1]
+    return replace(figure, onsets=onsets, length=max(figure.length, 1.0))
+
+
+def _figure(style: str, role: str, numerator: int, denominator: int) -> Figure | None:
     table = dict(TEXTURES.get(style, TEXTURES["pop"]))
     table["hand"] = HANDS.get(style, HAND)
     if role not in table:

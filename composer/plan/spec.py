@@ -58,6 +58,9 @@ class Plan:
         return (self.key[0], self.key[1]) if self.verify else None
 
 
+# the mood reading's "light" density (composer.ask.head.DENSITY_ONSETS): a request at most this sparse thins
+# the accompaniment's figures to whole beats (composer.core.textures.thinned)
+SPARSE_ONSETS = 3.5
 # Notes a part writes for each onset of the piece's rhythm, by role, so that the density token counts the notes
 # of every part as the training data's does: comping strikes chords, an arpeggio fills in, a pad holds a
 # chord across several onsets. (With one note per part, capped at three parts, a folk trio of flute and
@@ -121,6 +124,8 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                           centre_pitch=request["centre_pitch"], velocity=request["velocity"],
                           onsets_per_bar=request["onsets_per_bar"],
                           off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop)
+    # a request read as sparse or light (its onsets a bar at most the "light" bin's) thins the figures too
+    spec.sparse = request["onsets_per_bar"] is not None and request["onsets_per_bar"] <= SPARSE_ONSETS
     if request.harmony is not None:  # the planner's chords, when none were given
         spec.harmony, spec.harmony_slots = request.harmony.chords, request.harmony.slots
         spec.echoes, spec.cadence_bars = request.harmony.echoes, request.harmony.cadences
