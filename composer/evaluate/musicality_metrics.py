@@ -203,15 +203,11 @@ def prevailing_chord(weights: np.ndarray, lowest: int | None = None) -> Chord | 
 
 def bar_lowest(parts: Sequence[Part], meter: Meter, n_bars: int) -> list[int | None]:
     """Per bar, the pitch class of the lowest note sounding in it (None for a silent bar)."""
-    lowest: list[int | None] = [None] * n_bars
-    bar = meter.bar_beats
-    for n in (n for p in parts for n in p.notes):
-        first, last = int(n.start // bar), min(n_bars - 1, math.ceil(n.end / bar - EPS) - 1)
-        for b in range(max(0, first), last + 1):
-            held = lowest[b]
-            if min(n.end, (b + 1) * bar) - max(n.start, b * bar) > 0 and (held is None or n.pitch < held):
-                lowest[b] = n.pitch
-    return [None if p is None else p % 12 for p in lowest]
+    lowest = [128] * n_bars
+    for n in (n for p in parts for n in p.notes if n.end > n.start):
+        for b in range(max(0, int(n.start // meter.bar_beats)), min(n_bars, math.ceil(n.end / meter.bar_beats - EPS))):
+            lowest[b] = min(lowest[b], n.pitch)
+    return [None if p == 128 else p % 12 for p in lowest]
 
 
 def bar_chords(parts: Sequence[Part], meter: Meter, n_bars: int) -> list[Chord | None]:
