@@ -143,22 +143,3 @@ def test_a_sparse_request_thins_the_accompaniments_figures_to_whole_beats() -> N
     assert 0.5 in busy.onsets and sparse.onsets == (0.0, 1.0, 2.0, 3.0) and sparse.length >= 1.0
     assert figure_for("funk", "comp", 4, 4, sparse=True).onsets == (0.5,)  # all off the beat: its first stays
     assert describe("a peaceful, gentle forest at dawn")["onsets_per_bar"] <= SPARSE_ONSETS
-
-
-def test_a_line_pays_more_for_each_note_it_repeats_in_a_row() -> None:
-    tok = small_tokenizer()
-    tracker = Tracker(tok)
-    note = ["Program_0", "Pitch_67", "Velocity_63", "Duration_1.0.4"]
-    bar = ["Bar", "TimeSig_4/4"]
-    state = tracker.sync(torch.tensor(ids_of(tok, "BOS", *bar, "Position_0", *note)))
-    assert state.repeats[0] == 1
-    state = tracker.sync(torch.tensor(ids_of(tok, "BOS", *bar, "Position_0", *note, "Position_4", *note,
-                                             "Position_8", *note)))
-    assert state.repeats[0] == 3  # G, G, G
-    texture = TextureBias(tracker, {0: "melody"}, [{0, 4, 7}], style="ballad")
-    g = tok.token_id("Pitch_67")
-    third = texture(torch.tensor(ids_of(tok, "BOS", *bar, "Position_0", *note, "Position_4", "Program_0")),
-                    torch.zeros(len(tok)))
-    fourth = texture(torch.tensor(ids_of(tok, "BOS", *bar, "Position_0", *note, "Position_4", *note,
-                                         "Position_8", "Program_0")), torch.zeros(len(tok)))
-    assert float(fourth[g]) < float(third[g])  # a third G costs more than a second

@@ -95,7 +95,6 @@ class DecodeState:
     onsets: int = 0  # notes begun so far
     sounding: dict[int, list[int]] = field(default_factory=dict)  # program -> end times of notes still sounding
     last_pitch: dict[int, int] = field(default_factory=dict)  # program -> its latest pitch
-    repeats: dict[int, int] = field(default_factory=dict)  # program -> notes in a row on its latest pitch
     pitches_at_onset: list[int] = field(default_factory=list)  # pitches begun at the current position
     notes_at_onset: dict[int, int] = field(default_factory=dict)  # program -> its notes begun at this position
     previous_pitch: dict[int, int] = field(default_factory=dict)  # program -> its pitch before this position
@@ -165,8 +164,6 @@ class DecodeState:
             self.heard_until[self.program] = max(end, self.heard_until.get(self.program, 0))
             self.last_onset[self.program] = self.now
             if self.program != DRUMS:
-                same = self.last_pitch.get(self.program) == self.pitch
-                self.repeats[self.program] = self.repeats.get(self.program, 0) + 1 if same else 1
                 self.last_pitch[self.program] = self.pitch
                 self.held.setdefault(self.program, []).append((end, self.pitch))
                 self.pitches_at_onset.append(self.pitch)

@@ -309,11 +309,9 @@ class TextureBias(Bias):
 
     def _steps(self, state: DecodeState) -> torch.Tensor:
         """A line's pull to steps: minus LEAP_COST for each semitone of a leap beyond a whole tone, and
-        REPEAT_COST for the same pitch again, times the notes it has already sounded in a row (a line that
-        moves, not one that sits on a note for bars: a third F# costs twice the second)."""
+        REPEAT_COST for the same pitch again (a line that moves, not one that sits on a note for bars)."""
         leap = (self.pitch - state.last_pitch[state.program]).abs()
-        run = state.repeats.get(state.program, 1)
-        cost = (leap - 2).clamp(min=0).float() * LEAP_COST + (leap == 0).float() * REPEAT_COST * run
+        cost = (leap - 2).clamp(min=0).float() * LEAP_COST + (leap == 0).float() * REPEAT_COST
         return torch.where(self.is_pitch, -cost, 0.0)
 
     def _bass_pitch(self, state: DecodeState, chord: AbstractSet[int]) -> torch.Tensor:
