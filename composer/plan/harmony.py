@@ -35,6 +35,7 @@ MODEL_STYLES = {"chorale": ("chorale", 0.6), "baroque": ("chorale", 0.4), "folk"
 FORMS = {1: "A", 2: "AB", 3: "ABA", 4: "AABA"}
 PREDOMINANTS = {"major": ("ii", "ii7"), "minor": ("bVI", "iiø7")}  # before a cadence's dominant (jazz: ii7)
 OTHER_PREDOMINANTS = {"major": ("IV", "IVmaj7"), "minor": ("iv", "iv7")}  # where the first would sound twice
+JAZZ_STYLES = frozenset({"swing", "lofi"})  # their predominants are seventh chords
 PLAGAL_STYLES = frozenset({"pop", "rock", "folk", "ballad", "ambient", "cinematic", "orchestral", "chiptune"})
 PLAGAL_SHARE = 0.25  # in these styles a period closes IV-I this often
 VARY_SHARE = 0.6  # a section's progression has one inner bar changed by the chord model this often
@@ -74,17 +75,18 @@ def plan_harmony(style: str, tonic: int, mode: str, bars: int, meter: tuple[int,
     slots = 2 if meter[0] % 2 == 0 else 1  # two chords a bar where the bar halves evenly (not 3/4, 9/8)
     sections = _sections(bars, 12 if style == "blues" else 8)
     chosen: dict[str, tuple[list[tuple[str, ...]], str]] = {}
+    shapes: dict[str, str] = {}  # label -> "period" or "sentence"
     names: list[tuple[str, ...]] = []
     described = []
     for index, (label, length) in enumerate(sections):
         if label not in chosen:
             phrase, source = _contrast(style, mode, rng, list(chosen.values()))
-            if style in SENTENCE_STYLES and len(phrase) == 4 and phrase[2] != phrase[3] \
-                    and rng.random() < SENTENCE_SHARE:  # one that moves on
-                source += ", as a sentence"
-            chosen[label] = phrase, source
+            sentence = style in SENTENCE_STYLES and len(phrase) == 4 and phrase[2] != phrase[3] \
+                and rng.random() < SENTENCE_SHARE  # one that moves on
+            shapes[label] = "sentence" if sentence else "period"
+            chosen[label] = phrase, f"{source}, as a sentence" if sentence else source
         phrase, source = chosen[label]
-        shape = "sentence" if source.endswith("as a sentence") else "period"
+        shape = shapes[label]
         if label in {lab for lab, _ in sections[:index]} and index < len(sections) - 1:  # a repeat, not the return
             phrase, source = _varied(phrase, style, mode, rng), f"{source}, varied by the chord model"
         first = len(names) + 1
@@ -237,23 +239,26 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, e
         bars[-2] = (own, before) if lead_in else tuple(before.split())  # its chord leads into the dominant
         bars[-1] = (last,)
         if length >= 3 and mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(bars[-2][0]):  # not V V I, IV IV V I
-            predominant = PREDOMINANTS[mode][style in ("swing", "lofi")]
-            if length >= 4 and _root(bars[-4][-1]) == _root(predominant):  # nor ii ii V I
-                predominant = OTHER_PREDOMINANTS[mode][style in ("swing", "lofi")]
-            bars[-3] = (predominant,)
+            bars[-3] = (_predominant(style, mode, _root(bars[-4][-1]) if length >= 4 else None),)  # nor ii ii V I
         if length == 8 and bars[4:] == bars[:4] and mode in PREDOMINANTS:  # the answer is not the question again
             bars[6] = ("V7",) if bars[6] != ("V7",) else (PREDOMINANTS[mode][0],)
     if ending == "half" and length >= 3:
         half = cadence.half[mode].split()
-        dominant = (half[-1],)
-        if bars[-2] == dominant or _root(bars[-2][-1]) == _root(half[-1]):  # V | I becomes predominant | V
-            bars[-2] = (PREDOMINANTS[mode][style in ("swing", "lofi")] if mode in PREDOMINANTS else half[0],)
-        if mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(bars[-2][-1]):  # not ii | ii | V, IV | IV | V
-            jazz = style in ("swing", "lofi")
-            bars[-2] = next((c,) for c in (PREDOMINANTS[mode][jazz], OTHER_PREDOMINANTS[mode][jazz])
-                            if _root(c) != _root(bars[-3][-1]))
-        bars[-1] = dominant
+        on_dominant = _root(bars[-2][-1]) == _root(half[-1])  # V | I becomes predominant | V
+        if mode not in PREDOMINANTS:
+            if on_dominant:
+                bars[-2] = (half[0],)
+        elif on_dominant or _root(bars[-3][-1]) == _root(bars[-2][-1]):  # nor ii | ii | V, IV | IV | V
+            bars[-2] = (_predominant(style, mode, _root(bars[-3][-1])),)
+        bars[-1] = (half[-1],)
     return bars
+
+
+def _predominant(style: str, mode: str, avoid: int | None = None) -> str:
+    """The chord before a cadence's dominant in a major or minor key (swing and lo-fi take its seventh): the
+    first of PREDOMINANTS and OTHER_PREDOMINANTS whose root is not `avoid`, the chord just before it."""
+    jazz = style in JAZZ_STYLES
+    return next(c for c in (PREDOMINANTS[mode][jazz], OTHER_PREDOMINANTS[mode][jazz]) if _root(c) != avoid)
 
 
 def _root(numeral: str) -> int:
