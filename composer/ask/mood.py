@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from composer.core.instruments import DRUMS
+from composer.core.instruments import DRUMS, INSTRUMENT_PROGRAMS
 
 # word or scene -> (valence, arousal)
 AFFECT: dict[str, tuple[float, float]] = {
@@ -91,17 +91,15 @@ two three out off up down about again once last next still now other another suc
 piece song music tune theme track melody score sound sounds soundtrack cue loop bars bar bpm key major minor
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+INSTRUMENT_WORDS = frozenset(word for name in INSTRUMENT_PROGRAMS for word in name.split())  # "lead", "synth", ...
 
 
 def mood_coverage(prompt: str, words: tuple[str, ...]) -> float:
     """The share of the prompt's content words (three letters or more, not STOPWORDS, not instrument names)
     that are lexicon `words`: 1.0 for "sad slow waltz", 1/6 for "soldiers dig trenches in the freezing mud
     before dawn", where one incidental word is all the lexicon knows."""
-    from composer.core.instruments import INSTRUMENT_PROGRAMS
-
-    instruments = {word for name in INSTRUMENT_PROGRAMS for word in name.split()}
     content = [w for w in re.findall(r"[a-z][a-z'-]{2,}", prompt.lower()) if w not in STOPWORDS
-               and (w in AFFECT or (w not in instruments and w.rstrip("s") not in instruments))]
+               and (w in AFFECT or (w not in INSTRUMENT_WORDS and w.rstrip("s") not in INSTRUMENT_WORDS))]
     known = sum(1 for w in content if w in words)
     return min(1.0, known / len(content)) if content else 1.0
 

@@ -186,7 +186,7 @@ def blend_mood(prediction: ScenePrediction, lexicon: MoodAttributes | None, word
     def toward(value: float, target: float, name: str) -> float:
         return value + min(cap, sure(confidence[name], gate)) * (target - value)
 
-    # the lexicon's valence words choose the mode where it knew any; else a reading half sure of it
+    # the lexicon's valence words choose the mode where they cover the prompt; else a reading half sure of it
     lexicon_decides = lexicon is not None and coverage >= MODE_COVERAGE
     mode = labels["mode"] if not lexicon_decides and sure(confidence["mode"], gate) >= 0.5 else base.mode
     return MoodAttributes(

@@ -123,9 +123,9 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                           programs=pitched, chords=chord_sets, chromatic_budget=chromatic,
                           centre_pitch=request["centre_pitch"], velocity=request["velocity"],
                           onsets_per_bar=request["onsets_per_bar"],
+                          # a request read as sparse or light (at most the "light" bin's onsets) thins the figures
+                          sparse=request["onsets_per_bar"] is not None and request["onsets_per_bar"] <= SPARSE_ONSETS,
                           off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop)
-    # a request read as sparse or light (its onsets a bar at most the "light" bin's) thins the figures too
-    spec.sparse = request["onsets_per_bar"] is not None and request["onsets_per_bar"] <= SPARSE_ONSETS
     if request.harmony is not None:  # the planner's chords, when none were given
         spec.harmony, spec.harmony_slots = request.harmony.chords, request.harmony.slots
         spec.echoes, spec.cadence_bars = request.harmony.echoes, request.harmony.cadences
