@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result
 
 from composer.ask.head import DENSITY_ONSETS, DYNAMIC_VELOCITY, TEMPO_VALUES, load_head
-from composer.ask.mood import Affect, affect_of_text, attributes_from_affect, mood_coverage
+from composer.ask.mood import Affect, MoodAttributes, affect_of_text, attributes_from_affect, mood_coverage
 from composer.ask.scene_model import (
     FULL_CONFIDENCE,
     MIN_CONFIDENCE,
@@ -45,11 +45,15 @@ def nearest_bin(value: float, table: dict[str, float] | dict[str, int]) -> str:
     return min(table, key=lambda name: abs(table[name] - value))
 
 
-def lexicon_labels(text: str) -> dict[str, str]:
-    mood = attributes_from_affect(affect_of_text(text) or Affect(0.0, 0.0))
+def mood_labels(mood: MoodAttributes) -> dict[str, str]:
+    """A reading's values as the labelled set's bins."""
     return {"tempo": nearest_bin(mood.tempo, TEMPO_VALUES), "mode": mood.mode,
             "dynamic": nearest_bin(mood.velocity, DYNAMIC_VELOCITY),
             "density": nearest_bin(mood.onsets_per_bar, DENSITY_ONSETS)}
+
+
+def lexicon_labels(text: str) -> dict[str, str]:
+    return mood_labels(attributes_from_affect(affect_of_text(text) or Affect(0.0, 0.0)))
 
 
 def accuracy(predicted: list[dict[str, str]], truth: list[dict[str, str]]) -> dict[str, float]:
@@ -203,9 +207,7 @@ def blend_labels(model: SceneModel, rows: tuple[dict, ...], matrix: np.ndarray, 
         lexicon = attributes_from_affect(affect) if affect else None
         coverage = mood_coverage(text, affect.words) if affect and by_coverage else 1.0
         mood = blend_mood(model.predict(matrix[i]), lexicon, len(affect.words) if affect else 0, coverage, gate)
-        labels.append({"tempo": nearest_bin(mood.tempo, TEMPO_VALUES), "mode": mood.mode,
-                       "dynamic": nearest_bin(mood.velocity, DYNAMIC_VELOCITY),
-                       "density": nearest_bin(mood.onsets_per_bar, DENSITY_ONSETS)})
+        labels.append(mood_labels(mood))
     return labels
 
 
