@@ -37,3 +37,12 @@ def test_a_genre_sets_the_tempo_and_loudness_nothing_else_gave():
     assert resolve("punk rock", {"tempo": 120})["tempo"] == 120  # an option wins
     calm = resolve("a calm punk song")  # a mood word wins over the genre's habit
     assert calm.values["tempo"].detail != "punk: the genre's usual tempo"
+
+
+@pytest.mark.parametrize(("prompt", "programs"), [
+    ("indie rock with electric guitar, bass guitar and drums", [27, 33, DRUMS]),  # not a bass and a nylon guitar
+    ("a ballad for acoustic bass guitar and piano", [32, 0]),
+    ("lead guitar over an organ", [29, 19]),
+])
+def test_a_two_word_instrument_is_one_part(prompt, programs):
+    assert sorted(parse_text(prompt).instruments) == sorted(programs)

@@ -19,6 +19,7 @@ INSTRUMENT_PROGRAMS: dict[str, int] = {
     "bandoneon": 23, "guitar": 24, "nylon guitar": 24, "classical guitar": 24, "acoustic guitar": 25,
     "steel guitar": 25, "jazz guitar": 26, "electric guitar": 27, "clean guitar": 27, "muted guitar": 28,
     "overdriven guitar": 29, "distorted guitar": 30, "distortion guitar": 30, "bass": 33, "electric bass": 33,
+    "bass guitar": 33, "electric bass guitar": 33, "acoustic bass guitar": 32, "lead guitar": 29,
     "acoustic bass": 32, "upright bass": 32, "double bass": 43, "fretless bass": 35, "slap bass": 36,
     "synth bass": 38, "violin": 40, "fiddle": 40, "viola": 41, "cello": 42, "contrabass": 43,
     "tremolo strings": 44, "pizzicato": 45, "pizzicato strings": 45, "harp": 46, "timpani": 47,
