@@ -173,6 +173,26 @@ def test_a_bar_the_form_repeats_pulls_toward_the_bar_it_echoes():
     assert plan.echoes[4] == 1  # the consequent's opening repeats the antecedent's
 
 
+def test_an_accompanying_part_keeps_its_voicing_for_a_chord_heard_before():
+    from composer.constraints import MotifBias, Tracker
+    from composer.constraints.biases import ECHO_WEIGHT
+    from composer.core.harmony import numeral_chord
+
+    from .test_constraints import biased, small_tokenizer
+
+    tok = small_tokenizer()
+    bar = ["Bar", "TimeSig_4/4", "Position_2", "Program_0", "Pitch_64", "Velocity_63", "Duration_0.2.4"]
+    empty = ["Bar", "TimeSig_4/4"]
+    harmony = [numeral_chord(n, 0) for n in ("I", "IV", "V", "I")]
+    tokens = [*bar, *empty, *empty, *empty, "Position_2", "Program_0"]  # bar 4: on bar 1's chord, I
+    kept = MotifBias(Tracker(tok), period=2, harmony=harmony, keeps=frozenset({0}))
+    assert biased(kept, tok, tokens) == {"Pitch_64": ECHO_WEIGHT}
+    assert biased(MotifBias(Tracker(tok), period=2, harmony=harmony), tok, tokens) == {}  # a line: bar 2's
+    two_slots = [numeral_chord(n, 0) for n in ("I", "V", "IV", "V", "I", "V")]
+    assert MotifBias(Tracker(tok), harmony=two_slots, slots=2, keeps=frozenset({0})).same_chords == \
+        {3: (1, ECHO_WEIGHT)}
+
+
 def test_a_closing_cadence_keeps_the_phrases_own_predominant_before_the_dominant() -> None:
     import random
 
@@ -218,3 +238,31 @@ def test_a_sentence_goes_on_from_its_phrases_second_half_and_a_period_starts_aga
     shapes = [s[3] for seed in range(30)
               for s in plan_harmony("folk", 0, "major", 16, (4, 4), rng=random.Random(seed)).sections]
     assert 5 <= sum("as a sentence" in s for s in shapes) <= 40  # of 60 sections: about SENTENCE_SHARE
+
+
+def test_the_key_check_hears_a_mode_by_its_tonic_and_family():
+    """music21's analyses say major or minor: a D mixolydian piece heard as D major agrees with D mixolydian,
+    one heard as G major (the key of its notes) does not, so the sampler draws again only then."""
+    from composer.arrange.span import _key_agreement
+    from composer.core.score import Note, Score, Track
+
+    def piece(pitches):
+        return Score(tracks=[Track("Fiddle", 40, notes=[Note(p, i * 480, (i + 1) * 480) for i, p in enumerate(pitches)])])
+
+    d_centred = piece([50, 62, 66, 69, 62, 66, 69, 74, 60, 62, 66, 69, 62, 57, 62, 50])  # D F# A, a C natural
+    g_centred = piece([55, 67, 71, 74, 67, 71, 74, 79, 60, 64, 67, 71, 67, 62, 67, 55])  # G B D, a C and an E
+    assert _key_agreement(d_centred, 2, "mixolydian")[0]
+    assert not _key_agreement(g_centred, 2, "mixolydian")[0]
+    assert _key_agreement(g_centred, 7, "major")[0]
+
+
+@pytest.mark.parametrize("style", ["rock", "pop", "funk"])
+def test_a_style_the_corpus_lacks_is_varied_with_its_own_chords(style):
+    """The chord model's variations of a rock, pop or funk loop take another chord of that style's library
+    (or the cadence's): the pooled classical model once put a iii diminished into a punk song."""
+    own = {n for mode in ("major", "minor") for p in progressions_for(style, mode) for bar in p.bars for n in bar}
+    cadential = {"ii", "V", "V7", "I", "i", "IV", "iv", "bVI", "iiø7", "ii7"}
+    for seed in range(60):
+        for mode in ("major", "minor"):
+            plan = plan_harmony(style, 2, mode, 16, (4, 4), rng=random.Random(seed))
+            assert {n for bar in plan.bars for n in bar.split()} <= own | cadential, (seed, mode, plan.bars)

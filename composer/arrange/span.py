@@ -13,6 +13,7 @@ from composer.arrange.piece import Piece
 from composer.core.gm import default_track_name
 from composer.core.instruments import DRUMS
 from composer.core.score import KeySignature, Marker, Score, TempoChange, TimeSignature, Track, untangle_unisons
+from composer.core.theory import mode_family
 from composer.core.voices import Voice
 from composer.plan.spec import Plan
 
@@ -116,7 +117,9 @@ def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition:
     attempts = 0
     for attempt in range(KEY_ATTEMPTS if key else 1):
         attempts += 1
-        attempt_processors = [TimedProcessor(f) for f in [*build_constraints(tokenizer, spec), *extra]]
+        # each sample after one heard in another key leans harder on the key's tonal hierarchy
+        leaning = dataclasses.replace(spec, tonal_strength=spec.tonal_strength * (1 + KEY_LEAN * attempt))
+        attempt_processors = [TimedProcessor(f) for f in [*build_constraints(tokenizer, leaning), *extra]]
         processors += attempt_processors
         ids = sample(model, prompt_ids, condition, dataclasses.replace(config, seed=base_seed + 1_000_003 * attempt),
                      processors=attempt_processors, stop_ids=[tokenizer.eos_id], null_prompt=[tokenizer.bos_id])
@@ -134,14 +137,18 @@ def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition:
 KEY_ANALYSES = ("key", "Krumhansl")  # music21's default (Aarden-Essen) first, then Krumhansl-Schmuckler
 KEY_ATTEMPTS = 6  # samples at most, until music21's default analysis finds the key
 BOTH_ANALYSES_ATTEMPTS = 1  # within these, both analyses must agree; after them the default one is enough
+KEY_LEAN = 1.0  # attempt k (from 0) samples with the tonal bias at (1 + KEY_LEAN * k) times its strength
 
 
 def _key_agreement(score: Score, tonic: int, mode: str) -> tuple[bool, ...]:
-    """Whether each of music21's key analyses (run on the score itself) finds the key asked for."""
+    """Whether each of music21's key analyses (run on the score itself) finds the key asked for. The analyses
+    know major and minor only, so a mode is found when they hear its tonic in its family (D mixolydian as D
+    major, not as G major, the key of its notes); before, no sample of a mode could agree and all six were
+    drawn, the first kept whatever it was heard in."""
     from composer.core.analysis import estimate_key
 
     found = [estimate_key(score, method) for method in KEY_ANALYSES]
-    return tuple(k is not None and (k.tonic_pc, k.mode) == (tonic, mode) for k in found)
+    return tuple(k is not None and (k.tonic_pc, k.mode) == (tonic, mode_family(mode)) for k in found)
 
 
 class TimedProcessor:

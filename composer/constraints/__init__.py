@@ -33,7 +33,7 @@ from composer.constraints.masks import (
     polyphony_cap,
     scale_pitch_classes,
 )
-from composer.constraints.roles import LINE_ROLES, OrderBias, OrderMask, RegisterBias, RegisterMask
+from composer.constraints.roles import KEPT_VOICINGS, LINE_ROLES, OrderBias, OrderMask, RegisterBias, RegisterMask
 from composer.constraints.state import GRAMMAR, DecodeState, Tracker, VocabTables
 from composer.constraints.texture import TextureBias, VoicingMask
 from composer.core.errors import UnsatisfiableError
@@ -210,7 +210,9 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if "leaps" in on:
         filters.append(LeapBias(tracker, spec.leap_strength))
     if "motif" in on and spec.motif_strength > 0:
-        filters.append(MotifBias(tracker, spec.motif_period, spec.motif_strength, spec.echoes))
+        keeps = frozenset(p for p, r in (roles or {}).items() if r in KEPT_VOICINGS)
+        filters.append(MotifBias(tracker, spec.motif_period, spec.motif_strength, spec.echoes, harmony, slots,
+                                 keeps))
     if "density" in on and spec.onsets_per_bar:
         filters.append(DensityBias(tracker, spec.onsets_per_bar, spec.density_strength))
     centre = None if per_part else spec.centre_pitch  # parts with registers are pulled to their own centres

@@ -155,16 +155,20 @@ class MotifBias(Bias):
     """Recognisable structure: favour onsets where the bar it echoes had them, and each instrument's pitch from
     that bar at the same position (a repeated figure). A bar echoes the bar `period` bars back, or the bar the
     form names (`echoes`, 1-based, from composer.plan.harmony: a consequent phrase's opening, a repeated
-    section), which pulls ECHO_WEIGHT times harder."""
+    section), which pulls ECHO_WEIGHT times harder. An accompanying part (the programs in `keeps`: bass, comp,
+    pad, arpeggio) keeps its voicing instead where no bar is named: its pitches come from the latest earlier bar on
+    the same chords (`harmony`, `slots` a bar), as a player's hand goes back to the shape it found for a chord."""
 
     name = "motif"
 
     def __init__(self, tracker: Tracker, period: int = 2, strength: float = 1.0,
-                 echoes: Sequence[int | None] | None = None) -> None:
+                 echoes: Sequence[int | None] | None = None, harmony: Sequence[AbstractSet[int]] | None = None,
+                 slots: int = 1, keeps: AbstractSet[int] = frozenset()) -> None:
         super().__init__(tracker, strength)
         if period < 1:
             raise ValueError(f"a motif period is >= 1 bar, not {period}")
-        self.period, self.echoes = period, list(echoes or [])
+        self.period, self.echoes, self.keeps = period, list(echoes or []), keeps
+        self.same_chords = _same_chords(harmony or [], slots)
         self.pitch_ids = {int(p): i for i, p in enumerate(self.tables.pitch.tolist()) if p >= 0}
         self.position_ids = {int(p): i for i, p in enumerate(self.tables.position.tolist()) if p >= 0}
 
@@ -175,6 +179,8 @@ class MotifBias(Bias):
 
     def bias(self, state: DecodeState) -> torch.Tensor | None:
         source, weight = self._source(state.bar)
+        if state.last_type == "Program" and state.program in self.keeps and weight == 1.0:
+            source, weight = self.same_chords.get(state.bar, (source, weight))
         if source < 1:
             return None
         if state.last_type == "Program" and state.program != DRUMS:
@@ -195,6 +201,19 @@ class MotifBias(Bias):
             bias[min(later, key=lambda i: int(self.tables.position[i]))] = weight  # the next onset of that bar
             return bias
         return None
+
+
+def _same_chords(harmony: Sequence[AbstractSet[int]], slots: int) -> dict[int, tuple[int, float]]:
+    """Bar (1-based) -> (the latest earlier bar on the same chords, ECHO_WEIGHT), for bars whose chords came
+    before; the harmony cycles over the piece as the chord bias reads it, so only its own length is mapped."""
+    bars = [tuple(frozenset(c) for c in harmony[i:i + slots]) for i in range(0, len(harmony) - slots + 1, slots)]
+    latest: dict[tuple[frozenset[int], ...], int] = {}
+    found = {}
+    for bar, chords in enumerate(bars, 1):
+        if chords in latest:
+            found[bar] = (latest[chords], ECHO_WEIGHT)
+        latest[chords] = bar
+    return found
 
 
 class DensityBias(Bias):

@@ -16,6 +16,7 @@ from composer.constraints.masks import Mask
 from composer.constraints.state import DRUMS, DecodeState, Tracker
 
 LINE_ROLES = ("melody", "counter")  # single lines: steps preferred, chord tones only on the downbeat
+KEPT_VOICINGS = ("bass", "comp", "pad", "arp")  # parts that go back to their shape for a chord heard before
 CHORD_ROLES = ("comp", "pad")  # parts that sound the harmony as chords
 SINGLE_ROLES = ("bass", "melody", "counter", "arp")  # one note at a time (a cello bass plays no double stops)
 SINGLE_COST = 20.0  # a second note at one onset of a single line: all but a mask (finite, never unsatisfiable)
@@ -42,7 +43,7 @@ HOLD_PULL = 6.0  # a figured part's note in a closed piece's last bar that lasts
 HOME_PULL = 4.0  # a line's chord tones in a loop's last half bar (its chord leads back to bar 1)
 ROOT_PULL = 4.0  # the bass's root at the downbeat (the fifth: 1)
 CLASH_COST = 2.5  # a pitch a semitone from one sounding (a passing note off the beat: half)
-LEAP_COST = 0.9  # a line's cost per semitone of a leap beyond a whole tone
+LEAP_COST = 1.2  # a line's cost per semitone of a leap beyond a whole tone
 
 
 def _total(*biases: torch.Tensor | None) -> torch.Tensor | None:

@@ -20,7 +20,7 @@ import json
 import math
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -201,14 +201,18 @@ class ChordModel:
         return chords
 
     def vary(self, progression: Sequence[str], style: str, mode: str, rng: random.Random, *, changes: int = 1,
-             temperature: float = 1.0) -> list[str]:
+             temperature: float = 1.0, allowed: Collection[str] | None = None) -> list[str]:
         """A library progression with `changes` inner chords replaced (first and last kept), each new chord
-        drawn in proportion to the likelihood of the whole progression with it in place."""
+        drawn in proportion to the likelihood of the whole progression with it in place; only chords of
+        `allowed` (numerals) when it is given."""
         chords = [canonical(c) for c in progression]
         inner = list(range(1, len(chords) - 1))
+        within = None if allowed is None else {canonical(c) for c in allowed}
         for index in rng.sample(inner, min(changes, len(inner))):
             neighbours = {chords[index - 1], chords[index + 1], chords[index]}
-            candidates = [c for c in VOCABULARY if c not in neighbours]
+            candidates = [c for c in VOCABULARY if c not in neighbours and (within is None or c in within)]
+            if not candidates:
+                continue
             scores = [self.logprob(_changes([*chords[:index], c, *chords[index + 1:]]), style, mode) / temperature
                       for c in candidates]
             top = max(scores)

@@ -195,7 +195,11 @@ def _varied(phrase: list[tuple[str, ...]], style: str, mode: str, rng: random.Ra
     single = [i for i, bar in enumerate(phrase[:4]) if len(bar) == 1]
     if model is None or mode not in ("major", "minor") or len(single) < 3:
         return phrase
-    varied = model.vary([phrase[i][0] for i in single], MODEL_STYLES.get(style, (style, 0.0))[0], mode, rng)
+    # a style the corpus does not hold (rock, pop, funk, ...) changes a chord only for another of its own
+    # library's: the pooled classical model otherwise gave rock a iii diminished
+    own = None if style in MODEL_STYLES else {n for p in progressions_for(style, mode) for bar in p.bars for n in bar}
+    varied = model.vary([phrase[i][0] for i in single], MODEL_STYLES.get(style, (style, 0.0))[0], mode, rng,
+                        allowed=own)
     out = list(phrase)
     for i, numeral in zip(single, varied, strict=True):
         out[i] = (numeral,)
