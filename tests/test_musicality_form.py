@@ -11,8 +11,8 @@ import pytest
 
 from composer.evaluate.modes import UnknownModeError, in_mode, mode_scale, scale_fit
 from composer.evaluate.musicality import PieceMetrics, measure_pretty_midi
-from composer.evaluate.musicality_form import cadence_share, ending_full, is_cadence, seventh_chord
-from composer.evaluate.musicality_metrics import Chord, prevailing_chord, read_parts
+from composer.evaluate.musicality_form import cadence_share, ending_full, half_bar_chords, is_cadence, seventh_chord
+from composer.evaluate.musicality_metrics import Chord, Meter, Note, Part, prevailing_chord, read_parts
 from composer.evaluate.musicality_run import Group, is_jazz, prompt_set_metrics, reference_set_metrics
 
 from .test_musicality import cadence_piece, make_pm, quarters
@@ -75,6 +75,20 @@ def test_cadence_share_over_whole_periods() -> None:
     assert cadence_share([*period, *open_period[:6]], 0) == 1.0  # the unfinished second period is left out
     assert cadence_share(period[:7], 0) is None
     assert cadence_share(period, None) is None
+
+
+def test_a_dominant_in_the_second_half_of_the_bar_before_is_a_cadence() -> None:
+    """"ii V | I": the whole penultimate bar reads as ii (no cadence), its second half as V (authentic)."""
+    period = [chord(0), chord(5), chord(0), chord(7), chord(0), chord(5), chord(2, "minor"), chord(0)]
+    late = [*period[:6], chord(7, "dominant7"), chord(0)]
+    assert cadence_share(period, 0) == 0.0
+    assert cadence_share(period, 0, late) == 1.0
+    assert cadence_share(period, 0, period) == 0.0  # a second half still on ii is no cadence
+
+    # bar 1 of a 4/4 file: D F A on beats 1-2, G B D F on beats 3-4; the halves read as ii and V7
+    notes = [Note(p, 4.0, 6.0) for p in (62, 65, 69)] + [Note(p, 6.0, 8.0) for p in (55, 59, 62, 65)]
+    halves = half_bar_chords([Part("Piano", 0, tuple(notes))], Meter(4, 4), 2)
+    assert halves[0] is None and (halves[2].root, halves[3].root) == (2, 7)
 
 
 def eight_bar_piece(roots: list[int]) -> list[tuple[str, int, list[tuple[int, float, float]]]]:

@@ -61,7 +61,8 @@ Per piece (PieceMetrics), sampling the 1/4-beat grid over the piece's bars:
   cadence_share   over the whole 8-bar periods (bars 0-7, 8-15, ...), the share whose last bar's prevailing chord
                   is rooted on the tonic after a bar rooted on the dominant (7), a diminished chord on the leading
                   tone (11) or the subdominant (5), or whose last bar is rooted on the dominant (a half cadence);
-                  roots relative to the tonic, (root - tonic) % 12. None under 8 bars.
+                  roots relative to the tonic, (root - tonic) % 12. The bar before may also be read by its
+                  second half's prevailing chord (half_bar_chords: "ii V | I" is authentic). None under 8 bars.
   chord_roots     the prevailing chord's root pc per bar, None for silent bars.
 
 Per prompt set (`set_metrics`): distinct_keys; progressions = distinct 4-bar windows (bars 0-3, 4-7, ...; whole
@@ -89,7 +90,7 @@ import pretty_midi
 from music21 import note as m21note
 from music21 import stream
 
-from composer.evaluate.musicality_form import cadence_share, ending_full, final_sonority, seventh_share
+from composer.evaluate.musicality_form import cadence_share, ending_full, final_sonority, half_bar_chords, seventh_share
 from composer.evaluate.musicality_metrics import (
     COARSE,
     FINE,
@@ -293,7 +294,7 @@ def measure_pretty_midi(
         ending_tonic=sonority is not None and sonority[0] % 12 == tonic,
         ending_full=ending_full(sonority, tonic),
         seventh_share=seventh_share(bar_histograms(parts, meter, n_bars)),
-        cadence_share=cadence_share(chords, tonic),
+        cadence_share=cadence_share(chords, tonic, half_bar_chords(parts, meter, n_bars)[1::2]),
         chord_roots=[c.root if c is not None else None for c in chords],
         parts_present=parts_present([bars_sounding(p, meter, n_bars) for p in parts]),
     )

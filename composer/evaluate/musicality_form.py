@@ -13,6 +13,7 @@ from composer.evaluate.musicality_metrics import (
     Chord,
     Meter,
     Part,
+    bar_chords,
     chord_score,
     chord_templates,
 )
@@ -76,13 +77,17 @@ def is_cadence(before: Chord | None, last: Chord | None, tonic: int) -> bool:
     return step in (DOMINANT, SUBDOMINANT) or (step == LEADING_TONE and before.quality == "diminished")
 
 
-def cadence_share(chords: Sequence[Chord | None], tonic: int | None) -> float | None:
-    """Share of the whole 8-bar periods whose last two bars make a cadence; None under 8 bars or no tonic."""
+def cadence_share(chords: Sequence[Chord | None], tonic: int | None,
+                  late: Sequence[Chord | None] | None = None) -> float | None:
+    """Share of the whole 8-bar periods whose last two bars make a cadence; None under 8 bars or no tonic.
+    `late`, per bar, the prevailing chord of its second half: the penultimate bar's chord is either its whole
+    bar's or its second half's, so "ii V | I" is the authentic cadence it is (the whole bar may read as ii)."""
     periods = len(chords) // PERIOD_BARS
     if tonic is None or periods == 0:
         return None
     ends = [(PERIOD_BARS * (k + 1) - 2, PERIOD_BARS * (k + 1) - 1) for k in range(periods)]
-    return sum(is_cadence(chords[a], chords[b], tonic) for a, b in ends) / periods
+    return sum(is_cadence(chords[a], chords[b], tonic) or (late is not None and is_cadence(late[a], chords[b], tonic))
+               for a, b in ends) / periods
 
 
 def final_sonority(parts: Sequence[Part], meter: Meter, n_bars: int) -> list[int] | None:
@@ -101,3 +106,8 @@ def ending_full(sonority: Sequence[int] | None, tonic: int | None) -> bool:
         return False
     relative = {(p - tonic) % 12 for p in sonority}
     return any(relative <= triad for triad in TONIC_TRIADS)
+
+
+def half_bar_chords(parts: Sequence[Part], meter: Meter, n_bars: int) -> list[Chord | None]:
+    """The prevailing chord of each half bar (first and second half of bar 0, then of bar 1, ...)."""
+    return bar_chords(parts, Meter(meter.numerator, meter.denominator * 2), 2 * n_bars)
