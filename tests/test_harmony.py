@@ -247,7 +247,8 @@ def test_the_key_check_hears_a_mode_by_its_tonic_and_family():
     from composer.core.score import Note, Score, Track
 
     def piece(pitches):
-        return Score(tracks=[Track("Fiddle", 40, notes=[Note(p, i * 480, (i + 1) * 480) for i, p in enumerate(pitches)])])
+        notes = [Note(p, i * 480, (i + 1) * 480) for i, p in enumerate(pitches)]
+        return Score(tracks=[Track("Fiddle", 40, notes=notes)])
 
     d_centred = piece([50, 62, 66, 69, 62, 66, 69, 74, 60, 62, 66, 69, 62, 57, 62, 50])  # D F# A, a C natural
     g_centred = piece([55, 67, 71, 74, 67, 71, 74, 79, 60, 64, 67, 71, 67, 62, 67, 55])  # G B D, a C and an E
