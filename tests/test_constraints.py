@@ -307,6 +307,19 @@ def test_tonal_balance_holds_back_an_overused_degree():
     assert held["Pitch_66"] == fresh["Pitch_66"] < 0  # F# is not (and ranks below the tonic, which is 0)
 
 
+def test_a_resample_pulls_in_the_scale_degrees_left_short():
+    from composer.constraints import TonalBias
+
+    tok = small_tokenizer()
+    drone = ["Bar", "TimeSig_4/4", "Position_0", "Program_0", "Pitch_62", "Velocity_63", "Duration_4.0.2",
+             "Bar", "TimeSig_4/4", "Position_0", "Program_0"]  # a whole bar of D in D major, no C# yet
+    plain = biased(TonalBias(Tracker(tok), tonic=2, mode="major"), tok, drone)
+    pulled = biased(TonalBias(Tracker(tok), tonic=2, mode="major", deficit=1.0), tok, drone)
+    assert pulled["Pitch_61"] > plain["Pitch_61"] + 1.0 and pulled["Pitch_66"] > plain["Pitch_66"] + 1.0  # C#, F#
+    assert pulled["Pitch_62"] == plain["Pitch_62"]  # the tonic has its share and more
+    assert pulled["Pitch_60"] == plain["Pitch_60"]  # C natural is no degree of D major: never pulled in
+
+
 def test_the_ending_bass_holds_its_tonic_and_does_not_strike_it_again():
     from composer.constraints.ending import EndingMask
 

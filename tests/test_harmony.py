@@ -267,3 +267,27 @@ def test_a_style_the_corpus_lacks_is_varied_with_its_own_chords(style):
         for mode in ("major", "minor"):
             plan = plan_harmony(style, 2, mode, 16, (4, 4), rng=random.Random(seed))
             assert {n for bar in plan.bars for n in bar.split()} <= own | cadential, (seed, mode, plan.bars)
+
+
+def test_another_chord_plan_for_a_piece_heard_in_another_key():
+    """replanned: the harmony planner's plan drawn again (the one of REPLANS draws whose chords sound most in
+    key), its explanation saying so; none where the person gave the chords."""
+    import dataclasses
+
+    from composer.plan.harmony import key_margin
+    from composer.plan.request import add_harmony
+    from composer.plan.spec import REPLANS, plan_request, replanned
+
+    plan = plan_request("punk rock with distorted guitar, bass and drums", bars=16, seed=2)
+    other = replanned(plan)
+    assert other is not None and other.spec.harmony != plan.spec.harmony
+    assert other.request.harmony.chords == other.spec.harmony and other.spec.echoes == other.request.harmony.echoes
+    assert "drawn again" in other.request.values["chord plan"].detail
+    assert "drawn again" not in plan.request.values["chord plan"].detail  # the first plan is left as it was
+    margins = []
+    for draw in range(1, REPLANS + 1):
+        request = dataclasses.replace(plan.request, values=dict(plan.request.values))
+        add_harmony(request, plan.prompt, 2, False, draw=draw)
+        margins.append(key_margin(request.harmony, 2, "major"))
+    assert REPLANS >= 2 and key_margin(other.request.harmony, 2, "major") == max(margins)
+    assert replanned(plan_request("punk rock", bars=8, seed=2, chords="D G A D")) is None

@@ -15,7 +15,7 @@ from composer.core.instruments import DRUMS
 from composer.core.score import KeySignature, Marker, Score, TempoChange, TimeSignature, Track, untangle_unisons
 from composer.core.theory import mode_family
 from composer.core.voices import Voice
-from composer.plan.spec import Plan
+from composer.plan.spec import Plan, replanned
 
 LOOP_START, LOOP_END = "loopStart", "loopEnd"  # marker names for loop points (what game engines and the renderer read)
 PHRASE_BARS = 8  # without a form, the drums mark a phrase every this many bars (crash, fill before it)
@@ -50,8 +50,18 @@ def compose_span(plan: Plan, checkpoint: str | None = None) -> Piece:
     score, attempts = Score(), 0
     if plan.pitched:
         prompt_ids = tokenizer.prefix(plan.controls)
+        other = replanned(plan) if plan.checked_key else None
         ids, score, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, plan.config,
-                                                          plan.spec, plan.checked_key, tokenizer.decode)
+                                                          plan.spec, plan.checked_key, tokenizer.decode,
+                                                          tries=REPLAN_AFTER if other else KEY_ATTEMPTS)
+        heard = _key_agreement(score, *plan.checked_key) if other and plan.checked_key else None
+        if other is not None and heard is not None and not heard[0]:  # the plan, not the notes: another plan
+            ids2, score2, more, tries = sample_checked(model, tokenizer, prompt_ids, condition, other.config,
+                                                       other.spec, other.checked_key, tokenizer.decode,
+                                                       tries=KEY_ATTEMPTS - REPLAN_AFTER)
+            processors, attempts = processors + more, attempts + tries
+            if _key_agreement(score2, *plan.checked_key) > heard:
+                plan, ids, score = other, ids2, score2
     sampled = time.perf_counter()
     finish_score(score, plan, tuple(range(0, plan.bars, PHRASE_BARS)))
     return Piece(score, plan.request.as_json(), len(ids), {"load": loaded - started, "sample": sampled - loaded,
@@ -102,7 +112,7 @@ def write_voices(score: Score, voices: list[Voice]) -> None:
 
 def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition: Any, config: Any, spec: Any,
                    key: tuple[int, str] | None, music: Callable[[list[int]], Score], extra: Sequence[Any] = (),
-                   ) -> tuple[list[int], Score, list[TimedProcessor], int]:
+                   tries: int | None = None) -> tuple[list[int], Score, list[TimedProcessor], int]:
     """Sample under `spec`'s constraints; with a `key`, sample again (derived seeds, up to KEY_ATTEMPTS)
     while music21's default key analysis of `music(ids)` disagrees with it (in the first
     BOTH_ANALYSES_ATTEMPTS samples, while either analysis does), keeping the best. `extra` filters run
@@ -115,12 +125,12 @@ def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition:
     best: tuple[tuple[bool, ...], list[int], Score] | None = None
     processors: list[TimedProcessor] = []
     attempts = 0
-    for attempt in range(KEY_ATTEMPTS if key else 1):
+    for attempt in range((tries or KEY_ATTEMPTS) if key else 1):
         attempts += 1
-        # each sample after one heard in another key leans harder on the key's tonal hierarchy
-        # (given parts keep their own timing: the grid mask would block their onsets)
+        # each sample after one heard in another key leans harder on the key's tonal hierarchy and pulls in
+        # the scale degrees left short (given parts keep their own timing: the grid mask would block them)
         leaning = dataclasses.replace(spec, tonal_strength=spec.tonal_strength * (1 + KEY_LEAN * attempt),
-                                      grid=spec.grid and not extra)
+                                      tonal_deficit=KEY_DEFICIT * attempt, grid=spec.grid and not extra)
         attempt_processors = [TimedProcessor(f) for f in [*build_constraints(tokenizer, leaning), *extra]]
         processors += attempt_processors
         ids = sample(model, prompt_ids, condition, dataclasses.replace(config, seed=base_seed + 1_000_003 * attempt),
@@ -138,8 +148,10 @@ def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition:
 
 KEY_ANALYSES = ("key", "Krumhansl")  # music21's default (Aarden-Essen) first, then Krumhansl-Schmuckler
 KEY_ATTEMPTS = 6  # samples at most, until music21's default analysis finds the key
+REPLAN_AFTER = 3  # samples of the first chord plan before another plan takes the rest (compose_span)
 BOTH_ANALYSES_ATTEMPTS = 1  # within these, both analyses must agree; after them the default one is enough
 KEY_LEAN = 1.0  # attempt k (from 0) samples with the tonal bias at (1 + KEY_LEAN * k) times its strength
+KEY_DEFICIT = 1.0  # and with KEY_DEFICIT * k pulling in its short scale degrees
 
 
 def _key_agreement(score: Score, tonic: int, mode: str) -> tuple[bool, ...]:

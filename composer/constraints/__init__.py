@@ -107,6 +107,7 @@ class ConstraintSpec:
     density_strength: float = 2.0
     chord_strength: float = 2.0
     tonal_strength: float = 1.0  # the key's tonal hierarchy on every pitched note
+    tonal_deficit: float = 0.0  # how hard scale degrees short of their share are pulled in (TonalBias)
     harmony_strength: float = 3.0  # the planned harmony (else the key's default plan) when no chords are given
     coverage_strength: float = 2.0
     leap_strength: float = 1.5
@@ -192,7 +193,7 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if spec.programs and len(spec.programs) > 1 and "coverage" in on:
         filters.append(CoverageBias(tracker, spec.programs, spec.coverage_strength))
     if spec.key and "key" in on and "tonal" in on:
-        filters.append(TonalBias(tracker, spec.key[0], spec.key[1], spec.tonal_strength))
+        filters.append(TonalBias(tracker, spec.key[0], spec.key[1], spec.tonal_strength, deficit=spec.tonal_deficit))
     lines = {p for p, r in (roles or {}).items() if r in LINE_ROLES} if "texture" in on else set()
     if harmony is not None:
         strength = spec.chord_strength if spec.chords and "chords" in on else spec.harmony_strength

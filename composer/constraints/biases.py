@@ -244,6 +244,7 @@ class DensityBias(Bias):
         return bias
 
 
+DEGREE_SHARE = 1 / 24  # a pitch class whose target share of the time is this or more is a degree of the scale
 # Krumhansl & Kessler (1982) probe-tone ratings, tonic first: how well each degree fits the key.
 KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
 KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
@@ -262,7 +263,8 @@ class TonalBias(Bias):
 
     name = "tonal"
 
-    def __init__(self, tracker: Tracker, tonic: int, mode: str, strength: float = 1.0, balance: float = 1.5) -> None:
+    def __init__(self, tracker: Tracker, tonic: int, mode: str, strength: float = 1.0, balance: float = 1.5,
+                 deficit: float = 0.0) -> None:
         super().__init__(tracker, strength)
         major = mode_family(mode) == "major"  # a mode takes its family's profile (the scale mask does the rest)
         ratings = torch.tensor(KK_MAJOR if major else KK_MINOR)
@@ -274,6 +276,11 @@ class TonalBias(Bias):
         target = (ratings / ratings.sum() + aarden / aarden.sum()) / 2  # by degree
         self.target = torch.roll(target, tonic)  # by pitch class
         self.balance = balance / max(strength, 1e-9)
+        # with `deficit` > 0 a scale degree short of its share is pulled in, in proportion (a resample after
+        # one heard in another key: a D major rock piece never sounded C#, and its many D's made Aarden-Essen
+        # hear G, whose dominant D is)
+        self.deficit = deficit / max(strength, 1e-9)
+        self.degrees = self.target >= DEGREE_SHARE  # the scale's degrees; chromatic ones are never pulled in
 
     def bias(self, state: DecodeState) -> torch.Tensor | None:
         if state.last_type != "Program" or state.program == DRUMS:
@@ -282,8 +289,13 @@ class TonalBias(Bias):
         total = float(time.sum())
         if total <= 0:
             return self.weights
-        excess = torch.clamp(torch.log((time / total + 1e-3) / self.target), min=0.0)  # by pitch class
-        return self.weights - self.balance * torch.where(self.is_pitch, excess[self.pitch_class], 0.0)
+        share = time / total + 1e-3
+        excess = torch.clamp(torch.log(share / self.target), min=0.0)  # by pitch class
+        bias = self.weights - self.balance * torch.where(self.is_pitch, excess[self.pitch_class], 0.0)
+        if self.deficit:
+            short = torch.where(self.degrees, torch.clamp(torch.log(self.target / share), min=0.0), 0.0)
+            bias = bias + self.deficit * torch.where(self.is_pitch, short[self.pitch_class], 0.0)
+        return bias
 
 
 class LoopBias(Bias):

@@ -75,6 +75,16 @@ def estimate_key(score: Score, method: str = "key") -> KeyEstimate | None:
     the best Pearson correlation of the duration-weighted pitch-class histogram with the 24 rotated
     profiles; the profiles come from music21 itself. None when there are no pitched notes.
     """
+    correlation = key_correlations(score, method)
+    if correlation is None:
+        return None
+    mode_index, tonic = np.unravel_index(int(np.argmax(correlation)), correlation.shape)
+    return KeyEstimate(int(tonic), "major" if mode_index == 0 else "minor", float(correlation[mode_index, tonic]))
+
+
+def key_correlations(score: Score, method: str = "key") -> np.ndarray | None:
+    """[2, 12]: the Pearson correlation of the score's pitch-class durations with each key's profile (rows
+    major and minor, columns the tonic's pitch class); None without pitched notes."""
     histogram = pitch_class_durations(score)
     if histogram.sum() == 0:
         return None
@@ -85,9 +95,7 @@ def estimate_key(score: Score, method: str = "key") -> KeyEstimate | None:
     p = rotated - rotated.mean(axis=2, keepdims=True)
     h = histogram - histogram.mean()
     denominator = np.sqrt((p ** 2).sum(axis=2) * (h ** 2).sum())
-    correlation = np.where(denominator > 0, (p * h).sum(axis=2) / np.where(denominator > 0, denominator, 1), 0.0)
-    mode_index, tonic = np.unravel_index(int(np.argmax(correlation)), correlation.shape)
-    return KeyEstimate(int(tonic), "major" if mode_index == 0 else "minor", float(correlation[mode_index, tonic]))
+    return np.where(denominator > 0, (p * h).sum(axis=2) / np.where(denominator > 0, denominator, 1), 0.0)
 
 
 def onset_polyphony(score: Score) -> float:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from composer.core.errors import ComposerError
 from composer.core.harmony import Chord, numeral_chord
 from composer.core.progressions import (
@@ -110,6 +112,27 @@ def plan_harmony(style: str, tonic: int, mode: str, bars: int, meter: tuple[int,
         chords += [numeral_chord(numeral, tonic) for numeral in per_slot]
     cadences = sorted({bar for _, first, last, _ in described if last - first >= 1 for bar in (last - 1, last)})
     return HarmonyPlan(chords, slots, [" ".join(bar) for bar in names], described, echoes, cadences)
+
+
+def key_margin(plan: HarmonyPlan, tonic: int, mode: str) -> float:
+    """How much better music21's default key analysis finds the key than any other in the plan played as
+    block chords (each slot's chord tones, its root an octave below); > 0: heard in key. A guide for a
+    second plan, not a rule: the notes above the chords decide, and most plans of rock or funk colour that this
+    hears elsewhere are heard in key once played."""
+    from composer.core.analysis import key_correlations
+    from composer.core.score import TICKS_PER_BEAT, Note, Score, Track
+    from composer.core.theory import mode_family
+
+    length = 4 * TICKS_PER_BEAT // plan.slots
+    notes = [Note(pitch, i * length, (i + 1) * length) for i, chord in enumerate(plan.chords)
+             for pitch in [48 + chord.root, *(60 + pc for pc in chord)]]
+    found = key_correlations(Score(tracks=[Track("chords", 0, notes=notes)]))
+    if found is None:
+        return 0.0
+    row = 0 if mode_family(mode) == "major" else 1
+    asked = float(found[row, tonic % 12])
+    found[row, tonic % 12] = -np.inf
+    return asked - float(found.max())
 
 
 def _echoes(names: list[tuple[str, ...]], sections: list[tuple[str, int, int, str]]) -> list[int | None]:

@@ -119,8 +119,9 @@ def describe(prompt: str | None = None, *, image: str | Path | None = None,
     return request
 
 
-def add_harmony(request: Resolved, prompt: str | None, seed: int | None, loop: bool) -> None:
-    """The chord plan (composer.plan.harmony) of a request without chords, shown as request["chord plan"]."""
+def add_harmony(request: Resolved, prompt: str | None, seed: int | None, loop: bool, draw: int = 0) -> None:
+    """The chord plan (composer.plan.harmony) of a request without chords, shown as request["chord plan"].
+    `draw` > 0: another plan for the same request (the sampler's, when the first is heard in another key)."""
     import random
 
     from composer.ask.resolve import Value
@@ -129,11 +130,13 @@ def add_harmony(request: Resolved, prompt: str | None, seed: int | None, loop: b
     pc, mode, _ = parse_key(request["key"])
     meter = meter_tuple(request["meter"])
     assert meter is not None
-    rng = random.Random(f"{prompt or ''}|{seed or 0}")  # str seeds hash stably (SHA-512), unlike hash()
+    # str seeds hash stably (SHA-512), unlike hash()
+    rng = random.Random(f"{prompt or ''}|{seed or 0}" + (f"|{draw}" if draw else ""))
     plan = plan_harmony(request["harmony"], pc, mode, int(request["bars"]), meter, rng=rng, loop=loop)
     request.harmony = plan
+    again = "; drawn again: the first plan's notes were heard in another key" if draw else ""
     request.values["chord plan"] = Value(plan.describe(), "inferred", f"{request['harmony']} style, "
-                                         f"{plan.slots} chord{'s' if plan.slots > 1 else ''} a bar at most")
+                                         f"{plan.slots} chord{'s' if plan.slots > 1 else ''} a bar at most{again}")
 
 
 def predict_mood(prompt: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,8 @@ from composer.decode.controls import (
     key_token,
     part_controls,
 )
-from composer.plan.request import describe, meter_tuple, parse_chords, parse_key
+from composer.plan.harmony import key_margin
+from composer.plan.request import add_harmony, describe, meter_tuple, parse_chords, parse_key
 from composer.plan.roles import registers_for
 
 
@@ -61,6 +63,7 @@ class Plan:
 # the mood reading's "light" density (composer.ask.head.DENSITY_ONSETS): a request at most this sparse thins
 # the accompaniment's figures to whole beats (composer.core.textures.thinned)
 SPARSE_ONSETS = 3.5
+REPLANS = 4  # chord plans drawn for a second try, the one that sounds most in key taken (replanned)
 # Notes a part writes for each onset of the piece's rhythm, by role, so that the density token counts the notes
 # of every part as the training data's does: comping strikes chords, an arpeggio fills in, a pad holds a
 # chord across several onsets. (With one note per part, capped at three parts, a folk trio of flute and
@@ -163,3 +166,21 @@ def shifted(low: int, centre: int, high: int, shift: int, playable: tuple[int, i
     if new_high - new_low < 12:  # pressed against the instrument's edge: keep an octave
         new_low, new_high = (new_low, min(high, new_low + 12)) if shift < 0 else (max(low, new_high - 12), new_high)
     return new_low, max(new_low + 3, min(new_high - 3, centre + shift)), new_high
+
+
+def replanned(plan: Plan) -> Plan | None:
+    """The same plan with another chord plan drawn by the harmony planner (None where the chords were given
+    or a drawing places the notes): the sampler's second try when the first plan's notes are heard in another
+    key (a rock loop on I-bVII-IV has the pitches of the key of IV; its notes often cannot tell them apart)."""
+    if plan.request.harmony is None or plan.spec.harmony is None:
+        return None
+    drawn = []
+    for draw in range(1, REPLANS + 1):  # the plan whose chords alone sound most in key
+        request = dataclasses.replace(plan.request, values=dict(plan.request.values))
+        add_harmony(request, plan.prompt, plan.config.seed, plan.loop, draw=draw)
+        drawn.append((key_margin(request.harmony, plan.key[0], plan.key[1]), -draw, request))
+    request = max(drawn, key=lambda found: found[:2])[2]
+    harmony = request.harmony
+    spec = dataclasses.replace(plan.spec, harmony=harmony.chords, harmony_slots=harmony.slots,
+                               echoes=harmony.echoes, cadence_bars=harmony.cadences)
+    return dataclasses.replace(plan, request=request, spec=spec)
