@@ -180,7 +180,8 @@ def test_draw_bias_keeps_masked_ids_masked_and_builds_from_the_spec():
     assert scores[masked].isinf().all() and float(scores[tok.token_id("Pitch_67")]) == 0.0
     filters = build_constraints(tok, ConstraintSpec(bars=1, meter=(4, 4), key=(0, "major"), programs=[0],
                                                     draw_grid=small_grid(), draw_strength=3.0))
-    assert isinstance(filters[-1], DrawBias) and filters[-1].strength == 3.0
+    drawn = [f for f in filters if isinstance(f, DrawBias)]  # the last bias (only the grid mask comes after)
+    assert len(drawn) == 1 and drawn[0].strength == 3.0 and filters.index(drawn[0]) >= len(filters) - 2
     off = build_constraints(tok, ConstraintSpec(bars=1, key=(0, "major"), draw_grid=small_grid(), draw_strength=0))
     assert not any(isinstance(f, DrawBias) for f in off)
     with pytest.raises(ValueError, match="pitch rows"):
