@@ -128,9 +128,9 @@ def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition:
     for attempt in range((tries or KEY_ATTEMPTS) if key else 1):
         attempts += 1
         # each sample after one heard in another key leans harder on the key's tonal hierarchy and pulls in
-        # the scale degrees left short (given parts keep their own timing: the grid mask would block them)
+        # the scale degrees left short
         leaning = dataclasses.replace(spec, tonal_strength=spec.tonal_strength * (1 + KEY_LEAN * attempt),
-                                      tonal_deficit=KEY_DEFICIT * attempt, grid=spec.grid and not extra)
+                                      tonal_deficit=KEY_DEFICIT * attempt)
         attempt_processors = [TimedProcessor(f) for f in [*build_constraints(tokenizer, leaning), *extra]]
         processors += attempt_processors
         ids = sample(model, prompt_ids, condition, dataclasses.replace(config, seed=base_seed + 1_000_003 * attempt),

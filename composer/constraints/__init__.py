@@ -26,7 +26,6 @@ from composer.constraints.draw import DRAW_STRENGTH, DrawBias, DrawGrid
 from composer.constraints.ending import EndingMask, ending_part
 from composer.constraints.masks import (
     GrammarMask,
-    GridMask,
     InstrumentMask,
     KeyMask,
     MeterMask,
@@ -58,7 +57,6 @@ __all__ = [
     "DrawBias",
     "DrawGrid",
     "GrammarMask",
-    "GridMask",
     "InstrumentMask",
     "KeyMask",
     "LeapBias",
@@ -101,7 +99,6 @@ class ConstraintSpec:
     velocity: int | None = None  # dynamics target
     onsets_per_bar: float | None = None  # density target
     sparse: bool = False  # a request read as sparse or light: the accompaniment's figures on whole beats only
-    grid: bool = True  # onsets on sixteenths and triplets only (GridMask); off for given parts' own timing
     motif_period: int = 2  # bars between a figure and its repeat
     motif_strength: float = 1.0
     density_strength: float = 2.0
@@ -224,8 +221,6 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         filters.append(TargetBias(tracker, centre, spec.velocity, spec.target_strength))
     if spec.draw_grid is not None and spec.draw_strength > 0:
         filters.append(DrawBias(tracker, spec.draw_grid, spec.draw_strength))
-    if spec.grid and "meter" in on:  # last: it steps aside where the others left it nothing
-        filters.append(GridMask(tracker))
     if "soft" in spec.off:
         filters = [f for f in filters if not isinstance(f, (Bias, VoicingMask))]
     return filters

@@ -294,6 +294,8 @@ class TonalBias(Bias):
         bias = self.weights - self.balance * torch.where(self.is_pitch, excess[self.pitch_class], 0.0)
         if self.deficit:
             short = torch.where(self.degrees, torch.clamp(torch.log(self.target / share), min=0.0), 0.0)
+            for pitch in (p for program in state.held for p in state.pitches(program)):
+                short[[(pitch - 1) % 12, (pitch + 1) % 12]] = 0.0  # never pulled into a semitone clash
             bias = bias + self.deficit * torch.where(self.is_pitch, short[self.pitch_class], 0.0)
         return bias
 

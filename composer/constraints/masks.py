@@ -234,33 +234,6 @@ class InstrumentMask(Mask):
         return allowed
 
 
-class GridMask(Mask):
-    """Onsets on the grid music is written on, and no flams. An onset lands on a sixteenth or a triplet (a
-    whole number of a beat's quarters or sixths), not on the twelfths between them; and a part does not strike
-    again within a sixteenth of its own last onset (a funk clavinet struck a note 1/12 beat beside each of its
-    chords, a melody came in 1/12 beat early). Drums are left alone. Steps aside where nothing else is left."""
-
-    name = "grid"
-    steps_aside = True
-    SUBDIVISIONS = (4, 6)  # a position is on the grid when it is a whole number of a beat's 1/4 or 1/6
-
-    def __init__(self, tracker: Tracker) -> None:
-        super().__init__(tracker)
-        t, res = self.tables, self.tables.beat_resolution
-        on_grid = torch.tensor([any((int(p) % res) * n % res == 0 for n in self.SUBDIVISIONS) for p in t.position])
-        self.positions = ~(t.masks["Position"] & ~on_grid)
-        self.gap = max(1, res // 4)  # a sixteenth
-
-    def allowed(self, state: DecodeState) -> torch.Tensor | None:
-        allowed = self.positions if state.last_type in ("TimeSig", "Duration") else None
-        if state.last_type in ("Position", "Duration"):
-            flams = [p for p, t in state.last_onset.items() if p != DRUMS and 0 < state.now - t < self.gap]
-            if flams:
-                blocked = torch.isin(self.tables.program, torch.tensor(flams))
-                allowed = (allowed if allowed is not None else torch.ones_like(blocked)) & ~blocked
-        return allowed
-
-
 class RestrikeMask(Mask):
     """No pitch struck again on its program while it still sounds (a player, and a MIDI channel, would merge
     the two notes). Last of the hard masks, and it steps aside where the others leave only held pitches."""
