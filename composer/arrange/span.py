@@ -50,17 +50,19 @@ def compose_span(plan: Plan, checkpoint: str | None = None) -> Piece:
     score, attempts = Score(), 0
     if plan.pitched:
         prompt_ids = tokenizer.prefix(plan.controls)
-        other = replanned(plan) if plan.checked_key else None
+        key = plan.checked_key
+        other = replanned(plan) if key else None
         ids, score, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, plan.config,
-                                                          plan.spec, plan.checked_key, tokenizer.decode,
+                                                          plan.spec, key, tokenizer.decode,
                                                           tries=REPLAN_AFTER if other else KEY_ATTEMPTS)
-        heard = _key_agreement(score, *plan.checked_key) if other and plan.checked_key else None
-        if other is not None and heard is not None and not heard[0]:  # the plan, not the notes: another plan
+        heard = _key_agreement(score, *key) if other is not None and key is not None else None
+        if other is not None and key is not None and heard is not None and not heard[0]:
+            # the plan, not the notes: another plan takes the other samples
             ids2, score2, more, tries = sample_checked(model, tokenizer, prompt_ids, condition, other.config,
-                                                       other.spec, other.checked_key, tokenizer.decode,
+                                                       other.spec, key, tokenizer.decode,
                                                        tries=KEY_ATTEMPTS - REPLAN_AFTER)
             processors, attempts = processors + more, attempts + tries
-            if _key_agreement(score2, *plan.checked_key) > heard:
+            if _key_agreement(score2, *key) > heard:
                 plan, ids, score = other, ids2, score2
     sampled = time.perf_counter()
     finish_score(score, plan, tuple(range(0, plan.bars, PHRASE_BARS)))
