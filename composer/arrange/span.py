@@ -15,7 +15,7 @@ from composer.core.instruments import DRUMS
 from composer.core.score import KeySignature, Marker, Score, TempoChange, TimeSignature, Track, untangle_unisons
 from composer.core.theory import mode_family
 from composer.core.voices import Voice
-from composer.plan.spec import Plan, replanned
+from composer.plan.spec import Plan, can_replan, replanned
 
 LOOP_START, LOOP_END = "loopStart", "loopEnd"  # marker names for loop points (what game engines and the renderer read)
 PHRASE_BARS = 8  # without a form, the drums mark a phrase every this many bars (crash, fill before it)
@@ -51,13 +51,13 @@ def compose_span(plan: Plan, checkpoint: str | None = None) -> Piece:
     if plan.pitched:
         prompt_ids = tokenizer.prefix(plan.controls)
         key = plan.checked_key
-        other = replanned(plan) if key else None
+        replannable = key is not None and can_replan(plan)
         ids, score, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, plan.config,
                                                           plan.spec, key, tokenizer.decode,
-                                                          tries=REPLAN_AFTER if other else KEY_ATTEMPTS)
-        heard = _key_agreement(score, *key) if other is not None and key is not None else None
-        if other is not None and key is not None and heard is not None and not heard[0]:
-            # the plan, not the notes: another plan takes the other samples
+                                                          tries=REPLAN_AFTER if replannable else KEY_ATTEMPTS)
+        heard = _key_agreement(score, *key) if key is not None and replannable else None
+        other = replanned(plan) if heard is not None and not heard[0] else None  # the plan, not the notes
+        if other is not None and key is not None and heard is not None:  # it takes the other samples
             ids2, score2, more, tries = sample_checked(model, tokenizer, prompt_ids, condition, other.config,
                                                        other.spec, key, tokenizer.decode,
                                                        tries=KEY_ATTEMPTS - REPLAN_AFTER)

@@ -172,15 +172,17 @@ class MotifBias(Bias):
         self.pitch_ids = {int(p): i for i, p in enumerate(self.tables.pitch.tolist()) if p >= 0}
         self.position_ids = {int(p): i for i, p in enumerate(self.tables.position.tolist()) if p >= 0}
 
-    def _source(self, bar: int) -> tuple[int, float]:
-        """The bar this one echoes and how hard."""
+    def _source(self, bar: int, program: int | None) -> tuple[int, float]:
+        """The bar this one echoes and how hard (`program`: the part about to choose a pitch, if any)."""
         named = self.echoes[bar - 1] if 0 < bar <= len(self.echoes) else None
-        return (named, ECHO_WEIGHT) if named is not None else (bar - self.period, 1.0)
+        if named is not None:
+            return named, ECHO_WEIGHT
+        if program in self.keeps and bar in self.same_chords:
+            return self.same_chords[bar], ECHO_WEIGHT
+        return bar - self.period, 1.0
 
     def bias(self, state: DecodeState) -> torch.Tensor | None:
-        source, weight = self._source(state.bar)
-        if state.last_type == "Program" and state.program in self.keeps and weight == 1.0:
-            source, weight = self.same_chords.get(state.bar, (source, weight))
+        source, weight = self._source(state.bar, state.program if state.last_type == "Program" else None)
         if source < 1:
             return None
         if state.last_type == "Program" and state.program != DRUMS:
@@ -203,15 +205,15 @@ class MotifBias(Bias):
         return None
 
 
-def _same_chords(harmony: Sequence[AbstractSet[int]], slots: int) -> dict[int, tuple[int, float]]:
-    """Bar (1-based) -> (the latest earlier bar on the same chords, ECHO_WEIGHT), for bars whose chords came
-    before; the harmony cycles over the piece as the chord bias reads it, so only its own length is mapped."""
+def _same_chords(harmony: Sequence[AbstractSet[int]], slots: int) -> dict[int, int]:
+    """Bar (1-based) -> the latest earlier bar on the same chords, for bars whose chords came before; the
+    harmony cycles over the piece as the chord bias reads it, so only its own length is mapped."""
     bars = [tuple(frozenset(c) for c in harmony[i:i + slots]) for i in range(0, len(harmony) - slots + 1, slots)]
     latest: dict[tuple[frozenset[int], ...], int] = {}
     found = {}
     for bar, chords in enumerate(bars, 1):
         if chords in latest:
-            found[bar] = (latest[chords], ECHO_WEIGHT)
+            found[bar] = latest[chords]
         latest[chords] = bar
     return found
 

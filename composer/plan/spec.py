@@ -130,8 +130,7 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                           sparse=request["onsets_per_bar"] is not None and request["onsets_per_bar"] <= SPARSE_ONSETS,
                           off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop)
     if request.harmony is not None:  # the planner's chords, when none were given
-        spec.harmony, spec.harmony_slots = request.harmony.chords, request.harmony.slots
-        spec.echoes, spec.cadence_bars = request.harmony.echoes, request.harmony.cadences
+        spec = dataclasses.replace(spec, **planned_harmony(request.harmony))
     if not draw:  # a drawing places the notes itself
         parts = request.roles  # as describe() assigned them
         spec.roles = parts
@@ -168,11 +167,22 @@ def shifted(low: int, centre: int, high: int, shift: int, playable: tuple[int, i
     return new_low, max(new_low + 3, min(new_high - 3, centre + shift)), new_high
 
 
+def planned_harmony(harmony: Any) -> dict[str, Any]:
+    """The ConstraintSpec fields a harmony plan (composer.plan.harmony.HarmonyPlan) sets."""
+    return {"harmony": harmony.chords, "harmony_slots": harmony.slots, "echoes": harmony.echoes,
+            "cadence_bars": harmony.cadences}
+
+
+def can_replan(plan: Plan) -> bool:
+    """Whether the planner wrote the plan's chords (not the person's --chords), so another may be drawn."""
+    return plan.request.harmony is not None and plan.spec.harmony is not None
+
+
 def replanned(plan: Plan) -> Plan | None:
     """The same plan with another chord plan drawn by the harmony planner (None where the chords were given
     or a drawing places the notes): the sampler's second try when the first plan's notes are heard in another
     key (a rock loop on I-bVII-IV has the pitches of the key of IV; its notes often cannot tell them apart)."""
-    if plan.request.harmony is None or plan.spec.harmony is None:
+    if not can_replan(plan):
         return None
     drawn = []
     for draw in range(1, REPLANS + 1):  # the plan whose chords alone sound most in key
@@ -180,7 +190,5 @@ def replanned(plan: Plan) -> Plan | None:
         add_harmony(request, plan.prompt, plan.config.seed, plan.loop, draw=draw)
         drawn.append((key_margin(request.harmony, plan.key[0], plan.key[1]), -draw, request))
     request = max(drawn, key=lambda found: found[:2])[2]
-    harmony = request.harmony
-    spec = dataclasses.replace(plan.spec, harmony=harmony.chords, harmony_slots=harmony.slots,
-                               echoes=harmony.echoes, cadence_bars=harmony.cadences)
-    return dataclasses.replace(plan, request=request, spec=spec)
+    return dataclasses.replace(plan, request=request, spec=dataclasses.replace(plan.spec,
+                                                                            **planned_harmony(request.harmony)))
