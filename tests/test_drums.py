@@ -43,6 +43,10 @@ def test_genres_imply_a_kit_but_scenes_named_instruments_and_negations_do_not():
     assert resolve("techno for synth lead", {"instruments": [81]})["instruments"] == [81]
     assert resolve("calm ambient pad with drums")["drum_style"] == "soft"
     assert style_for("boss battle") == ("battle", "battle") and style_for("a quiet song") is None
+    # adjectives of the genres: a funky groove with drums gets the funk groove, not the default rock beat
+    assert resolve("funky groove for clavinet, slap bass, trumpet and drums")["drum_style"] == "funk"
+    assert resolve("a jazzy tune for piano, bass and drums")["drum_style"] == "swing"
+    assert -1 not in resolve("a funky tune for clavinet and bass")["instruments"]
 
 
 def test_generated_drums_are_a_channel_ten_part_in_every_bar(tmp_path):

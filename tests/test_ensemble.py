@@ -10,7 +10,7 @@ import torch
 from composer.ask.style_words import named_style, suggested_style
 from composer.constraints import Tracker
 from composer.constraints.roles import OrderMask
-from composer.constraints.texture import TextureBias
+from composer.constraints.texture import TextureBias, VoicingMask
 from composer.core.textures import figure_for
 from composer.core.voices import label, stand_in, voices_for
 from composer.plan.request import describe
@@ -94,6 +94,22 @@ def test_a_figured_bass_is_due_at_its_onsets_and_held_back_off_them() -> None:
     later = [*start, "Position_4", "Program_0", "Pitch_74", "Velocity_63", "Duration_1.0.4"]
     out = texture(torch.tensor(ids_of(tok, "BOS", *later)), torch.zeros(len(tok)))
     assert float(out[tok.token_id("Program_33")]) < 0  # beat 2 is off its figure (beats 1 and 3)
+
+
+def test_no_onset_where_no_part_may_strike() -> None:
+    """A figured bass and a held melody: the next Position is one where some part is free to play (the bass's
+    next onset, or the melody's release), never one where only a part off its figure could sound."""
+    tok = small_tokenizer()
+    mask = VoicingMask(Tracker(tok), {33: "bass", 0: "melody"}, [{0, 4, 7}], style="ballad")
+    start = ["Bar", "TimeSig_4/4", "Position_0", "Program_0", "Pitch_72", "Velocity_63", "Duration_2.0.4",
+             "Program_33", "Pitch_48", "Velocity_63", "Duration_1.0.4"]  # melody held to beat 3, the bass's onset
+    allowed, _ = run(mask, tok, start)
+    assert tok.token_id("Position_4") not in allowed and tok.token_id("Position_6") not in allowed
+    assert tok.token_id("Position_8") in allowed and tok.token_id("Bar_None") not in allowed  # the bass is due
+    short = [*start[:6], "Duration_0.2.4", *start[7:]]  # the melody free from the second eighth
+    allowed, _ = run(VoicingMask(Tracker(tok), {33: "bass", 0: "melody"}, [{0, 4, 7}], style="ballad"), tok, short)
+    assert tok.token_id("Position_2") in allowed and tok.token_id("Position_1") not in allowed
+    assert tok.token_id("Position_4") in allowed  # the melody may enter anywhere once free
 
 
 def _shipped() -> None:

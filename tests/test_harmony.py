@@ -290,3 +290,39 @@ def test_another_chord_plan_for_a_piece_heard_in_another_key():
         margins.append(key_margin(request.harmony, 2, "major"))
     assert REPLANS >= 2 and key_margin(other.request.harmony, 2, "major") == max(margins)
     assert replanned(plan_request("punk rock", bars=8, seed=2, chords="D G A D")) is None
+
+
+def test_a_consequent_opens_as_its_antecedent_and_sometimes_answers_with_another_chord():
+    from composer.core.progressions import progressions_for
+
+    own = {n for p in progressions_for("pop", "major") for bar in p.bars for n in bar}
+    answered = 0
+    for seed in range(40):
+        plan = plan_harmony("pop", 0, "major", 16, (4, 4), rng=random.Random(seed))
+        for first, _last in ((1, 8), (9, 16)):
+            question, answer = plan.bars[first - 1:first + 1], plan.bars[first + 3:first + 5]
+            assert answer[0] == question[0] or "sentence" in plan.describe(), plan.describe()
+            if answer[0] == question[0] and answer[1] != question[1] and " " not in answer[1]:
+                answered += 1
+                assert answer[1] in own, plan.describe()
+    assert 10 <= answered <= 70, answered  # of 80 periods: about ANSWER_SHARE of them, and a phrase that differs
+
+
+def test_an_accompanying_part_echoes_a_named_bar_only_on_its_chords():
+    from composer.constraints import MotifBias, Tracker
+    from composer.constraints.biases import ECHO_WEIGHT
+    from composer.core.harmony import numeral_chord
+
+    from .test_constraints import biased, small_tokenizer
+
+    tok = small_tokenizer()
+    bar = ["Bar", "TimeSig_4/4", "Position_2", "Program_0", "Pitch_64", "Velocity_63", "Duration_0.2.4"]
+    tokens = [*bar, "Bar", "TimeSig_4/4", "Position_2", "Program_0"]  # bar 2 names bar 1
+    answer = [numeral_chord(n, 0) for n in ("I", "vi")]
+    line = MotifBias(Tracker(tok), period=2, echoes=[None, 1], harmony=answer)
+    assert biased(line, tok, tokens) == {"Pitch_64": ECHO_WEIGHT}  # the tune's figure comes back over vi
+    comp = MotifBias(Tracker(tok), period=2, echoes=[None, 1], harmony=answer, keeps=frozenset({0}))
+    assert biased(comp, tok, tokens) == {}  # the chords' part finds its own shape for vi
+    same = [numeral_chord(n, 0) for n in ("I", "I")]
+    kept = MotifBias(Tracker(tok), period=2, echoes=[None, 1], harmony=same, keeps=frozenset({0}))
+    assert biased(kept, tok, tokens) == {"Pitch_64": ECHO_WEIGHT}

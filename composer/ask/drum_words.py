@@ -9,9 +9,10 @@ import re
 GENRE_STYLES: dict[str, str] = {
     "rock": "rock", "metal": "rock", "punk": "rock", "grunge": "rock", "pop": "pop", "dance": "four",
     "disco": "four", "house": "four", "techno": "four", "edm": "four", "club": "four", "electronic": "four",
-    "synthwave": "four", "drum and bass": "four", "funk": "funk", "hip hop": "halftime", "hip-hop": "halftime",
-    "trap": "halftime", "lo-fi": "halftime", "lofi": "halftime", "reggae": "halftime", "jazz": "swing",
-    "swing": "swing", "bebop": "swing", "march": "march", "marching": "march", "latin": "latin",
+    "synthwave": "four", "drum and bass": "four", "funk": "funk", "funky": "funk", "hip hop": "halftime",
+    "hip-hop": "halftime", "trap": "halftime", "lo-fi": "halftime", "lofi": "halftime", "reggae": "halftime",
+    "jazz": "swing", "jazzy": "swing", "swing": "swing", "bebop": "swing", "march": "march", "marching": "march",
+    "latin": "latin",
     "samba": "latin", "bossa": "latin",
 }
 # Scenes whose groove suits them when drums are there (named, or from the scene's band), implying none.

@@ -168,18 +168,24 @@ class MotifBias(Bias):
         if period < 1:
             raise ValueError(f"a motif period is >= 1 bar, not {period}")
         self.period, self.echoes, self.keeps = period, list(echoes or []), keeps
-        self.same_chords = _same_chords(harmony or [], slots)
+        self.bar_chords = _bar_chords(harmony or [], slots)
+        self.same_chords = _same_chords(self.bar_chords)
         self.pitch_ids = {int(p): i for i, p in enumerate(self.tables.pitch.tolist()) if p >= 0}
         self.position_ids = {int(p): i for i, p in enumerate(self.tables.position.tolist()) if p >= 0}
 
     def _source(self, bar: int, program: int | None) -> tuple[int, float]:
         """The bar this one echoes and how hard (`program`: the part about to choose a pitch, if any)."""
         named = self.echoes[bar - 1] if 0 < bar <= len(self.echoes) else None
-        if named is not None:
+        # an accompanying part echoes a named bar only on its chords (an answer on a substitute chord keeps
+        # the tune's figure, while the bass and the chords go to their own shape for the new chord)
+        if named is not None and (program not in self.keeps or self._chords(bar) == self._chords(named)):
             return named, ECHO_WEIGHT
         if program in self.keeps and bar in self.same_chords:
             return self.same_chords[bar], ECHO_WEIGHT
         return bar - self.period, 1.0
+
+    def _chords(self, bar: int) -> tuple[frozenset[int], ...] | None:
+        return self.bar_chords[(bar - 1) % len(self.bar_chords)] if self.bar_chords else None
 
     def bias(self, state: DecodeState) -> torch.Tensor | None:
         source, weight = self._source(state.bar, state.program if state.last_type == "Program" else None)
@@ -205,10 +211,14 @@ class MotifBias(Bias):
         return None
 
 
-def _same_chords(harmony: Sequence[AbstractSet[int]], slots: int) -> dict[int, int]:
+def _bar_chords(harmony: Sequence[AbstractSet[int]], slots: int) -> list[tuple[frozenset[int], ...]]:
+    """Each bar's chords (`slots` a bar) as a comparable tuple."""
+    return [tuple(frozenset(c) for c in harmony[i:i + slots]) for i in range(0, len(harmony) - slots + 1, slots)]
+
+
+def _same_chords(bars: Sequence[tuple[frozenset[int], ...]]) -> dict[int, int]:
     """Bar (1-based) -> the latest earlier bar on the same chords, for bars whose chords came before; the
     harmony cycles over the piece as the chord bias reads it, so only its own length is mapped."""
-    bars = [tuple(frozenset(c) for c in harmony[i:i + slots]) for i in range(0, len(harmony) - slots + 1, slots)]
     latest: dict[tuple[frozenset[int], ...], int] = {}
     found = {}
     for bar, chords in enumerate(bars, 1):

@@ -60,12 +60,12 @@ def part_figures(roles: dict[int, str], style: str, meter: tuple[int, int], reso
     return figures
 
 
-def next_due(state: DecodeState, program: int, onsets: tuple[int, ...], final: bool) -> int | None:
+def next_due(state: DecodeState, program: int, onsets: tuple[int, ...], final: bool, start: int = 0) -> int | None:
     """The next onset (a position in this bar) of `program`'s figure that it has not struck yet, from now
-    on; in a closed piece's last bar (`final`) only the downbeat: one chord, held to the end."""
+    (or `start`) on; in a closed piece's last bar (`final`) only the downbeat: one chord, held to the end."""
     played = state.last_onset.get(program, -1)
     for onset in onsets[:1] if final else onsets:
-        if state.bar_start + onset > played and onset >= max(state.position, 0) and onset < state.bar_length:
+        if state.bar_start + onset > played and onset >= max(state.position, start, 0) and onset < state.bar_length:
             return onset
     return None
 
@@ -88,6 +88,7 @@ class VoicingMask(Mask):
         self.caps: dict[int, int] = {}
         self.onsets: dict[int, set[int]] = {}  # figured parts: the positions they may strike at
         self.chord_parts = {p for p, r in pitched.items() if r in CHORD_ROLES}
+        self.roles_known = set(roles)
         self.chords = chords or []
         figures = part_figures(pitched, style, meter, self.tables.beat_resolution, left_hands, sparse)
         self.figured: dict[int, tuple[tuple[int, ...], int]] = {  # program -> (figure onsets, notes at each)
@@ -115,7 +116,8 @@ class VoicingMask(Mask):
             struck = state.notes_at_onset.get(program, 0)
             if state.last_type == "Duration" and state.position in onsets and 0 < struck < notes:
                 pending = True  # a chord being built
-            due = next_due(state, program, onsets, state.bar == self.final_bar)
+            # the next onset the part is free to strike (a line still sounding cannot be due under its note)
+            due = next_due(state, program, onsets, state.bar == self.final_bar, self._free(state, program))
             if due is None:
                 continue
             if state.last_type == "Duration" and due == state.position and not struck:
@@ -129,14 +131,40 @@ class VoicingMask(Mask):
         later = self.tables.masks["Position"] & (self.tables.position > earliest)
         return ~(later | (self.moving_on & ~self.tables.masks["Position"]))  # nor the bar ended before it
 
+    def _free(self, state: DecodeState, program: int) -> int:
+        """The position in this bar from which `program` has a voice free (its cap not reached)."""
+        return state.free_from(program, self.caps.get(program, 10**6)) - state.bar_start
+
+    def _playable(self, state: DecodeState) -> torch.Tensor | None:
+        """No onset where no part may strike (a figured part off its figure, a single line still sounding):
+        the next Position is one where some part is free to play, or the bar moves on. Without it the
+        model could pick such a position and the mask had to step aside (a funk clavinet's stray notes
+        between its figure's chords). None where a part the mask does not know (the drum kit) may play."""
+        if DRUMS in self.roles_known:
+            return None
+        after = max(state.position, -1) + 1 if state.last_type == "Duration" else 0
+        free = [0] * (state.bar_length + 1)
+        for program in self.program_ids:
+            start = max(after, self._free(state, program))
+            if program in self.onsets:
+                for onset in self.onsets[program]:
+                    if start <= onset < state.bar_length:
+                        free[onset] = 1
+            elif start < state.bar_length:
+                free[start:state.bar_length] = [1] * (state.bar_length - start)
+        positions = self.tables.position
+        playable = torch.tensor(free, dtype=torch.bool)[positions.clamp(0, state.bar_length)] & (positions >= 0) \
+            & (positions < state.bar_length)
+        return ~self.tables.masks["Position"] | playable
+
     def allowed(self, state: DecodeState) -> torch.Tensor | None:
         if state.last_type == "Program":
             return self._chord_tones(state)
         if state.last_type == "TimeSig":
-            return self._rhythm(state)
+            return _both(self._rhythm(state), self._playable(state))
         if state.last_type not in ("Duration", "Position"):
             return None
-        rhythm = self._rhythm(state) if state.last_type == "Duration" else None
+        rhythm = _both(self._rhythm(state), self._playable(state)) if state.last_type == "Duration" else None
         closed = [p for p, cap in self.caps.items() if state.notes_at_onset.get(p, 0) >= cap]
         closed += [p for p, onsets in self.onsets.items() if state.position not in onsets
                    and not state.notes_at_onset.get(p)]  # off its figure
@@ -152,6 +180,13 @@ class VoicingMask(Mask):
             return None
         chord = torch.tensor(sorted(self.chords[state.slot(self.slots) % len(self.chords)]))
         return (self.pitch < 0) | torch.isin(self.pitch % 12, chord)
+
+
+def _both(first: torch.Tensor | None, second: torch.Tensor | None) -> torch.Tensor | None:
+    """Two allowed-sets' intersection (None: no limit)."""
+    if first is None or second is None:
+        return second if first is None else first
+    return first & second
 
 
 class TextureBias(Bias):

@@ -50,6 +50,9 @@ OPEN_SHARE = 0.35
 # the piece is heard in another key (the public control prompts' rock anthem in E read as A major).
 SENTENCE_STYLES = frozenset({"chorale", "baroque", "folk", "waltz", "march", "orchestral"})
 SENTENCE_SHARE = 0.4
+# a period's consequent opens as its antecedent did, and its second bar takes another chord this often
+# (I V | ... answered by I vi | ...): heard as the question's answer, it goes its own way
+ANSWER_SHARE = 0.5
 CONTRAST_TRIES = 4  # progressions drawn for a contrasting section before one that differs from the earlier ones
 ORDINALS = {1: "second", 2: "third", 3: "fourth"}
 
@@ -137,7 +140,9 @@ def key_margin(plan: HarmonyPlan, tonic: int, mode: str) -> float:
 
 def _echoes(names: list[tuple[str, ...]], sections: list[tuple[str, int, int, str]]) -> list[int | None]:
     """Which earlier bar each bar repeats, where the chords allow: a repeated section's bars its first
-    occurrence's, a consequent phrase's first two bars the antecedent's (a period's opening comes back), and
+    occurrence's, a consequent phrase's first two bars the antecedent's (a period's opening comes back, its
+    second bar perhaps on a substitute chord: composer.constraints.biases.MotifBias then echoes the lines
+    only), and
     a bar on the chord of two bars back that bar's figure."""
     echoes: list[int | None] = [None] * len(names)
     first_of: dict[str, int] = {}
@@ -146,11 +151,18 @@ def _echoes(names: list[tuple[str, ...]], sections: list[tuple[str, int, int, st
         for bar in range(first, last + 1):
             if model != first and names[bar - 1] == names[model + bar - first - 1]:
                 echoes[bar - 1] = model + bar - first
-            elif model == first and bar - first in (4, 5) and names[bar - 1] == names[bar - 5]:
+            elif model == first and bar - first in (4, 5) and _answers(names[bar - 1], names[bar - 5]):
                 echoes[bar - 1] = bar - 4
             elif bar - first >= 2 and names[bar - 1] == names[bar - 3]:  # the same chord two bars back: its figure
                 echoes[bar - 1] = bar - 2
     return echoes
+
+
+def _answers(bar: tuple[str, ...], question: tuple[str, ...]) -> bool:
+    """Whether a consequent's bar answers the antecedent's: the same chords, or one chord's substitute."""
+    if bar == question:
+        return True
+    return len(bar) == len(question) == 1 and _substitute(numeral_chord(bar[0], 0), numeral_chord(question[0], 0))
 
 
 def _sections(bars: int, period: int) -> list[tuple[str, int]]:
@@ -229,6 +241,25 @@ def _varied(phrase: list[tuple[str, ...]], style: str, mode: str, rng: random.Ra
     return out
 
 
+def _answered(consequent: list[tuple[str, ...]], style: str, mode: str,
+              rng: random.Random) -> list[tuple[str, ...]]:
+    """A consequent's first three bars with the second's chord drawn again by the chord model between the
+    chords around it (only the style's own library chords in a style the corpus does not hold): the answer
+    opens as the question did and goes its own way. As they were where the second bar holds two chords."""
+    model = _model()
+    if model is None or mode not in ("major", "minor") or len(consequent[1]) != 1:
+        return consequent
+    own = None if style in MODEL_STYLES else {n for p in progressions_for(style, mode) for bar in p.bars for n in bar}
+    changed = model.vary([consequent[0][-1], consequent[1][0], consequent[2][0]],
+                         MODEL_STYLES.get(style, (style, 0.0))[0], mode, rng, allowed=own)
+    return [consequent[0], (changed[1],), consequent[2]]
+
+
+def _substitute(chord: Chord, other: Chord) -> bool:
+    """Another root whose chord shares two or more tones with `other` (a tonic's relative, a mediant)."""
+    return chord.root != other.root and len(chord & other) >= 2
+
+
 def _model() -> ChordModel | None:
     """The shipped chord model (None without one: the library alone)."""
     try:
@@ -269,6 +300,8 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, e
             bars[-3] = (_predominant(style, mode, _root(bars[-4][-1]) if length >= 4 else None),)  # nor ii ii V I
         if length == 8 and bars[4:] == bars[:4] and mode in PREDOMINANTS:  # the answer is not the question again
             bars[6] = ("V7",) if bars[6] != ("V7",) else (PREDOMINANTS[mode][0],)
+        if length == 8 and shape == "period" and rng.random() < ANSWER_SHARE:
+            bars[4:7] = _answered(bars[4:7], style, mode, rng)
     if ending == "half" and length >= 3:
         half = cadence.half[mode].split()
         on_dominant = _root(bars[-2][-1]) == _root(half[-1])  # V | I becomes predominant | V
