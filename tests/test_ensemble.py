@@ -10,7 +10,8 @@ import torch
 from composer.ask.style_words import named_style, suggested_style
 from composer.constraints import Tracker
 from composer.constraints.roles import OrderMask
-from composer.constraints.texture import TextureBias, VoicingMask
+from composer.constraints.texture import TextureBias
+from composer.constraints.voicing import VoicingMask
 from composer.core.textures import figure_for
 from composer.core.voices import label, stand_in, voices_for
 from composer.plan.request import describe

@@ -122,7 +122,7 @@ def test_the_chord_plan_is_written_as_tokens_and_any_chord_without_one() -> None
 def test_soft_off_keeps_only_the_hard_masks() -> None:
     from composer.constraints.biases import Bias
     from composer.constraints.masks import Mask
-    from composer.constraints.texture import VoicingMask
+    from composer.constraints.voicing import VoicingMask
 
     spec = dict(bars=4, meter=(4, 4), key=(0, "major"), programs=[73, 33], roles={73: "melody", 33: "bass"},
                 registers={73: (60, 72, 91), 33: (28, 43, 55)}, velocity=80, onsets_per_bar=4.0)

@@ -35,7 +35,8 @@ from composer.constraints.masks import (
 )
 from composer.constraints.roles import KEPT_VOICINGS, LINE_ROLES, OrderBias, OrderMask, RegisterBias, RegisterMask
 from composer.constraints.state import GRAMMAR, DecodeState, Tracker, VocabTables
-from composer.constraints.texture import TextureBias, VoicingMask
+from composer.constraints.texture import TextureBias
+from composer.constraints.voicing import VoicingMask
 from composer.core.errors import UnsatisfiableError
 from composer.core.theory import mode_family
 from composer.decode.tokens import MusicTokenizer

@@ -1,6 +1,6 @@
-"""The style's texture on the logits: the accompaniment's figures as a rhythm and a voicing (a mask), and
-each role's texture as biases (held pad chords, comp chords on the figure, the bass's chord tones, steps
-for melodies), while the model picks the notes. Constants and the register filters: constraints.roles."""
+"""The style's texture on the logits as biases: each role's figure (held pad chords, comp chords on the figure,
+the bass's chord tones, steps for melodies), while the model picks the notes. The figures as a hard mask:
+constraints.voicing; constants and the register filters: constraints.roles."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from collections.abc import Set as AbstractSet
 import torch
 
 from composer.constraints.biases import Bias
-from composer.constraints.masks import Mask
 from composer.constraints.roles import (
     BREATH_PULL,
     CHORD_PULL,
@@ -68,125 +67,6 @@ def next_due(state: DecodeState, program: int, onsets: tuple[int, ...], final: b
         if state.bar_start + onset > played and onset >= max(state.position, start, 0) and onset < state.bar_length:
             return onset
     return None
-
-
-class VoicingMask(Mask):
-    """Where and what the accompaniment strikes: a comp, bass or arpeggio part only at its figure's onsets
-    (composer.core.textures); at one onset a comp or pad chord its figure's notes and one more at the most,
-    a single line of an ensemble one; a comp or pad note a tone of the bar's chord. Another part, a later
-    onset or the next bar always stays open, so the mask never leaves nothing."""
-
-    name = "texture"
-    steps_aside = True  # another part, a later onset or the next bar stays open: it never leaves nothing
-
-    def __init__(self, tracker: Tracker, roles: dict[int, str], chords: Sequence[AbstractSet[int]] | None = None,
-                 style: str = "pop", meter: tuple[int, int] = (4, 4), final_bar: int | None = None,
-                 left_hands: frozenset[int] = frozenset(), slots: int = 1, sparse: bool = False) -> None:
-        super().__init__(tracker)
-        self.slots = slots
-        pitched = {p: r for p, r in roles.items() if p != DRUMS}
-        self.caps: dict[int, int] = {}
-        self.onsets: dict[int, set[int]] = {}  # figured parts: the positions they may strike at
-        self.chord_parts = {p for p, r in pitched.items() if r in CHORD_ROLES}
-        self.roles_known = set(roles)
-        self.chords = chords or []
-        figures = part_figures(pitched, style, meter, self.tables.beat_resolution, left_hands, sparse)
-        self.figured: dict[int, tuple[tuple[int, ...], int]] = {  # program -> (figure onsets, notes at each)
-            p: (onsets, min(figure.notes, 3) if pitched[p] in CHORD_ROLES else 1)
-            for p, (onsets, _, figure) in figures.items()}
-        for program, role in pitched.items():
-            if program in figures and role in ("comp", "bass", "arp"):
-                self.onsets[program] = set(figures[program][0])
-            if role in CHORD_ROLES and program in figures:
-                self.caps[program] = figures[program][2].notes + 1
-            elif role in SINGLE_ROLES and len(pitched) > 1:
-                self.caps[program] = 1
-        self.program_ids = {p: int(torch.nonzero(self.tables.program == p)[0]) for p in pitched}
-        self.pitch = self.tables.pitch
-        self.final_bar = final_bar
-        t = self.tables
-        eos = t.masks.get("EOS", torch.zeros(t.size, dtype=torch.bool))
-        self.moving_on = t.masks["Position"] | t.masks["Bar"] | eos
-
-    def _rhythm(self, state: DecodeState) -> torch.Tensor | None:
-        """The figures as a rhythm: the piece does not move on past a figured part's due onset, and an onset
-        does not end while a due part has not struck (or its chord has fewer than its notes)."""
-        pending, earliest = False, None
-        for program, (onsets, notes) in self.figured.items():
-            struck = state.notes_at_onset.get(program, 0)
-            if state.last_type == "Duration" and state.position in onsets and 0 < struck < notes:
-                pending = True  # a chord being built
-            # the next onset the part is free to strike (a line still sounding cannot be due under its note)
-            due = next_due(state, program, onsets, state.bar == self.final_bar, self._free(state, program))
-            if due is None:
-                continue
-            if state.last_type == "Duration" and due == state.position and not struck:
-                pending = True
-            elif due > state.position or state.last_type == "TimeSig":
-                earliest = due if earliest is None else min(earliest, due)
-        if pending:
-            return ~self.moving_on
-        if earliest is None:
-            return None
-        later = self.tables.masks["Position"] & (self.tables.position > earliest)
-        return ~(later | (self.moving_on & ~self.tables.masks["Position"]))  # nor the bar ended before it
-
-    def _free(self, state: DecodeState, program: int) -> int:
-        """The position in this bar from which `program` has a voice free (its cap not reached)."""
-        return state.free_from(program, self.caps.get(program, 10**6)) - state.bar_start
-
-    def _playable(self, state: DecodeState) -> torch.Tensor | None:
-        """No onset where no part may strike (a figured part off its figure, a single line still sounding):
-        the next Position is one where some part is free to play, or the bar moves on. Without it the
-        model could pick such a position and the mask had to step aside (a funk clavinet's stray notes
-        between its figure's chords). None where a part the mask does not know (the drum kit) may play."""
-        if DRUMS in self.roles_known:
-            return None
-        after = max(state.position, -1) + 1 if state.last_type == "Duration" else 0
-        free = [0] * (state.bar_length + 1)
-        for program in self.program_ids:
-            start = max(after, self._free(state, program))
-            if program in self.onsets:
-                for onset in self.onsets[program]:
-                    if start <= onset < state.bar_length:
-                        free[onset] = 1
-            elif start < state.bar_length:
-                free[start:state.bar_length] = [1] * (state.bar_length - start)
-        positions = self.tables.position
-        playable = torch.tensor(free, dtype=torch.bool)[positions.clamp(0, state.bar_length)] & (positions >= 0) \
-            & (positions < state.bar_length)
-        return ~self.tables.masks["Position"] | playable
-
-    def allowed(self, state: DecodeState) -> torch.Tensor | None:
-        if state.last_type == "Program":
-            return self._chord_tones(state)
-        if state.last_type == "TimeSig":
-            return _both(self._rhythm(state), self._playable(state))
-        if state.last_type not in ("Duration", "Position"):
-            return None
-        rhythm = _both(self._rhythm(state), self._playable(state)) if state.last_type == "Duration" else None
-        closed = [p for p, cap in self.caps.items() if state.notes_at_onset.get(p, 0) >= cap]
-        closed += [p for p, onsets in self.onsets.items() if state.position not in onsets
-                   and not state.notes_at_onset.get(p)]  # off its figure
-        if not closed:
-            return rhythm
-        allowed = torch.ones(self.tables.size, dtype=torch.bool)
-        allowed[[self.program_ids[p] for p in set(closed)]] = False
-        return allowed if rhythm is None else allowed & rhythm
-
-    def _chord_tones(self, state: DecodeState) -> torch.Tensor | None:
-        """A comp or pad note is a tone of the bar's chord (block or broken chords sound the harmony)."""
-        if state.program not in self.chord_parts or not self.chords or state.bar < 1:
-            return None
-        chord = torch.tensor(sorted(self.chords[state.slot(self.slots) % len(self.chords)]))
-        return (self.pitch < 0) | torch.isin(self.pitch % 12, chord)
-
-
-def _both(first: torch.Tensor | None, second: torch.Tensor | None) -> torch.Tensor | None:
-    """Two allowed-sets' intersection (None: no limit)."""
-    if first is None or second is None:
-        return second if first is None else first
-    return first & second
 
 
 class TextureBias(Bias):
