@@ -82,3 +82,26 @@ def test_draw_follows_the_distribution():
     for _ in range(6000):
         counts[draw(torch.arange(3), probabilities.log(), generator)] += 1
     assert torch.allclose(counts / 6000, probabilities, atol=0.02), counts / 6000
+
+
+def test_a_pinned_prompt_stays_in_view_past_the_window_in_both_decoders():
+    model = small_model()
+    decoder = QuantizedDecoder(model)
+    tokens = torch.randint(3, SMALL.vocab_size, (90,), generator=torch.Generator().manual_seed(2))
+    with torch.inference_mode():
+        reference, float_cache = model.prefill(tokens[None, :2], pin=True)  # 4 soft + 2 prompt positions
+        logits, cache = decoder.prefill(tokens[None, :2], pin=True)
+        unpinned, plain_cache = decoder.prefill(tokens[None, :2])
+        assert float_cache[0].pinned == cache.pinned == 6 and plain_cache.pinned == 0
+        worst, moved = 0.0, 0.0
+        for token in tokens[2:]:  # 88 steps: the 24-position window slides several times
+            p = torch.softmax(reference[0].float(), -1)
+            worst = max(worst, float((p * (p.log() - torch.log_softmax(logits[0], -1))).sum()))
+            moved = max(moved, float((logits - unpinned).abs().max()))
+            reference, float_cache = model.step(token[None], float_cache)
+            logits, cache = decoder.step(token[None], cache)
+            unpinned, plain_cache = decoder.step(token[None], plain_cache)
+        keys, _ = float_cache[0].append(torch.zeros(1, 2, 1, 32), torch.zeros(1, 2, 1, 32))
+    assert worst < 2e-2, worst  # the int8 decoder reads the same visible run as the float model
+    assert moved > 0.1  # and the pinned prompt changes what it predicts once the window has slid
+    assert keys.size(2) == decoder.window and cache.length <= 2 * decoder.window

@@ -66,14 +66,30 @@ def _norm(layer_norm: nn.LayerNorm) -> tuple[torch.Tensor, torch.Tensor, float]:
 class DecodeCache:
     """Keys and values of every layer for one stream: (n_layer, nh, 2 * window, hs) fp32 buffers.
 
-    The newest `window` positions are visible. When the buffer fills, the newest window - 1 positions
-    move to the front (once every `window` steps), so appending is O(1) amortised.
+    `window` positions are visible: the first `pinned` (the prompt, kept in view: composer.decode.model's
+    LayerCache) and the newest others, read as one contiguous run. When the buffer fills, the newest
+    window - 1 positions move to the front (once every `window` steps), so appending is O(1) amortised;
+    once the run slides past the pinned ones, a copy of them is written just before it at each step.
     """
 
     def __init__(self, n_layer: int, n_head: int, head_dim: int, window: int) -> None:
         self.window = window
         self.kv = torch.zeros(n_layer, 2, n_head, 2 * window, head_dim)  # keys and values side by side
         self.length = 0
+        self.pinned = 0
+        self.pins: torch.Tensor | None = None  # (n_layer, 2, nh, pinned, hs): the pinned positions' copy
+
+    def pin(self, count: int) -> None:
+        """Keep the first `count` loaded positions in view for good."""
+        self.pinned = count
+        self.pins = self.kv[:, :, :, :count].clone() if count else None
+
+    def visible_start(self) -> int:
+        """The buffer index where the visible run begins (pinned positions copied there when it slid)."""
+        start = max(0, self.length - self.window)
+        if start and self.pins is not None:
+            self.kv[:, :, :, start:start + self.pinned] = self.pins
+        return start
 
     def load(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> None:
         """Copy a prefilled layer's visible keys and values (nh, S, hs), S <= window."""
@@ -84,9 +100,12 @@ class DecodeCache:
     def advance(self) -> int:
         """Make room for one position; returns the buffer index where every layer writes it."""
         if self.length == self.kv.size(3):
-            keep = self.window - 1
-            self.kv[:, :, :, :keep] = self.kv[:, :, :, self.length - keep:self.length].clone()
-            self.length = keep
+            P = self.pinned
+            keep = self.window - 1 - P
+            self.kv[:, :, :, P:P + keep] = self.kv[:, :, :, self.length - keep:self.length].clone()
+            if self.pins is not None:
+                self.kv[:, :, :, :P] = self.pins
+            self.length = P + keep
         self.length += 1
         return self.length - 1
 
@@ -132,17 +151,20 @@ class QuantizedDecoder:
                       ff_out=Int8Linear.from_linear(ff_out))
 
     @torch.no_grad()
-    def prefill(self, tokens: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, DecodeCache]:
-        """Run the float model on the prompt (1, T); returns the last position's logits (1, vocab) and a cache."""
+    def prefill(self, tokens: torch.Tensor, condition: torch.Tensor | None = None,
+                pin: bool = False) -> tuple[torch.Tensor, DecodeCache]:
+        """Run the float model on the prompt (1, T); returns the last position's logits (1, vocab) and a cache
+        (`pin`: the prompt stays in view as the window slides, as MusicTransformer.prefill)."""
         if tokens.size(0) != 1:
             raise ValueError("QuantizedDecoder decodes one sequence at a time")
-        logits, float_cache = self.model.prefill(tokens, condition)
+        logits, float_cache = self.model.prefill(tokens, condition, pin)
         cache = DecodeCache(len(self.layers), self.n_head, self.head_dim, self.window)
         for index, layer_cache in enumerate(float_cache):
             assert layer_cache.k is not None and layer_cache.v is not None
             start, end = max(0, layer_cache.length - self.window), layer_cache.length
             cache.load(index, layer_cache.k[0, :, start:end], layer_cache.v[0, :, start:end])
             cache.length = end - start
+        cache.pin(float_cache[0].pinned)
         return logits.float(), cache
 
     @torch.no_grad()
@@ -153,7 +175,7 @@ class QuantizedDecoder:
         far below the int8 rounding, and the tanh form is 2.5x cheaper on this CPU).
         """
         at = cache.advance()
-        start = max(0, cache.length - self.window)
+        start = cache.visible_start()
         visible = cache.length - start
         x = self.embed.index_select(0, token)  # (1, C) bf16 residual stream, a fresh tensor, so updated in place
         shape = x.shape[-1:]

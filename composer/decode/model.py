@@ -86,10 +86,16 @@ class RelativeSelfAttention(nn.Module):
 
 
 class LayerCache:
-    """Preallocated keys and values of one layer; a sliding window of at most `capacity` positions."""
+    """Preallocated keys and values of one layer; a sliding window of at most `capacity` positions.
 
-    def __init__(self, capacity: int, slack: int = 64) -> None:
-        self.capacity, self.slack = capacity, slack
+    The first `pinned` positions (the prompt: the condition's soft tokens, the controls, the parts and their
+    roles) stay in view as the window slides, followed by the newest capacity - pinned; attention reads
+    them as one contiguous run, so the pinned ones sit just before the window, as every training window
+    begins with its prompt (composer.train.data.loader).
+    """
+
+    def __init__(self, capacity: int, slack: int = 64, pinned: int = 0) -> None:
+        self.capacity, self.slack, self.pinned = capacity, slack, pinned
         self.k: torch.Tensor | None = None
         self.v: torch.Tensor | None = None
         self.length = 0
@@ -101,15 +107,20 @@ class LayerCache:
             self.k = k.new_empty(B, H, size, D)
             self.v = v.new_empty(B, H, size, D)
         assert self.v is not None
-        if self.length + T > self.k.size(2):  # full: keep the newest capacity - T positions
-            keep = max(0, self.capacity - T)
-            self.k[:, :, :keep] = self.k[:, :, self.length - keep:self.length].clone()
-            self.v[:, :, :keep] = self.v[:, :, self.length - keep:self.length].clone()
-            self.length = keep
+        P = self.pinned
+        if self.length + T > self.k.size(2):  # full: keep the pinned and the newest capacity - T - pinned
+            keep = max(0, self.capacity - T - P)
+            self.k[:, :, P:P + keep] = self.k[:, :, self.length - keep:self.length].clone()
+            self.v[:, :, P:P + keep] = self.v[:, :, self.length - keep:self.length].clone()
+            self.length = P + keep
         self.k[:, :, self.length:self.length + T] = k
         self.v[:, :, self.length:self.length + T] = v
         self.length += T
         start = max(0, self.length - self.capacity)
+        if start and P:  # slid past the pinned: they go just before the newest
+            newest = self.length - (self.capacity - P)
+            return (torch.cat([self.k[:, :, :P], self.k[:, :, newest:self.length]], dim=2),
+                    torch.cat([self.v[:, :, :P], self.v[:, :, newest:self.length]], dim=2))
         return self.k[:, :, start:self.length], self.v[:, :, start:self.length]
 
 
@@ -177,11 +188,15 @@ class MusicTransformer(nn.Module):
         return self.head(self.norm(x[:, self.cfg.n_soft_tokens:]))
 
     @torch.no_grad()
-    def prefill(self, tokens: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, KVCache]:
-        """Run the prompt once; returns logits of the last position (B, vocab) and the KV cache."""
+    def prefill(self, tokens: torch.Tensor, condition: torch.Tensor | None = None,
+                pin: bool = False) -> tuple[torch.Tensor, KVCache]:
+        """Run the prompt once; returns logits of the last position (B, vocab) and the KV cache. `pin`: the
+        prompt and the soft tokens stay in view as the window slides (where they fill at most a quarter of it)."""
         B = tokens.size(0)
         x = torch.cat([self.condition_prefix(condition, B), self.embed(tokens)], dim=1)
-        cache: KVCache = [LayerCache(self.cfg.block_size + self.cfg.n_soft_tokens) for _ in self.blocks]
+        window = self.cfg.block_size + self.cfg.n_soft_tokens
+        pinned = x.size(1) if pin and x.size(1) <= window // 4 else 0
+        cache: KVCache = [LayerCache(window, pinned=pinned) for _ in self.blocks]
         for block, layer_cache in zip(self.blocks, cache, strict=True):
             x = block(x, layer_cache)
         return self.head(self.norm(x[:, -1])), cache

@@ -30,6 +30,9 @@ class SamplingConfig:
     max_tokens: int = 4096  # hard stop on generated tokens
     seed: int | None = None  # same seed, same settings -> same tokens
     int8: bool = True  # decode steps with int8 weights (composer.decode.decoder, ~3x faster on CPU); False: floats
+    # keep the prompt (the condition, controls, parts and roles) in view as the window slides, as every
+    # training window begins with it (composer.decode.model.LayerCache); False: it slides out like the music
+    pin_prompt: bool = True
 
     def __post_init__(self) -> None:
         if self.temperature <= 0:
@@ -86,7 +89,8 @@ def draw(ids: torch.Tensor, values: torch.Tensor, generator: torch.Generator) ->
 class Decoder(Protocol):
     """prefill(tokens (1, T), condition) -> (logits (1, vocab), cache); step(token (1,), cache) -> same."""
 
-    def prefill(self, tokens: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, Any]: ...
+    def prefill(self, tokens: torch.Tensor, condition: torch.Tensor | None = None,
+                pin: bool = False) -> tuple[torch.Tensor, Any]: ...
 
     def step(self, token: torch.Tensor, cache: Any) -> tuple[torch.Tensor, Any]: ...
 
@@ -133,11 +137,12 @@ def _sample(model: MusicTransformer, prompt: Sequence[int], condition: torch.Ten
             null_prompt: Sequence[int] | None, on_progress: ProgressCallback | None) -> list[int]:
     generator = torch.Generator().manual_seed(config.seed if config.seed is not None else torch.seed())
     decoder = decoder_for(model, config.int8)
-    logits, cache = decoder.prefill(torch.tensor([list(prompt)]), condition[None] if condition is not None else None)
+    logits, cache = decoder.prefill(torch.tensor([list(prompt)]), condition[None] if condition is not None else None,
+                                    config.pin_prompt)
     guided = config.guidance != 1.0
     if guided:
         null_ids = torch.tensor([list(null_prompt if null_prompt is not None else prompt[:1])])
-        null_logits, null_cache = decoder.prefill(null_ids, None)
+        null_logits, null_cache = decoder.prefill(null_ids, None, config.pin_prompt)
     history = torch.empty(len(prompt) + config.max_tokens, dtype=torch.long)  # filled in place, O(1) per token
     history[:len(prompt)] = torch.tensor(list(prompt))
     length = len(prompt)
