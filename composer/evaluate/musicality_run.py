@@ -163,7 +163,7 @@ class UniformDecoder:
     def __init__(self, vocab_size: int) -> None:
         self.vocab_size = vocab_size
 
-    def prefill(self, tokens: Any, condition: Any = None) -> tuple[Any, None]:
+    def prefill(self, tokens: Any, condition: Any = None, pin: bool = False) -> tuple[Any, None]:
         import torch
 
         return torch.zeros(1, self.vocab_size), None
