@@ -233,3 +233,20 @@ def test_eval_control_judges_the_written_files(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a-0.mid", "b-0.mid"]
     bad = run_cli("eval", "control", "--prompts", str(tmp_path / "missing.jsonl"))
     assert bad.returncode == 2 and "no such prompt file" in bad.stderr
+
+
+@pytest.mark.parametrize("prompt,low,high", [
+    ("a fast folk tune for fiddle", 140, 168), ("a slow folk tune for fiddle", 60, 76),
+    ("a brisk march", 120, 138), ("a leisurely stroll", 72, 84), ("very slow and sad", 50, 60),
+    ("a laid-back groove", 76, 92),
+])
+def test_everyday_pace_words_set_the_tempo_over_the_genres(prompt: str, low: int, high: int) -> None:
+    assert parse_text(prompt).tempo_range == (low, high)
+    request = resolve(prompt)
+    assert low <= request["tempo"] <= high and request.values["tempo"].source == "text"
+
+
+def test_a_negated_or_embedded_pace_word_sets_no_tempo() -> None:
+    assert parse_text("not too fast, a calm tune").tempo is None
+    assert parse_text("breakfast music").tempo is None  # a word, not a part of one
+    assert parse_text("a slow intro, 132 bpm").tempo == 132  # a number wins

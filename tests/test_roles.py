@@ -29,7 +29,8 @@ def _roles(programs: list[int], prompt: str | None = None, option: dict[int, str
     ([89, 4], {89: "pad", 4: "melody"}),  # a pad and an electric piano
     ([73, 24], {73: "melody", 24: "comp"}),  # flute and guitar
     ([73, 46, 48], {73: "melody", 46: "arp", 48: "pad"}),  # no bass instrument: no bass role forced on a harp
-], ids=["quartet", "jazz-trio", "pop", "pad", "folk-duo", "no-bass"])
+    ([21, 40, 43], {21: "comp", 40: "melody", 43: "bass"}),  # a shanty band: the accordion plays the chords
+], ids=["quartet", "jazz-trio", "pop", "pad", "folk-duo", "no-bass", "shanty"])
 def test_the_ensemble_table(programs: list[int], expected: dict[int, str]) -> None:
     assert _roles(programs) == expected
 

@@ -20,6 +20,14 @@ TEMPO_WORDS: dict[str, tuple[int, int]] = {
     "andante": (76, 90), "andantino": (80, 108), "moderato": (108, 110), "allegretto": (112, 120),
     "allegro": (120, 140), "vivace": (156, 160), "presto": (168, 200), "prestissimo": (200, 240),
 }
+# Everyday pace words and the tempo each asks for (the multi-word ones first): "a fast folk tune", "a brisk
+# march", "a leisurely stroll" name a tempo as surely as "allegro" does, and win over a genre's usual tempo.
+PACE_WORDS: dict[str, tuple[int, int]] = {
+    "very slow": (50, 60), "very fast": (170, 190), "laid-back": (76, 92), "laid back": (76, 92),
+    "mid-tempo": (96, 112), "midtempo": (96, 112), "up-tempo": (120, 140), "uptempo": (120, 140),
+    "downtempo": (70, 90), "slow": (60, 76), "slowly": (60, 76), "unhurried": (66, 80), "leisurely": (72, 84),
+    "brisk": (120, 138), "briskly": (120, 138), "quick": (132, 150), "fast": (140, 168), "rapid": (150, 176),
+}
 # Dance and form names that fix the meter.
 METER_WORDS: dict[str, str] = {
     "waltz": "3/4", "minuet": "3/4", "mazurka": "3/4", "polonaise": "3/4", "sarabande": "3/4", "jig": "6/8",
@@ -115,14 +123,18 @@ def _find_key(text: str, found: TextValues) -> None:
         return
 
 
+_NEGATED_PACE = re.compile(r"\b(?:not|never|no|isn't|nothing)(?:\s+(?:too|very|so|overly|that))?\s+$")
+
+
 def _find_tempo(text: str, lowered: str, found: TextValues) -> None:
     match = _TEMPO.search(text) or _TEMPO_AT.search(text)
     if match:
         found.tempo = float(match.group(1))
         found.matched["tempo"] = match.group(0)
         return
-    for word, (low, high) in TEMPO_WORDS.items():
-        if re.search(rf"\b{word}\b", lowered):
+    for word, (low, high) in (*TEMPO_WORDS.items(), *PACE_WORDS.items()):
+        match = re.search(rf"\b{re.escape(word)}\b", lowered)
+        if match and not _NEGATED_PACE.search(lowered[:match.start()]):  # "not too fast" asks for no tempo
             found.tempo_range = (low, high)
             found.tempo = round((low + high) / 2)
             found.matched["tempo"] = word

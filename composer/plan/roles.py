@@ -10,7 +10,7 @@ The ensemble rules, in order, for parts the option and the prompt left open:
   the melody is the first lead instrument (LEAD_PROGRAMS, in that order), else the highest-reaching part
       that is not a pad;
   synth pads (88-95), string sections (48-51), choirs (52-54) and organs (16-20) hold pads;
-  keyboards (0-7), guitars (24-31) and mallets (8-15) comp; the harp plays arpeggios;
+  keyboards (0-7), guitars (24-31), mallets (8-15) and accordions (21, 23) comp; the harp plays arpeggios;
   whatever is left plays a counter-line.
 """
 
@@ -36,7 +36,7 @@ BASS_PROGRAMS = frozenset({*range(32, 40), 43, 58})
 LEAD_PROGRAMS = (73, 72, 74, 75, 40, 56, 65, 64, 66, 67, 71, 68, 69, 80, 81, 82, 83, 84, 85, 86, 87, 53, 52, 54,
                  60, 57, 59, 61, 62, 63, 21, 22, 23, 41, 70, 79, 78, 77, 76, 42)  # a cello duet: the cello sings
 PAD_PROGRAMS = frozenset({*range(88, 96), *range(48, 52), 52, 53, 54, *range(16, 21)})
-COMP_PROGRAMS = frozenset({*range(0, 16), *range(24, 32)})
+COMP_PROGRAMS = frozenset({*range(0, 16), *range(24, 32), 21, 23})  # accordions comp when not the tune
 LOW_LINE_PROGRAMS = (42, 70, 57, 67, 32)  # cello, bassoon, trombone, baritone sax: a bass line without a bass
 KEYBOARDS = frozenset({*range(0, 8), 21, 23})  # pianos and accordions: two hands when they carry the melody
 BASS_SECTIONS = frozenset({*range(0, 8), *range(16, 21), *range(48, 52)})  # play their own bass (hands_for)
@@ -129,7 +129,7 @@ def _ensemble_roles(programs: list[int], fixed: dict[int, str], real: dict[int, 
         elif kind(program) in PAD_PROGRAMS:
             chosen[program] = ("pad", "a sustaining instrument")
         elif kind(program) in COMP_PROGRAMS:
-            chosen[program] = ("comp", "a keyboard, guitar or mallet instrument")
+            chosen[program] = ("comp", "a keyboard, guitar, mallet instrument or accordion")
         else:
             chosen[program] = ("counter", "a second line")
     return chosen
