@@ -22,7 +22,6 @@ import random
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import mido
@@ -108,8 +107,6 @@ def main() -> int:
     parser.add_argument("--key-pairs", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    # pretty_midi warns about key signatures in part tracks, which composer writes for MuseScore
-    warnings.filterwarnings("ignore", message="Tempo, Key or Time signature change events")
     rng = random.Random(args.seed)
     totals: dict[str, int] = {}
     failures: list[dict] = []

@@ -5,9 +5,10 @@ meter the model knows, keys with six and seven sharps or flats, one to four inst
 without drums, slow and fast tempos, a prompt, a picture, --loop, --form "intro A B A outro",
 --layers low,mid,high (three MIDI files, their MusicXML by `composer convert`), and `continue` and
 `infill` of a Bach chorale from music21's corpus; 2 to 8 bars each. Each .mid and .musicxml is then
-opened by: MuseScore 3 (`mscore3 -o` converts the MIDI to MusicXML and our MusicXML to MIDI: exit 0 and
-a file), music21 (`converter.parse` of both, with notes), pretty_midi (instruments, and as many notes
-as composer reads) and FluidSynth (`fluidsynth -ni -F out.wav`: exit 0, no "error" in its output, a
+opened by: MuseScore 3 (`mscore3 -o` converts the MIDI to MusicXML and our MusicXML to MIDI: exit 0, a
+file, our meters, and from our MIDI our keys on every pitched staff), music21 (`converter.parse` of both,
+with notes), pretty_midi (instruments, as many notes as composer reads, and no warning), symusic (one key
+event per key change) and FluidSynth (`fluidsynth -ni -F out.wav`: exit 0, no "error" in its output, a
 WAV). A tool that is not installed is skipped and reported as such.
 Floor: no failure. Writes results/validity.json.
 Run: .venv/bin/python benchmarks/validity.py [--keep DIR]
@@ -177,7 +178,20 @@ def musescore(path: Path, work: Path) -> tuple[bool | None, str]:
     ours, theirs = meters(path), meters(target)
     if theirs != ours:  # an overfull bar comes back as an odd meter (4.5 beats of 4/4 as 9/8)
         return False, f"MuseScore reads the meters {sorted(theirs)}, the file has {sorted(ours)}"
+    if path.suffix == ".mid":  # and every pitched staff in the file's keys (it guesses where it finds none)
+        from composer.output.midi_io import read_midi
+
+        keys, read = {k.sharps for k in read_midi(path).key_signatures}, staff_keys(target)
+        if keys and read - keys:
+            return False, f"MuseScore reads the keys {sorted(read)} (fifths), the file has {sorted(keys)}"
     return True, f"exported {target.stat().st_size} bytes, meters {sorted(theirs)}"
+
+
+def staff_keys(path: Path) -> set[int]:
+    """The key signatures (fifths) of a MusicXML file's pitched parts (a drum part's notes are unpitched)."""
+    root = ET.parse(path).getroot()
+    return {int(f.text or 0) for part in root.findall("part") if part.find(".//unpitched") is None
+            for f in part.iter("fifths")}
 
 
 def meters(path: Path) -> set[str]:
@@ -241,7 +255,8 @@ def music21_parse(path: Path) -> tuple[bool | None, str]:
 
 
 def pretty_midi_load(path: Path) -> tuple[bool | None, str]:
-    """pretty_midi loads the MIDI file with instruments, and as many notes as composer's reader finds."""
+    """pretty_midi loads the MIDI file with instruments, as many notes as composer's reader finds, and no
+    warning (it warns of tempo, key or meter events outside track 0)."""
     try:
         import pretty_midi
     except ImportError:
@@ -254,7 +269,22 @@ def pretty_midi_load(path: Path) -> tuple[bool | None, str]:
     notes = sum(len(i.notes) for i in midi.instruments)
     expected = read_midi(path).note_count
     message = f"{len(midi.instruments)} instruments, {notes} notes (composer reads {expected})" + _warnings(warned)
-    return bool(midi.instruments) and notes == expected > 0, message
+    return bool(midi.instruments) and notes == expected > 0 and not warned, message
+
+
+def symusic_keys(path: Path) -> tuple[bool | None, str]:
+    """symusic reads one key event per key change (no copies in the parts)."""
+    try:
+        import symusic
+    except ImportError:
+        return None, "symusic not installed"
+    from composer.output.midi_io import read_midi
+
+    parsed, error, _ = _read(symusic.Score, path)
+    if error is not None:
+        return False, error
+    events, changes = len(parsed.key_signatures), len(read_midi(path).key_signatures)
+    return events == changes, f"{events} key events for {changes} key changes"
 
 
 def fluidsynth_render(path: Path, work: Path) -> tuple[bool | None, str]:
@@ -319,6 +349,7 @@ def check_output(midi: Path, xml: Path, work: Path) -> list[Check]:
         ("music21", midi, lambda: music21_parse(midi)),
         ("music21", xml, lambda: music21_parse(xml)),
         ("pretty_midi", midi, lambda: pretty_midi_load(midi)),
+        ("symusic", midi, lambda: symusic_keys(midi)),
         ("fluidsynth", midi, lambda: fluidsynth_render(midi, work)),
     ]
     checks = []

@@ -35,7 +35,8 @@ def test_convert_cleans_a_type0_file(tmp_path):
                      "--piano-roll", str(tmp_path / "roll.png"))
     assert result.returncode == 0, result.stderr
     clean = mido.MidiFile(tmp_path / "clean.mid")
-    assert clean.type == 1 and clean.ticks_per_beat == 480 and len(clean.tracks) == 3
+    # track 0 holds the guitar and the conductor's events, track 1 the bass
+    assert clean.type == 1 and clean.ticks_per_beat == 480 and len(clean.tracks) == 2
     programs = sorted(m.program for t in clean.tracks for m in t if m.type == "program_change")
     assert programs == [24, 33]
     assert (tmp_path / "roll.png").read_bytes()[:4] == b"\x89PNG"
@@ -54,5 +55,5 @@ def test_demo_writes_midi_musicxml_png_and_wav(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.mid", "demo.musicxml", "demo.png", "demo.wav",
                                                           "demo.wav.json"]  # the render's sidecar
     names = [next(m.name for m in t if m.type == "track_name") for t in mido.MidiFile(tmp_path / "demo.mid").tracks]
-    assert names[1:] == ["Violin I", "Violin II", "Viola", "Cello"]  # a string quartet's four parts, two violins apart
+    assert names == ["Violin I", "Violin II", "Viola", "Cello"]  # a string quartet's four parts, two violins apart
     assert soundfile.info(tmp_path / "demo.wav").duration > 20  # 8 bars of 4/4 at andante (83 bpm): 23 s

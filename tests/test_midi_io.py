@@ -19,7 +19,31 @@ def test_written_file_is_type1_at_480_ticks_with_named_tracks(band_score, tmp_pa
     assert midi.type == 1
     assert midi.ticks_per_beat == 480
     names = [next(m.name for m in t if m.type == "track_name") for t in midi.tracks]
-    assert names == ["small band", "Piano", "Strings", "Bass", "Drums"]
+    assert names == ["Piano", "Strings", "Bass", "Drums"]  # track 0 is the first part and the conductor
+
+
+def test_tempo_meter_and_key_are_written_once_in_track_0(band_score, tmp_path):
+    """pretty_midi reads the file without its "events found on non-zero tracks" warning, and symusic sees one
+    key event per change (the parts used to repeat them)."""
+    import warnings
+
+    import symusic
+
+    path = write_midi(band_score, tmp_path / "band.mid")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pm = pretty_midi.PrettyMIDI(str(path))
+    assert len(pm.key_signature_changes) == len(band_score.key_signatures) == 1
+    assert len(symusic.Score(str(path)).key_signatures) == 1
+    meta = {"key_signature", "time_signature", "set_tempo", "marker"}
+    tracks = mido.MidiFile(path).tracks
+    assert all(m.type not in meta for t in tracks[1:] for m in t)
+    drums_first = Score(tracks=[band_score.tracks[3], *band_score.tracks[:3]], tempos=band_score.tempos,
+                        time_signatures=band_score.time_signatures, key_signatures=band_score.key_signatures,
+                        title="drums first")
+    tracks = mido.MidiFile(file=io.BytesIO(midi_bytes(drums_first))).tracks  # a conductor track of its own
+    assert [next(m.name for m in t if m.type == "track_name") for t in tracks][:2] == ["drums first", "Drums"]
+    assert all(m.type not in meta for t in tracks[1:] for m in t)
 
 
 def test_programs_channels_and_drums_seen_by_pretty_midi(band_score, tmp_path):
@@ -28,7 +52,7 @@ def test_programs_channels_and_drums_seen_by_pretty_midi(band_score, tmp_path):
     got = [(i.name, i.program, i.is_drum, len(i.notes)) for i in pm.instruments]
     assert got == [("Piano", 0, False, 4), ("Strings", 48, False, 2), ("Bass", 33, False, 2), ("Drums", 0, True, 6)]
     midi = mido.MidiFile(path)
-    channels = [{m.channel for m in t if hasattr(m, "channel")} for t in midi.tracks[1:]]
+    channels = [{m.channel for m in t if hasattr(m, "channel")} for t in midi.tracks]
     assert channels[3] == {9}
     assert len({next(iter(c)) for c in channels}) == 4  # every part on a channel of its own
 
@@ -92,7 +116,7 @@ def test_sixteen_distinct_programs_is_a_clear_error():
 def test_repeated_notes_release_before_they_strike_again():
     score = Score()
     add_track(score, "Piano", 0, [(60, 80, 0, 1), (60, 80, 1, 2)])
-    messages = [m for m in mido.MidiFile(file=io.BytesIO(midi_bytes(score))).tracks[1] if m.type.startswith("note")]
+    messages = [m for m in mido.MidiFile(file=io.BytesIO(midi_bytes(score))).tracks[0] if m.type.startswith("note")]
     assert [m.type for m in messages] == ["note_on", "note_off", "note_on", "note_off"]
 
 
@@ -129,11 +153,11 @@ def test_a_bank_select_comes_before_every_program_change(tmp_path):
     organ = add_track(score, "Organ", 19, [(48, 90, 0, 1)])
     organ.controls.append(ControlChange(0, 0, 8))  # the part's own bank: kept, and still first
     path = write_midi(score, tmp_path / "bank.mid")
-    for track, bank in zip(mido.MidiFile(path).tracks[1:], (0, 8), strict=True):
+    for track, bank in zip(mido.MidiFile(path).tracks, (0, 8), strict=True):
         channel = [m for m in track if not m.is_meta][:3]
         assert [(m.type, getattr(m, "control", None)) for m in channel] == [
             ("control_change", 0), ("control_change", 32), ("program_change", None)]
         assert channel[0].value == bank
     again = tmp_path / "again.mid"
     write_midi(read_midi(path), again)  # a round trip writes one bank select, not two
-    assert sum(m.type == "control_change" for m in mido.MidiFile(again).tracks[1]) == 2
+    assert sum(m.type == "control_change" for m in mido.MidiFile(again).tracks[0]) == 2

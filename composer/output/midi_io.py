@@ -176,20 +176,27 @@ def midi_text(text: str, fallback: str) -> str:
     return latin if any(c.isalnum() for c in latin) else fallback
 
 
-def _conductor_track(score: Score) -> mido.MidiTrack:
-    """Track 0: the title, tempo map, meters, keys and markers shared by all parts."""
-    events: list[tuple[int, int, mido.MetaMessage]] = []  # (tick, order, message)
+def _conductor_events(score: Score) -> list[tuple[int, int, mido.MetaMessage]]:
+    """The tempo map, meters, keys and markers shared by all parts, as (tick, order, message), order -4..-1:
+    before a part's own events at the same tick."""
+    events: list[tuple[int, int, mido.MetaMessage]] = []
     for ts in score.time_signatures:
-        events.append((ts.tick, 0, mido.MetaMessage(
+        events.append((ts.tick, -4, mido.MetaMessage(
             "time_signature", numerator=ts.numerator, denominator=ts.denominator,
             clocks_per_click=24, notated_32nd_notes_per_beat=8)))
     for k in score.key_signatures:
-        events.append((k.tick, 1, _key_signature(k)))
+        events.append((k.tick, -3, _key_signature(k)))
     for t in score.tempos:  # a Score's tempos (MIN_BPM..MAX_BPM) all fit the 24-bit field
-        events.append((t.tick, 2, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(t.bpm))))
+        events.append((t.tick, -2, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(t.bpm))))
     for m in score.markers:
-        events.append((m.tick, 3, mido.MetaMessage("marker", text=midi_text(m.text, "marker"))))
-    events.sort(key=lambda e: (e[0], e[1]))
+        events.append((m.tick, -1, mido.MetaMessage("marker", text=midi_text(m.text, "marker"))))
+    return events
+
+
+def _conductor_track(score: Score) -> mido.MidiTrack:
+    """A track 0 of its own (a score whose first part is the drum kit, or has none): the title and the
+    conductor's events."""
+    events = sorted(_conductor_events(score), key=lambda e: (e[0], e[1]))
     track = mido.MidiTrack([mido.MetaMessage("track_name", name=midi_text(score.title or "composer", "composer"))])
     _append_delta_timed(track, [(tick, msg) for tick, _, msg in events], end=score.length_ticks)
     return track
@@ -202,13 +209,11 @@ def _key_signature(key: KeySignature) -> mido.MetaMessage:
 BANK_SELECT = (0, 32)  # controller numbers: bank select MSB and LSB
 
 
-def _part_track(track: Track, channel: int, keys: list[KeySignature]) -> mido.MidiTrack:
-    """One named part: its name, bank select and program change, keys, controllers, pitch bends and notes on
-    `channel`.
-
-    Pitched parts repeat the key signatures: MuseScore (and some DAWs) read keys only from tracks
-    that hold notes, and ignore the ones in the conductor track.
-    """
+def _part_track(track: Track, channel: int, conductor: list[tuple[int, int, mido.MetaMessage]] | None = None,
+                end: int = 0) -> mido.MidiTrack:
+    """One named part: its name, bank select and program change, controllers, pitch bends and notes on
+    `channel`; with `conductor` events, the first track: the part and the whole piece's tempo map, meters,
+    keys and markers (to `end` at least)."""
     name = midi_text(track.name, default_track_name(track.program, track.is_drum))
     head = [mido.MetaMessage("track_name", name=name)]
     if not track.is_drum:
@@ -219,7 +224,7 @@ def _part_track(track: Track, channel: int, keys: list[KeySignature]) -> mido.Mi
         events += [(0, 0, mido.Message("control_change", channel=channel, control=number, value=bank.get(number, 0)))
                    for number in BANK_SELECT]
         events.append((0, 0, mido.Message("program_change", channel=channel, program=track.program)))
-        events += [(k.tick, 0, _key_signature(k)) for k in keys]
+    events += conductor or []
     for c in track.controls:
         if not track.is_drum and c.tick == 0 and c.number in BANK_SELECT:
             continue  # written before the program change above
@@ -233,7 +238,7 @@ def _part_track(track: Track, channel: int, keys: list[KeySignature]) -> mido.Mi
                                                   velocity=n.velocity)))
     events.sort(key=lambda e: (e[0], e[1]))
     out = mido.MidiTrack(head)
-    _append_delta_timed(out, [(tick, msg) for tick, _, msg in events])
+    _append_delta_timed(out, [(tick, msg) for tick, _, msg in events], end=end)
     return out
 
 
@@ -248,12 +253,24 @@ def _append_delta_timed(track: mido.MidiTrack, timed: list[tuple[int, mido.Messa
 
 
 def midi_bytes(score: Score) -> bytes:
-    """The Score as a type-1 Standard MIDI File at 480 ticks per beat."""
+    """The Score as a type-1 Standard MIDI File at 480 ticks per beat.
+
+    The tempo map, meters, keys and markers are written once, in track 0, which is also the first part's
+    track (named after the part; the title is the file's name): MuseScore 3 reads key signatures only from
+    tracks that get a staff, so a conductor track of meta events alone left it guessing keys (6 of 8 right in
+    a test), while pretty_midi and symusic want them in track 0 only (one key event per change). A score
+    whose first part is the drum kit (no key on a drum staff) gets a conductor track of its own instead.
+    """
     channels = assign_channels(score.tracks)
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
-    midi.tracks.append(_conductor_track(score))
-    for track, channel in zip(score.tracks, channels, strict=True):
-        midi.tracks.append(_part_track(track, channel, score.key_signatures))
+    conductor = _conductor_events(score)
+    merged = bool(score.tracks) and not score.tracks[0].is_drum
+    if not merged:
+        midi.tracks.append(_conductor_track(score))
+    for index, (track, channel) in enumerate(zip(score.tracks, channels, strict=True)):
+        first = merged and index == 0
+        midi.tracks.append(_part_track(track, channel, conductor if first else None,
+                                       score.length_ticks if first else 0))
     buffer = io.BytesIO()
     midi.save(file=buffer)
     return buffer.getvalue()
