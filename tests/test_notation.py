@@ -270,3 +270,18 @@ def test_musescore_shows_names_once_a_grand_staff_and_a_drum_set(chamber, tmp_pa
     assert [len(p.findall("Staff")) for p in parts] == [1, 1, 1, 2, 1]
     assert parts[4].find("Staff/StaffType").get("group") == "percussion"
     assert parts[4].findtext("Instrument/useDrumset") == "1"
+
+
+def test_sections_are_rehearsal_marks_above_the_top_staff(band_score, tmp_path):
+    """MuseScore 3 drops a MIDI file's markers, so the MusicXML carries them: A and B over the top staff,
+    placed above it like the tempo (a direction without a placement is drawn below the staff)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(write_musicxml(band_score, tmp_path / "band.musicxml")).getroot()
+    parts = root.findall("part")
+    marks = [(d.get("placement"), d.findtext("direction-type/rehearsal")) for d in parts[0].iter("direction")
+             if d.find("direction-type/rehearsal") is not None]
+    assert marks == [("above", "A"), ("above", "B")]
+    assert all(d.get("placement") == "above" for d in parts[0].iter("direction")
+               if d.find("direction-type/metronome") is not None)
+    assert not any(p.find(".//rehearsal") is not None for p in parts[1:])  # once, not per part

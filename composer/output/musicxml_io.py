@@ -135,7 +135,7 @@ def _unshare_meta_events(stream: Any) -> None:
 def to_music21(score: Score) -> Any:
     """The Score as a music21 score laid out for notation programs (composer.output.notation): a part per
     track, named once; clefs by range; a grand staff for a wide keyboard; a kit on a percussion staff;
-    pitches spelled in the key; the tempo marked once, on the top staff."""
+    pitches spelled in the key; the tempo marked once and the sections as rehearsal marks, on the top staff."""
     if score.note_count == 0:
         raise EmptyScoreError("the score has no notes to notate")
     from music21 import layout, metadata, stream
@@ -164,6 +164,7 @@ def to_music21(score: Score) -> Any:
             staves.append(container)
         if index == 0:
             _mark_tempos(staves[0], score, bars)
+            _mark_sections(staves[0], score, bars)
         for container in staves:
             out.insert(0, container)
         if len(staves) > 1:
@@ -310,6 +311,20 @@ def _mark_tempos(staff: Any, score: Score, bars: list[int]) -> None:
         measures[bar].insert(Fraction(change.tick - bars[bar], TICKS_PER_BEAT), mark)
 
 
+def _mark_sections(staff: Any, score: Score, bars: list[int]) -> None:
+    """A rehearsal mark on the top staff at each of the score's markers (sections, loop points): MuseScore 3
+    shows none of a MIDI file's marker events (its MIDI import drops them, and reads text events as lyrics),
+    so notation gets them from here and DAWs from the MIDI file's markers."""
+    from music21 import expressions
+
+    measures = list(staff.getElementsByClass("Measure"))
+    for marker in sorted(score.markers, key=lambda m: m.tick):
+        bar = bisect.bisect_right(bars, marker.tick) - 1
+        if 0 <= bar < len(measures) and marker.text.strip():
+            measures[bar].insert(Fraction(marker.tick - bars[bar], TICKS_PER_BEAT),
+                                 expressions.RehearsalMark(marker.text.strip()))
+
+
 def write_musicxml(score: Score, path: str | os.PathLike[str]) -> Path:
     """Write the Score as MusicXML (uncompressed .musicxml/.xml or compressed .mxl), atomically."""
     target = Path(path)
@@ -329,13 +344,18 @@ def write_musicxml(score: Score, path: str | os.PathLike[str]) -> Path:
 
 
 def _tidy_xml(data: bytes, drum_parts: set[str], titled: bool) -> bytes:
-    """music21's MusicXML with a sound per drum (a kit MuseScore plays and shows as a drum set), and
+    """music21's MusicXML with a sound per drum (a kit MuseScore plays and shows as a drum set), tempo and
+    rehearsal marks placed above the staff (MuseScore puts a direction without a placement below it), and
     without music21's stand-in title and composer."""
     import xml.etree.ElementTree as ET
 
     import pretty_midi  # (composer.core.gm has already imported it with its stdout quieted)
 
     root = ET.fromstring(data)
+    for direction in root.iter("direction"):
+        if direction.find("direction-type/rehearsal") is not None or direction.find("direction-type/metronome") \
+                is not None:
+            direction.set("placement", "above")
     for identification in root.iter("identification"):
         for creator in identification.findall("creator"):
             if creator.text == "Music21":
