@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -76,6 +77,8 @@ def test_headless_chromium_without_a_network_draws_the_docs(live_server: int, tm
     subprocess.run([CHROMIUM, *offline, f"--screenshot={shot}", url], capture_output=True, timeout=120, check=False)
     dom = subprocess.run([CHROMIUM, *offline, "--dump-dom", url], capture_output=True, text=True, timeout=120)
     assert "Queue a composition" in dom.stdout and "/v1/compositions/{job_id}" in dom.stdout  # drawn by the script
+    if os.environ.get("COMPOSER_ARTIFACTS"):  # keep the picture (CI artifacts; examples/docs_offline.png)
+        shutil.copy(shot, Path(os.environ["COMPOSER_ARTIFACTS"]) / "docs_offline.png")
     picture = Image.open(shot).convert("RGB")
     assert picture.size == (1280, 1400)
     colours = picture.getcolors(maxcolors=1 << 16)
