@@ -71,6 +71,45 @@ def test_a_form_writes_markers_and_repeats_its_material(tmp_path):
 
 
 @shipped
+def test_a_form_that_ends_on_a_repeat_writes_its_last_bar_again_to_close(tmp_path):
+    from composer import compose
+    from composer.output.midi_io import read_midi
+
+    piece = compose("a heroic orchestral theme for strings and brass", key="Eb major", form="A B A", bars=12,
+                    seed=3)
+    score = read_midi(piece.save_midi(tmp_path / "aba.mid"))
+    bar = 1920
+
+    def notes(start_bar: int, bars: int) -> list[tuple[str, int, int]]:
+        return sorted((t.name, n.pitch, n.start - start_bar * bar) for t in score.tracks if not t.is_drum
+                      for n in t.notes if start_bar * bar <= n.start < (start_bar + bars) * bar)
+
+    assert notes(0, 3) == notes(8, 3)  # the return is the first A ...
+    final = [n for t in score.tracks if not t.is_drum for n in t.notes if n.start >= 11 * bar]
+    first = min(n.start for n in final)  # ... but for its last bar: the tonic chord, the tonic in the bass
+    assert min(n.pitch for n in final if n.start == first) % 12 == 3
+    assert {n.pitch % 12 for n in final if n.start == first} <= {3, 7, 10}
+
+
+def test_continued_music_starts_at_a_new_bar() -> None:
+    """B, written after A's four bars, used to go on writing A's closing chord (a pad's F on the tonic)."""
+    import torch
+
+    from composer.constraints import Tracker
+    from composer.constraints.given import ClosedContext
+
+    from .test_constraints import ids_of, small_tokenizer
+
+    tok = small_tokenizer()
+    context = ["Bar", "TimeSig_4/4", "Position_0", "Program_0", "Pitch_60", "Velocity_63", "Duration_1.0.4"]
+    closed = ClosedContext(Tracker(tok), context_bars=1)
+    forced = closed.structure(torch.tensor(ids_of(tok, "BOS", *context)))
+    assert forced is not None and [tok.tokens[i] for i in torch.nonzero(forced).flatten()] == ["Bar_None"]
+    assert closed.structure(torch.tensor(ids_of(tok, "BOS", *context, "Bar", "TimeSig_4/4"))) is None
+    assert ClosedContext(Tracker(tok), 0).structure(torch.tensor(ids_of(tok, "BOS", *context))) is None
+
+
+@shipped
 def test_loops_end_on_the_dominant_and_step_back_to_their_first_notes(tmp_path):
     from composer import compose
     from composer.output.midi_io import read_midi

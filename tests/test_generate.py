@@ -204,6 +204,9 @@ def test_continue_keeps_the_users_tracks_and_appends_whole_bars(tmp_path):
     added = [n for t in after.tracks for n in t.notes if n.start >= end]
     assert added, "nothing was appended"
     bar = 480 * 4 * before.time_signatures[0].numerator // before.time_signatures[0].denominator
+    new_notes = [n for old, new in zip(before.tracks, after.tracks, strict=True) for n in new.notes
+                 if n not in set(old.notes)]
+    assert all(n.start >= -(-end // bar) * bar for n in new_notes)  # nothing written into the user's bars
     length = max(sum(m.time for m in track) for track in mido.MidiFile(out).tracks)
     assert length % bar == 0 and max(n.end for n in added) <= length
     bad = run_cli("continue", str(tmp_path / "missing.mid"), "-o", str(tmp_path / "x.mid"))

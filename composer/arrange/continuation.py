@@ -82,7 +82,8 @@ def continue_score(score: Score, bars: int, prompt: str | None = None, *, seed: 
     """`score` with `bars` new bars appended; its own tracks and notes are kept untouched."""
     from composer.arrange.piece import Piece
     from composer.arrange.span import embed_caption, load_model, sample_checked
-    from composer.constraints import ConstraintSpec
+    from composer.constraints import ConstraintSpec, Tracker
+    from composer.constraints.given import ClosedContext
     from composer.decode.sampling import SamplingConfig
 
     if not 1 <= bars <= MAX_NEW_BARS:
@@ -116,8 +117,9 @@ def continue_score(score: Score, bars: int, prompt: str | None = None, *, seed: 
     def new_music(generated: list[int]) -> Score:
         return _new_notes(tokenizer.decode(context + generated), before)
 
+    closed = [ClosedContext(Tracker(tokenizer), context_bars)]  # the new music starts at a new bar
     generated, new, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, config, spec,
-                                                          (tonic, mode), new_music)
+                                                          (tonic, mode), new_music, extra=closed)
     sampled = time.perf_counter()
     bar_ticks = TICKS_PER_BEAT * 4 * numerator // denominator
     offset = _bar_start(score, dropped, bar_ticks)

@@ -140,8 +140,9 @@ def _triad(tonic: int, mode: str, root_step: int) -> set[int]:
 
 def compose_form(prompt: str | None, form: str, *, checkpoint: str | None = None, **options: Any) -> Any:
     """compose() with a form: each new section sampled after the music so far (its own chord plan and
-    texture), each repeat a copy of its first appearance, a variant (A') the first half of its model
-    and a new second half. Markers name the sections; drums crash into each one."""
+    texture), each repeat a copy of its first appearance (the piece's last section but for its last bar,
+    written again to close on the tonic), a variant (A') the first half of its model and a new second half.
+    Markers name the sections; drums crash into each one."""
     from composer.arrange.piece import Piece
     from composer.arrange.span import embed_caption, finish_score, load_model
     from composer.plan.spec import plan_request
@@ -162,19 +163,20 @@ def compose_form(prompt: str | None, form: str, *, checkpoint: str | None = None
         start = section.start_bar * bar_ticks
         score.markers.append(Marker(start, section.name))
         model_section = firsts.get(section.label.lower())
-        if model_section is not None:  # a repeat
-            _copy_bars(score, model_section.start_bar * bar_ticks, start, section.bars * bar_ticks)
-            continue
-        firsts[section.label.lower()] = section
+        last = index == len(sections) - 1
         kept = 0
-        varied = firsts.get(section.base) if section.label.endswith("'") else None
+        if model_section is not None:  # a repeat; as the piece's end, its last bar is written again to close it
+            kept = section.bars - 1 if last and section.bars > 1 and not plan.spec.loop else section.bars
+            _copy_bars(score, model_section.start_bar * bar_ticks, start, kept * bar_ticks)
+        else:
+            firsts[section.label.lower()] = section
+        varied = firsts.get(section.base) if section.label.endswith("'") and model_section is None else None
         if varied is not None:  # a variant: its model's first half, then new bars
             kept = min(section.bars // 2, varied.bars)
             _copy_bars(score, varied.start_bar * bar_ticks, start, kept * bar_ticks)
         if not plan.pitched or kept == section.bars:
             continue
         new_start, new_bars = start + kept * bar_ticks, section.bars - kept
-        last = index == len(sections) - 1
         chords = plan.spec.chords or section_chords(section.role, plan.key[0], plan.key[1], new_bars, last,
                                                     plan.request["harmony"], f"{plan.prompt}|{section.label}")
         spec = _shaped(plan.spec, section.role, last)
@@ -212,6 +214,8 @@ def sample_section(model: Any, tokenizer: Any, score: Score, start: int, bars: i
     tokens sampled, the samples drawn (key checks) and the timed filters."""
     from composer.arrange.continuation import _new_notes, _note_keys, context_before
     from composer.arrange.span import sample_checked
+    from composer.constraints import Tracker
+    from composer.constraints.given import ClosedContext
 
     bar_ticks = TICKS_PER_BEAT * 4 * spec.meter[0] // spec.meter[1]
     context = context_before(tokenizer, score, start, bar_ticks, window_start)
@@ -225,8 +229,9 @@ def sample_section(model: Any, tokenizer: Any, score: Score, start: int, bars: i
         return _new_notes(tokenizer.decode(context + generated), before)
 
     config = dataclasses.replace(config, max_tokens=bars * 512)
+    closed = [ClosedContext(Tracker(tokenizer), context_bars)]  # the section starts at a new bar
     generated, new, used, tries = sample_checked(model, tokenizer, prompt_ids, condition, config, spec, key,
-                                                 new_music)
+                                                 new_music, extra=closed)
     _place(score, new, start - context_bars * bar_ticks, start + bars * bar_ticks)
     return len(generated), tries, used
 

@@ -105,3 +105,21 @@ class GivenParts:
         onset = torch.full_like(scores, NEG_INF)
         onset[self.position_ids & (self.tables.position == upcoming)] = 0.0
         return onset
+
+
+class ClosedContext:
+    """Music that goes on after whole bars of context (`composer continue`, a form's next section): the first
+    new token is the next Bar (forced through `structure`). Without it the model could go on writing the
+    context's last onset: a pad's F added to a section's closing tonic chord, a note in the user's last bar."""
+
+    def __init__(self, tracker: Tracker, context_bars: int) -> None:
+        self.tracker, self.context_bars = tracker, context_bars
+        self.bar_only = tracker.tables.masks["Bar"].clone()
+
+    def structure(self, ids: torch.Tensor) -> torch.Tensor | None:
+        state = self.tracker.sync(ids)
+        return self.bar_only if self.context_bars > 0 and state.bar <= self.context_bars else None
+
+    def __call__(self, ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        return scores
+
