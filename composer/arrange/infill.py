@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from composer.arrange.continuation import _key_of, _new_notes, _note_keys, _spell, context_before, window_of
-from composer.constraints.given import GivenParts, given_bars
+from composer.constraints.given import ClosedContext, GivenParts, given_bars
 from composer.constraints.state import Tracker
 from composer.core.analysis import bar_chord, estimate_key
 from composer.core.errors import ComposerError, EmptyScoreError
@@ -155,7 +155,8 @@ def infill_score(score: Score, span: tuple[int, int], tracks: str | None = None,
     def new_music(generated: list[int]) -> Score:
         return _new_notes(tokenizer.decode(context + generated), before)
 
-    extra = [GivenParts(Tracker(tokenizer), given[0], context_bars + 1)] if given else []
+    extra: list[Any] = [ClosedContext(Tracker(tokenizer), context_bars)]  # the span starts at a new bar
+    extra += [GivenParts(Tracker(tokenizer), given[0], context_bars + 1)] if given else []
     generated, new, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, config, spec,
                                                           (tonic, mode), new_music, extra)
     sampled = time.perf_counter()
