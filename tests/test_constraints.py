@@ -339,6 +339,20 @@ def test_the_ending_bass_holds_its_tonic_and_does_not_strike_it_again():
     assert 50 in {int(tok.tokens[i].split("_")[1]) for i in allowed if tok.token_type(i) == "Pitch"}  # a unison
 
 
+def test_the_ender_strikes_the_lowest_tonic_the_other_masks_leave() -> None:
+    """A comp guitar that took B4 as its final tonic had no chord tone left above it in its register, and the
+    ending let its D#4 in below: now the first strike is the lowest tonic still allowed."""
+    from composer.constraints.ending import EndingMask
+
+    tok = small_tokenizer()
+    start = ["Bar", "TimeSig_3/4", "Position_0", "Program_24"]
+    scores = torch.zeros(len(tok))
+    scores[[tok.token_id(f"Pitch_{p}") for p in (48, 49, 50, 51)]] = float("-inf")  # an earlier mask's window
+    out = EndingMask(Tracker(tok), bars=1, tonic=2, program=24)(torch.tensor(ids_of(tok, "BOS", *start)), scores)
+    left = [tok.tokens[i] for i in torch.nonzero(torch.isfinite(out)).flatten()]
+    assert left == ["Pitch_62"]  # D4: D3 (50) is out of the window, D5 (74) lies higher
+
+
 def test_a_pitch_still_sounding_on_its_instrument_is_not_struck_again_unless_nothing_else_is_left() -> None:
     from composer.constraints.masks import RestrikeMask
 

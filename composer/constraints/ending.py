@@ -50,7 +50,7 @@ class EndingMask(Mask):
             if state.program != self.program or state.position != 0:
                 return None
             if state.last_type == "Program":
-                return self.tonic
+                return self.tonic  # the lowest one the other masks leave: __call__
             if state.last_type == "Velocity":
                 left = state.bar_length - state.position
                 durations = self.tables.duration
@@ -68,6 +68,20 @@ class EndingMask(Mask):
                 above = above & (self.tables.pitch != self.floor[1])
             return ~self.is_pitch | above
         return None
+
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        """As Mask's, and the ender's tonic is the lowest the other masks leave it: a comp guitar that took
+        B4 had no chord tone left above it in its register, and the mask had to let its D#4 in below."""
+        out = super().__call__(input_ids, scores)
+        state = self.tracker.state
+        if state.bar == self.bars and state.last_type == "Program" and state.program == self.program \
+                and state.position == 0 and not self._struck(state):
+            tonics = torch.nonzero(torch.isfinite(out) & self.is_pitch).flatten()
+            if len(tonics):
+                lowest = tonics[torch.argmin(self.tables.pitch[tonics])]
+                out = torch.full_like(out, float("-inf")).index_copy_(0, lowest[None], out[lowest][None])
+        return out
 
 
 def ending_part(programs: list[int], roles: dict[int, str] | None,
