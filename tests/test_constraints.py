@@ -348,9 +348,13 @@ def test_the_ender_strikes_the_lowest_tonic_the_other_masks_leave() -> None:
     start = ["Bar", "TimeSig_3/4", "Position_0", "Program_24"]
     scores = torch.zeros(len(tok))
     scores[[tok.token_id(f"Pitch_{p}") for p in (48, 49, 50, 51)]] = float("-inf")  # an earlier mask's window
-    out = EndingMask(Tracker(tok), bars=1, tonic=2, program=24)(torch.tensor(ids_of(tok, "BOS", *start)), scores)
+    ids = torch.tensor(ids_of(tok, "BOS", *start))
+    out = EndingMask(Tracker(tok), bars=1, tonic=2, program=24, lowest=True)(ids, scores)
     left = [tok.tokens[i] for i in torch.nonzero(torch.isfinite(out)).flatten()]
     assert left == ["Pitch_62"]  # D4: D3 (50) is out of the window, D5 (74) lies higher
+    line = EndingMask(Tracker(tok), bars=1, tonic=2, program=24)(ids, scores)  # a single line: its own choice
+    pitches = {tok.tokens[i] for i in torch.nonzero(torch.isfinite(line)).flatten() if tok.token_type(i) == "Pitch"}
+    assert pitches == {"Pitch_62", "Pitch_74"}
 
 
 def test_a_pitch_still_sounding_on_its_instrument_is_not_struck_again_unless_nothing_else_is_left() -> None:

@@ -33,7 +33,15 @@ from composer.constraints.masks import (
     polyphony_cap,
     scale_pitch_classes,
 )
-from composer.constraints.roles import KEPT_VOICINGS, LINE_ROLES, OrderBias, OrderMask, RegisterBias, RegisterMask
+from composer.constraints.roles import (
+    CHORD_ROLES,
+    KEPT_VOICINGS,
+    LINE_ROLES,
+    OrderBias,
+    OrderMask,
+    RegisterBias,
+    RegisterMask,
+)
 from composer.constraints.state import GRAMMAR, DecodeState, Tracker, VocabTables
 from composer.constraints.texture import TextureBias
 from composer.constraints.voicing import VoicingMask
@@ -181,7 +189,8 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         filters.append(OrderMask(tracker, roles))
     ender = ending_part(spec.programs or [], roles, spec.registers if per_part else None)
     if spec.key and "key" in on and "cadence" in on and not spec.loop and ender is not None:
-        filters.append(EndingMask(tracker, spec.bars, spec.key[0], ender))
+        chordal = (roles or {}).get(ender) in CHORD_ROLES  # a comp or pad ends with its chord above its tonic
+        filters.append(EndingMask(tracker, spec.bars, spec.key[0], ender, lowest=chordal))
     if roles is not None and "texture" in on:  # after the other masks (the ending's held tonic
         # included): it steps aside where it would leave none
         filters.append(VoicingMask(tracker, roles, harmony, spec.style, spec.meter or (4, 4),

@@ -20,10 +20,10 @@ class EndingMask(Mask):
     name = "ending"
     steps_aside = True
 
-    def __init__(self, tracker: Tracker, bars: int, tonic: int, program: int) -> None:
+    def __init__(self, tracker: Tracker, bars: int, tonic: int, program: int, lowest: bool = False) -> None:
         super().__init__(tracker)
         t = self.tables
-        self.bars, self.program = bars, program
+        self.bars, self.program, self.lowest = bars, program, lowest
         self.first_position = t.masks["Position"] & (t.position == 0)  # not EOS, Bar or a later onset
         self.our_program = t.masks["Program"] & (t.program == program)  # before any other part
         self.is_pitch = t.pitch >= 0
@@ -50,7 +50,7 @@ class EndingMask(Mask):
             if state.program != self.program or state.position != 0:
                 return None
             if state.last_type == "Program":
-                return self.tonic  # the lowest one the other masks leave: __call__
+                return self.tonic  # a chordal part's: the lowest one the other masks leave (__call__)
             if state.last_type == "Velocity":
                 left = state.bar_length - state.position
                 durations = self.tables.duration
@@ -71,11 +71,12 @@ class EndingMask(Mask):
 
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        """As Mask's, and the ender's tonic is the lowest the other masks leave it: a comp guitar that took
-        B4 had no chord tone left above it in its register, and the mask had to let its D#4 in below."""
+        """As Mask's; and where the ender plays chords (`lowest`: a comp or pad), its tonic is the lowest the
+        other masks leave it: a comp guitar that took B4 had no chord tone left above it in its register, and
+        the mask had to let its D#4 in below. A single line keeps the tonic the model picks."""
         out = super().__call__(input_ids, scores)
         state = self.tracker.state
-        if state.bar == self.bars and state.last_type == "Program" and state.program == self.program \
+        if self.lowest and state.bar == self.bars and state.last_type == "Program" and state.program == self.program \
                 and state.position == 0 and not self._struck(state):
             tonics = torch.nonzero(torch.isfinite(out) & self.is_pitch).flatten()
             if len(tonics):
