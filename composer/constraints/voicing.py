@@ -32,7 +32,7 @@ class VoicingMask(Mask):
         self.caps: dict[int, int] = {}
         self.onsets: dict[int, set[int]] = {}  # figured parts: the positions they may strike at
         self.chord_parts = {p for p, r in pitched.items() if r in CHORD_ROLES}
-        self.roles_known = set(roles)
+        self.drummed = DRUMS in roles  # a kit the mask does not know may strike anywhere
         self.chords = chords or []
         figures = part_figures(pitched, style, meter, self.tables.beat_resolution, left_hands, sparse)
         self.figured: dict[int, tuple[tuple[int, ...], int]] = {  # program -> (figure onsets, notes at each)
@@ -84,7 +84,7 @@ class VoicingMask(Mask):
         the next Position is one where some part is free to play, or the bar moves on. Without it the
         model could pick such a position and the mask had to step aside (a funk clavinet's stray notes
         between its figure's chords). None where a part the mask does not know (the drum kit) may play."""
-        if DRUMS in self.roles_known:
+        if self.drummed:
             return None
         after = max(state.position, -1) + 1 if state.last_type == "Duration" else 0
         free = [0] * (state.bar_length + 1)

@@ -230,11 +230,7 @@ def _varied(phrase: list[tuple[str, ...]], style: str, mode: str, rng: random.Ra
     single = [i for i, bar in enumerate(phrase[:4]) if len(bar) == 1]
     if model is None or mode not in ("major", "minor") or len(single) < 3:
         return phrase
-    # a style the corpus does not hold (rock, pop, funk, ...) changes a chord only for another of its own
-    # library's: the pooled classical model otherwise gave rock a iii diminished
-    own = None if style in MODEL_STYLES else {n for p in progressions_for(style, mode) for bar in p.bars for n in bar}
-    varied = model.vary([phrase[i][0] for i in single], MODEL_STYLES.get(style, (style, 0.0))[0], mode, rng,
-                        allowed=own)
+    varied = _vary(model, [phrase[i][0] for i in single], style, mode, rng)
     out = list(phrase)
     for i, numeral in zip(single, varied, strict=True):
         out[i] = (numeral,)
@@ -249,10 +245,16 @@ def _answered(consequent: list[tuple[str, ...]], style: str, mode: str,
     model = _model()
     if model is None or mode not in ("major", "minor") or len(consequent[1]) != 1:
         return consequent
-    own = None if style in MODEL_STYLES else {n for p in progressions_for(style, mode) for bar in p.bars for n in bar}
-    changed = model.vary([consequent[0][-1], consequent[1][0], consequent[2][0]],
-                         MODEL_STYLES.get(style, (style, 0.0))[0], mode, rng, allowed=own)
+    changed = _vary(model, [consequent[0][-1], consequent[1][0], consequent[2][0]], style, mode, rng)
     return [consequent[0], (changed[1],), consequent[2]]
+
+
+def _vary(model: ChordModel, chords: list[str], style: str, mode: str, rng: random.Random) -> list[str]:
+    """The chord model's variation of `chords` (first and last kept) in `style`. A style the corpus does not
+    hold (rock, pop, funk, ...) changes a chord only for another of its own library's: the pooled classical
+    model otherwise gave rock a iii diminished."""
+    own = None if style in MODEL_STYLES else {n for p in progressions_for(style, mode) for bar in p.bars for n in bar}
+    return model.vary(chords, MODEL_STYLES.get(style, (style, 0.0))[0], mode, rng, allowed=own)
 
 
 def _substitute(chord: Chord, other: Chord) -> bool:
