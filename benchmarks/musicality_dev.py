@@ -4,7 +4,7 @@ Composes benchmarks/prompts/musicality_dev.jsonl x seeds 21, 22 x 16 bars with t
 file as `composer eval musicality` does, prints the headline metrics and the prompt-set measures, and where the
 set's 4-bar chord-root windows repeat: inside one piece (a section coming back), between the two seeds of one
 prompt, or between prompts. Tune on these numbers; the public prompt set is for reporting only.
-Run: .venv/bin/python benchmarks/musicality_dev.py [--seeds 21 22] [--keep DIR]
+Run: .venv/bin/python benchmarks/musicality_dev.py [--seeds 21 22] [--keep DIR] [--condition "model alone"]
 """
 
 from __future__ import annotations
@@ -54,11 +54,14 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[21, 22])
     parser.add_argument("--bars", type=int, default=16)
     parser.add_argument("--keep", metavar="DIR", help="write the MIDI files here instead of a temporary folder")
+    parser.add_argument("--condition", default=CONDITIONS[0].name, choices=[c.name for c in CONDITIONS],
+                        help="how to generate (default: the shipped system)")
     args = parser.parse_args()
     prompts = load_musicality_prompts(args.prompts)
     with tempfile.TemporaryDirectory() as tmp, logged_progress() as progress:
         task = progress.add_task("dev musicality", total=len(prompts) * len(args.seeds))
-        group = generate_condition(CONDITIONS[0], prompts, args.seeds, args.bars, Path(args.keep or tmp),
+        condition = next(c for c in CONDITIONS if c.name == args.condition)
+        group = generate_condition(condition, prompts, args.seeds, args.bars, Path(args.keep or tmp),
                                    lambda: progress.advance(task))
     for key, label, _ in HEADLINES:
         found = group.headline(key)

@@ -374,3 +374,37 @@ def test_a_pitch_still_sounding_on_its_instrument_is_not_struck_again_unless_not
     only_held[tok.token_id("Pitch_64")] = 0.0
     out = mask(torch.tensor(ids_of(tok, "BOS", *held)), only_held)
     assert float(out[tok.token_id("Pitch_64")]) == 0.0  # steps aside rather than leave nothing
+
+
+def test_every_requested_part_enters_on_the_first_onset() -> None:
+    from composer.constraints.masks import EntryMask
+
+    tok = small_tokenizer()
+    first = ["Bar", "TimeSig_4/4", "Position_0", *NOTE]
+    allowed, scores = run(EntryMask(Tracker(tok), [0, 24, -1]), tok, first)
+    assert allowed == {i for i in range(len(tok)) if tok.token_type(i) == "Program"}  # no Position, Bar or end
+    assert torch.equal(scores, torch.zeros(len(tok)))
+    both = [*first, "Program_24", "Pitch_64", "Velocity_63", "Duration_1.0.4"]
+    allowed, _ = run(EntryMask(Tracker(tok), [0, 24, -1]), tok, both)  # the kit is arranged, not sampled
+    assert allowed == set(range(len(tok)))
+    later = [*first, "Program_24", "Pitch_64", "Velocity_63", "Duration_1.0.4", "Position_4", *NOTE]
+    allowed, _ = run(EntryMask(Tracker(tok), [0, 24, 33]), tok, later)  # only the first onset
+    assert tok.token_id("Position_8") in allowed
+
+
+def test_a_random_model_starts_with_every_part_only_with_the_entry_mask() -> None:
+    tok = small_tokenizer()
+    model = MusicTransformer(ModelConfig(vocab_size=len(tok), n_layer=1, n_head=1, d_model=16, d_ff=32,
+                                         block_size=256, max_relative=64, cond_dim=8, n_soft_tokens=0))
+    starts = {}
+    for entry in (True, False):
+        together = 0
+        for seed in range(8):
+            spec = ConstraintSpec(bars=2, meter=(4, 4), key=(0, "major"), programs=[0, 24, 40], entry=entry)
+            ids = sample(model, [tok.bos_id], None, SamplingConfig(seed=seed, max_tokens=400),
+                         processors=build_constraints(tok, spec), stop_ids=[tok.eos_id])
+            score = tok.decode(ids)
+            first = min(n.start for t in score.tracks for n in t.notes)
+            together += all(any(n.start == first for n in t.notes) for t in score.tracks) and len(score.tracks) == 3
+        starts[entry] = together
+    assert starts[True] == 8 and starts[False] < 8

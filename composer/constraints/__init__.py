@@ -25,6 +25,7 @@ from composer.constraints.chords import ChordTokens
 from composer.constraints.draw import DRAW_STRENGTH, DrawBias, DrawGrid
 from composer.constraints.ending import EndingMask, ending_part
 from composer.constraints.masks import (
+    EntryMask,
     GrammarMask,
     InstrumentMask,
     KeyMask,
@@ -50,7 +51,7 @@ from composer.core.theory import mode_family
 from composer.decode.tokens import MusicTokenizer
 
 SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "harmony", "tonal", "leaps", "targets",
-            "coverage", "motif", "density", "verify", "loop", "roles", "register", "texture", "soft")
+            "coverage", "motif", "density", "verify", "loop", "roles", "register", "texture", "entry", "soft")
 # "soft" turns off every bias and the texture template (VoicingMask) and keeps the other masks: the model
 # alone, fenced in by the hard constraints
 
@@ -122,6 +123,7 @@ class ConstraintSpec:
     loop_strength: float = 2.0
     draw_grid: DrawGrid | None = None  # a picture to draw in the piano roll (composer.plan.drawing)
     draw_strength: float = DRAW_STRENGTH
+    entry: bool = False  # every part enters on the first onset (a piece begun from nothing, not a drawing)
     off: set[str] = field(default_factory=set)
     enabled: bool = True  # False: --no-constraints (only the bar count still stops the piece)
 
@@ -191,6 +193,8 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if spec.key and "key" in on and "cadence" in on and not spec.loop and ender is not None:
         chordal = (roles or {}).get(ender) in CHORD_ROLES  # a comp or pad ends with its chord above its tonic
         filters.append(EndingMask(tracker, spec.bars, spec.key[0], ender, lowest=chordal))
+    if spec.entry and "entry" in on and spec.programs and spec.draw_grid is None:
+        filters.append(EntryMask(tracker, spec.programs))
     if roles is not None and "texture" in on:  # after the other masks (the ending's held tonic
         # included): it steps aside where it would leave none
         filters.append(VoicingMask(tracker, roles, harmony, spec.style, spec.meter or (4, 4),

@@ -234,6 +234,28 @@ class InstrumentMask(Mask):
         return allowed
 
 
+class EntryMask(Mask):
+    """Every requested pitched part enters on the piece's first onset: the onset takes no Position, Bar or end
+    while one of them has not struck. The model continues the texture it hears (given two parts at the start
+    it keeps both), but left to choose at the first note it mostly writes a solo and never brings the others
+    in. Only for a piece begun from nothing: a continuation's or infill's first onset lies in its context."""
+
+    name = "entry"
+    steps_aside = True  # where the other masks leave only a move on (every program at its polyphony cap)
+
+    def __init__(self, tracker: Tracker, programs: Sequence[int]) -> None:
+        super().__init__(tracker)
+        self.programs = sorted({p for p in programs if p != DRUMS})
+        self.programs_only = self.tables.masks["Program"]
+
+    def allowed(self, state: DecodeState) -> torch.Tensor | None:
+        if state.last_type != "Duration" or state.first_onset < 0 or state.now != state.first_onset:
+            return None
+        if all(p in state.notes_at_onset for p in self.programs):
+            return None
+        return self.programs_only
+
+
 class RestrikeMask(Mask):
     """No pitch struck again on its program while it still sounds (a player, and a MIDI channel, would merge
     the two notes). Last of the hard masks, and it steps aside where the others leave only held pitches."""

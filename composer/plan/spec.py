@@ -128,7 +128,8 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                           onsets_per_bar=request["onsets_per_bar"],
                           # a request read as sparse or light (at most the "light" bin's onsets) thins the figures
                           sparse=request["onsets_per_bar"] is not None and request["onsets_per_bar"] <= SPARSE_ONSETS,
-                          off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop)
+                          off={c.strip() for c in constraints_off or ()}, enabled=constraints, loop=loop,
+                          entry=not draw)
     if request.harmony is not None:  # the planner's chords, when none were given
         spec = dataclasses.replace(spec, **planned_harmony(request.harmony))
     if not draw:  # a drawing places the notes itself
