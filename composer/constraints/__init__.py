@@ -93,6 +93,7 @@ class ConstraintSpec:
     meter: tuple[int, int] | None = None
     key: tuple[int, str] | None = None  # (tonic pitch class, "major" | "minor")
     programs: list[int] | None = None  # GM programs, -1 for drums; None: any
+    real: dict[int, int] | None = None  # a voice's decode program -> the instrument it is (composer.core.voices)
     chords: list[set[int]] | None = None  # pitch classes per bar, cycling (the caller's --chords)
     harmony: list[AbstractSet[int]] | None = None  # the planned chords (composer.plan.harmony), harmony_slots a bar
     harmony_slots: int = 1
@@ -176,7 +177,7 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     filters: list = [GrammarMask(tracker), MeterMask(tracker, spec.bars, spec.meter if "meter" in on else None)]  # type: ignore[type-arg]
     if "instruments" in on or "polyphony" in on:  # ranges and caps hold for any program the model picks
         programs = spec.programs if spec.programs and "instruments" in on else list(range(-1, 128))
-        filters.append(InstrumentMask(tracker, programs, polyphony="polyphony" in on, scale=scale))
+        filters.append(InstrumentMask(tracker, programs, polyphony="polyphony" in on, scale=scale, real=spec.real))
     harmony, slots = _harmony(spec, on)
     filters.insert(0, ChordTokens(tracker, harmony, slots))  # the plan's chords as tokens (a part-wise model)
     if spec.key and "key" in on:

@@ -190,12 +190,14 @@ class InstrumentMask(Mask):
     name = "instruments"
 
     def __init__(self, tracker: Tracker, programs: list[int], caps: dict[int, int] | None = None,
-                 polyphony: bool = True, scale: set[int] | None = None) -> None:
+                 polyphony: bool = True, scale: set[int] | None = None, real: dict[int, int] | None = None) -> None:
         super().__init__(tracker)
         if not programs:
             raise UnsatisfiableError("at least one instrument is needed")
         self.programs = sorted(set(programs))
-        self.caps = {p: (caps or {}).get(p, polyphony_cap(p)) if polyphony else 10**6 for p in self.programs}
+        real = real or {}  # decode program -> the instrument it is (its range and polyphony hold)
+        self.caps = {p: (caps or {}).get(p, polyphony_cap(real.get(p, p))) if polyphony else 10**6
+                     for p in self.programs}
         self.program_ids = {p: int(torch.nonzero(self.tables.program == p)[0]) for p in self.programs}
         self.any_program = self.tables.masks["Program"]
         self.requested = ~self.any_program | _in(self.tables.program, set(self.programs))
@@ -205,7 +207,7 @@ class InstrumentMask(Mask):
             if program == DRUMS:
                 self.ranges[program] = (self.tables.drum_pitch < 0) | _in(self.tables.drum_pitch, set(GM_DRUM_PITCHES))
                 continue
-            low, high = playable_range(program)
+            low, high = playable_range(real.get(program, program))
             if scale is not None and not any(p % 12 in scale for p in range(low, high + 1)):
                 raise UnsatisfiableError(f"program {program} plays {low}-{high}, which holds no note of the scale")
             self.ranges[program] = ~is_pitch | ((self.tables.pitch >= low) & (self.tables.pitch <= high))

@@ -10,9 +10,10 @@ with two hands is two voices, right and left hand, written back as one track.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from composer.core.gm import default_track_name
+from composer.core.gm import default_track_name, playable_range
 
 # program -> stand-ins in order of preference: like instruments, programs the training corpus uses first
 SOUND_ALIKES: dict[int, tuple[int, ...]] = {
@@ -21,6 +22,9 @@ SOUND_ALIKES: dict[int, tuple[int, ...]] = {
     41: (40, 110, 48), 42: (43, 41, 48), 46: (24, 47), 48: (49, 50, 44), 52: (48, 53, 54), 53: (52, 54, 85),
     56: (59, 60, 61), 57: (58, 60), 60: (56, 61), 65: (66, 64, 67), 66: (65, 67, 64), 71: (68, 73, 70),
     73: (74, 75, 72), 74: (73, 75, 72), 81: (80, 82, 87), 80: (81, 82, 87), 89: (88, 90, 48),
+    # instruments whose nearest like is in another GM family (a banjo plays like a guitar)
+    22: (21, 23), 104: (24, 46), 105: (24, 25), 106: (24, 46), 107: (46, 24), 108: (12, 11), 109: (71, 68),
+    111: (68, 71), 112: (8, 11), 113: (12, 11), 114: (12, 11), 115: (12, 11), 116: (12, 11), 117: (12, 11),
 }
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII")
 HAND_KEYBOARDS = frozenset({*range(0, 16), 21, 23})  # keyboards, mallets and accordions: two hands, one track
@@ -39,8 +43,13 @@ class Voice:
     hand: str = ""
 
 
-def stand_in(program: int, taken: set[int]) -> int:
-    """A program like `program` that is not in `taken`: its sound-alikes, then its GM family, then any."""
+def stand_in(program: int, taken: set[int], known: AbstractSet[int] | None = None) -> int:
+    """A program like `program` that is not in `taken`: one the model knows (`known`; None: all) first,
+    the nearest like it (decode_program), then its sound-alikes, its GM family, any."""
+    if known is not None:
+        alike = _known_alike(program, known, taken)
+        if alike is not None:
+            return alike
     family = range(program // 8 * 8, program // 8 * 8 + 8)
     for candidate in (*SOUND_ALIKES.get(program, ()), *family, *range(128)):
         if candidate not in taken and candidate != program:
@@ -48,10 +57,43 @@ def stand_in(program: int, taken: set[int]) -> int:
     raise ValueError("no free program left for another voice")
 
 
-def voices_for(programs: list[int], names: dict[int, str] | None = None) -> list[Voice]:
+def decode_program(program: int, known: AbstractSet[int] | None, taken: set[int]) -> int:
+    """The program the model plays `program` as: itself where the checkpoint knows it (`known`, from
+    composer.decode.known; None: every program), else a known one like it, not in `taken`. A checkpoint
+    gives an instrument it never saw in training (a fretless bass, a viola) almost no probability, so a
+    part decoded as itself falls silent after its first notes; decoded as a like instrument (an electric
+    bass) it plays, and the file gets the real program."""
+    if known is None or program in known:
+        return program
+    alike = _known_alike(program, known, taken)
+    return program if alike is None else alike
+
+
+def _known_alike(program: int, known: AbstractSet[int], taken: set[int]) -> int | None:
+    """Its sound-alikes the model knows, in order; else the known program of its GM family (then of any)
+    whose playable range overlaps its own most."""
+    pool = {p for p in known if p not in taken and p != program and 0 <= p < 128}
+    for candidate in SOUND_ALIKES.get(program, ()):
+        if candidate in pool:
+            return candidate
+    if not pool:
+        return None
+    low, high = playable_range(program)
+
+    def distance(candidate: int) -> tuple[bool, int, int]:
+        their_low, their_high = playable_range(candidate)
+        overlap = min(high, their_high) - max(low, their_low)
+        return candidate // 8 != program // 8, -overlap, abs(candidate - program)
+
+    return min(pool, key=distance)
+
+
+def voices_for(programs: list[int], names: dict[int, str] | None = None,
+               known: AbstractSet[int] | None = None) -> list[Voice]:
     """The voices of pitched GM `programs` in order (repeats allowed): [40, 40, 41, 42] -> Violin I (40),
     Violin II (decoded as 110), Viola, Cello; two to four choir voices are Soprano, Alto, Tenor, Bass.
-    `names` (program -> the person's word for it, "Lead Synth") replaces the GM name of a program."""
+    `names` (program -> the person's word for it, "Lead Synth") replaces the GM name of a program. With
+    `known` (the programs the checkpoint knows), a program it does not know is decoded as one it does."""
     counts, seen = Counter(programs), Counter[int]()
     taken = set(programs)
     voices = []
@@ -62,15 +104,15 @@ def voices_for(programs: list[int], names: dict[int, str] | None = None) -> list
             name = CHOIR_VOICES[counts[program]][seen[program] - 1]
         elif counts[program] > 1:
             name = f"{name} {ROMAN[seen[program] - 1] if seen[program] <= len(ROMAN) else seen[program]}"
-        decode = program
-        if seen[program] > 1:
-            decode = stand_in(program, taken)
-            taken.add(decode)
+        decode = program if seen[program] == 1 else stand_in(program, taken, known)
+        if seen[program] == 1 and known is not None and program not in known:
+            decode = decode_program(program, known, taken)
+        taken.add(decode)
         voices.append(Voice(decode, program, name))
     return voices
 
 
-def with_left_hand(voices: list[Voice], index: int) -> list[Voice]:
+def with_left_hand(voices: list[Voice], index: int, known: AbstractSet[int] | None = None) -> list[Voice]:
     """`voices` with the part at `index` played by two hands: its right hand keeps its decode program and a
     left hand is added after it, decoded as a stand-in. A keyboard's hands write to its one track; an organ's
     pedals and a string section's basses get a track of their own ("Strings (basses)")."""
@@ -79,7 +121,7 @@ def with_left_hand(voices: list[Voice], index: int) -> list[Voice]:
     right = Voice(voice.decode, voice.program, voice.name, "right")
     own = "pedals" if 16 <= voice.program < 24 else "basses"  # an organ's pedals, a section's basses
     lower = voice.name if voice.program in HAND_KEYBOARDS else f"{voice.name} ({own})"
-    left = Voice(stand_in(voice.program, taken), voice.program, lower, "left")
+    left = Voice(stand_in(voice.program, taken, known), voice.program, lower, "left")
     return [*voices[:index], right, left, *voices[index + 1:]]
 
 

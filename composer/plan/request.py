@@ -152,15 +152,18 @@ def add_roles(request: Resolved, prompt: str | None, roles: str | dict[int, str]
     """Set the request's voices (composer.core.voices: same-program parts kept apart, a melody keyboard's two
     hands) and each one's role, with where each came from; request["roles"] names them by track."""
     from composer.ask.resolve import Value
+    from composer.core.gm import program_name
     from composer.core.instruments import DRUMS
     from composer.core.voices import label, voices_for
+    from composer.decode.known import known_programs
     from composer.plan.roles import assign_roles, hands_for, parse_roles
 
     option = parse_roles(roles) if isinstance(roles, str) else roles
-    voices = voices_for([p for p in request["instruments"] if p != DRUMS], request.names)
+    known = known_programs()  # an instrument the model does not know is played as one it does
+    voices = voices_for([p for p in request["instruments"] if p != DRUMS], request.names, known)
     real = {v.decode: v.program for v in voices}
     assigned = assign_roles([v.decode for v in voices], prompt, option, real)
-    voices, chosen = hands_for(voices, {p: role for p, (role, _, _) in assigned.items()})
+    voices, chosen = hands_for(voices, {p: role for p, (role, _, _) in assigned.items()}, known)
     for voice in voices:
         if voice.decode not in assigned:
             why = "its own bass line" if chosen[voice.decode] == "bass" else "the keyboard's left hand"
@@ -170,6 +173,9 @@ def add_roles(request: Resolved, prompt: str | None, roles: str | dict[int, str]
     value = {label(v): assigned[v.decode][0] for v in voices}
     detail = "; ".join(f"{label(v)}: {assigned[v.decode][1]}" + (f" ({assigned[v.decode][2]})"
                                                                   if assigned[v.decode][2] else "") for v in voices)
+    played_as = [f"{label(v)} as {program_name(v.decode)}" for v in voices if v.decode != v.program]
+    if played_as:  # the decode programs: stand-ins for a second voice or a hand, and instruments the model lacks
+        detail += "; the model plays " + ", ".join(played_as)
     request.values["roles"] = Value(value, source, detail)
     request.voices = voices
     request.roles = {v.decode: assigned[v.decode][0] for v in voices}

@@ -17,6 +17,7 @@ The ensemble rules, in order, for parts the option and the prompt left open:
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 from composer.core.errors import ComposerError
 from composer.core.gm import playable_range
@@ -181,7 +182,8 @@ def registers_for(roles: dict[int, str], real: dict[int, int] | None = None,
     return windows
 
 
-def hands_for(voices: list[Voice], roles: dict[int, str]) -> tuple[list[Voice], dict[int, str]]:
+def hands_for(voices: list[Voice], roles: dict[int, str], known: AbstractSet[int] | None = None
+              ) -> tuple[list[Voice], dict[int, str]]:
     """Parts that play with two hands (or a section's basses). A keyboard (GM 0-7) that plays the melody,
     with no other part holding the harmony, plays it with its right hand, and its left hand takes the bass
     when the ensemble has none (else chords below middle C). With no bass in the ensemble, a keyboard,
@@ -199,13 +201,13 @@ def hands_for(voices: list[Voice], roles: dict[int, str]) -> tuple[list[Voice], 
             lower = "bass"
         else:
             continue
-        voices = with_left_hand(voices, index)
+        voices = with_left_hand(voices, index, known)
         return voices, {**roles, voices[index + 1].decode: lower}  # one part gets a second hand
     return voices, roles
  # another part holds the harmony: the keyboard plays the tune alone
     for index, voice in enumerate(voices):
         if voice.program in KEYBOARDS and not voice.hand and roles.get(voice.decode) == "melody":
-            voices = with_left_hand(voices, index)
+            voices = with_left_hand(voices, index, known)
             left = voices[index + 1]
             roles = {**roles, left.decode: "comp" if "bass" in roles.values() else "bass"}
             break  # one pair of hands: a second melody keyboard plays the tune alone

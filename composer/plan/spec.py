@@ -123,7 +123,8 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
     meter_pair = meter_tuple(meter)
     assert meter_pair is not None
     spec = ConstraintSpec(bars=bars, meter=meter_pair, key=(pc, mode),
-                          programs=pitched, chords=chord_sets, chromatic_budget=chromatic,
+                          programs=pitched, real={v.decode: v.program for v in request.voices},
+                          chords=chord_sets, chromatic_budget=chromatic,
                           centre_pitch=request["centre_pitch"], velocity=request["velocity"],
                           onsets_per_bar=request["onsets_per_bar"],
                           # a request read as sparse or light (at most the "light" bin's onsets) thins the figures

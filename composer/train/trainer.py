@@ -203,6 +203,7 @@ def evaluate(model: MusicTransformer, data: ShardDataset, cfg: TrainConfig, devi
 def export(run: Path, shards: Path, folder: Path) -> Path:
     """Ship a run: RUN/last.pt -> FOLDER/model.safetensors (fp16), config.json, tokenizer.json."""
     from composer.decode.checkpoint import save_shipped
+    from composer.decode.known import probe_known_programs, record_known_programs
     from composer.decode.tokens import MusicTokenizer
 
     state = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
@@ -212,7 +213,10 @@ def export(run: Path, shards: Path, folder: Path) -> Path:
              if "valid_loss" in line]
     extra = {"trained_steps": state["step"], "tokens_seen": state["tokens_seen"],
              "last_valid_loss": valid[-1] if valid else None, "train_args": state["train_args"]}
-    return save_shipped(model, MusicTokenizer.load(shards / "tokenizer.json"), folder, extra)
+    tokenizer = MusicTokenizer.load(shards / "tokenizer.json")
+    save_shipped(model, tokenizer, folder, extra)
+    record_known_programs(folder, probe_known_programs(model.eval(), tokenizer))
+    return folder
 
 
 def bf16_is_fast(device: torch.device) -> bool:
@@ -272,6 +276,16 @@ def main(argv: list[str] | None = None) -> int:
                   "or give --force to replace it", file=sys.stderr)
             return 2
         print(export(Path(a.run_dir), Path(a.shards), folder))
+        return 0
+    if argv[:1] == ["known-programs"]:  # the instruments a shipped checkpoint knows, into its config.json
+        known_parser = argparse.ArgumentParser(prog="composer train known-programs")
+        known_parser.add_argument("--checkpoint", default="base", help="a name under composer/checkpoints/ or a path")
+        from composer.decode.checkpoint import checkpoint_dir, load_shipped
+        from composer.decode.known import probe_known_programs, record_known_programs
+
+        name = known_parser.parse_args(argv[1:]).checkpoint
+        model, tokenizer, _ = load_shipped(name)
+        print("known programs:", record_known_programs(checkpoint_dir(name), probe_known_programs(model, tokenizer)))
         return 0
     args = vars(parser().parse_args(argv))
     train_fields = {f.name for f in dataclasses.fields(TrainConfig)}

@@ -1,0 +1,44 @@
+"""Instruments the checkpoint does not know are decoded as ones it does: the probe's record, the decode
+programs of voices, and the file's real programs."""
+
+import json
+
+from composer.core.voices import decode_program, voices_for
+from composer.decode.checkpoint import checkpoint_dir
+from composer.decode.known import KNOWN_SHARE, known_programs
+
+
+def test_the_shipped_checkpoint_records_what_it_knows() -> None:
+    config = json.loads((checkpoint_dir() / "config.json").read_text())
+    known = known_programs()
+    assert known is not None and known == frozenset(config["known_programs"])
+    shares = {int(p): s for p, s in config["program_shares"].items()}
+    assert known == {p for p, s in shares.items() if s >= KNOWN_SHARE}
+    assert {0, 24, 33, 40, 42, 73} <= known  # piano, guitar, electric bass, violin, cello, flute
+    assert 35 not in known and 41 not in known  # fretless bass and viola: not in the training ensembles
+
+
+def test_an_unknown_instrument_is_decoded_as_a_known_one_like_it() -> None:
+    known = frozenset({0, 4, 24, 33, 38, 40, 42, 48, 73, 110})
+    assert decode_program(35, known, {35}) == 33  # fretless bass -> electric bass
+    assert decode_program(35, known, {35, 33}) == 38  # the electric bass taken: the synth bass
+    assert decode_program(27, known, {27}) == 24  # a clean electric guitar -> the guitar
+    assert decode_program(42, known, {42}) == 42  # known: itself
+    assert decode_program(35, None, {35}) == 35  # no record: every program as itself
+    voices = voices_for([40, 40, 41, 42], known=known)
+    assert [v.program for v in voices] == [40, 40, 41, 42]  # the file keeps the real instruments
+    decoded = [v.decode for v in voices]
+    assert decoded[0] == 40 and decoded[3] == 42 and len(set(decoded)) == 4 and set(decoded) <= known
+
+
+def test_a_fretless_bass_part_is_written_as_fretless_bass_and_plays() -> None:
+    import composer
+
+    piece = composer.compose("late night lo-fi, rhodes and fretless bass", bars=8, seed=3,
+                             constraints_off=["soft"])
+    bass = next(t for t in piece.score.tracks if t.program == 35)
+    assert bass.name == "Fretless Bass"
+    bar = piece.score.length // 8
+    assert len({n.start // bar for n in bass.notes}) >= 6  # the model alone keeps it going (it knows 33)
+    detail = composer.describe("late night lo-fi, rhodes and fretless bass").values["roles"].detail
+    assert "Fretless Bass as Electric Bass" in detail  # explain says what the model plays it as
