@@ -177,3 +177,21 @@ def test_reductions_give_duets_and_accompanied_melodies():
     accompanied = merge_inner_voices(chorale, random.Random(1), "accompanied")
     assert outer is not None and sorted(score_roles(outer).values()) == ["bass", "melody"]
     assert accompanied is not None and sorted(score_roles(accompanied).values()) == ["comp", "melody"]
+
+
+def test_a_hands_reduction_gives_one_player_chords_and_its_own_bass():
+    from composer.decode.parts import score_roles
+    from composer.train.data.augment import HAND_INSTRUMENTS, merge_inner_voices
+    from composer.train.data.shards import separate_voices
+
+    chorale = corpus_score("bach/bwv66.6")
+    for seed in range(4):
+        hands = merge_inner_voices(chorale, random.Random(seed), "hands")
+        assert hands is not None and len(hands.tracks) == 3
+        _, chords, bass = hands.tracks
+        assert chords.program == bass.program and chords.program in {p for _, p in HAND_INSTRUMENTS}
+        apart = separate_voices(hands)  # as the shards keep them: the bass on a stand-in program
+        assert len({t.program for t in apart.tracks}) == 3
+        roles = score_roles(apart)
+        assert roles[apart.tracks[2].program] == "bass" and roles[apart.tracks[1].program] in ("comp", "pad",
+                                                                                                "melody")

@@ -5,17 +5,17 @@ import json
 
 from composer.core.voices import decode_program, voices_for
 from composer.decode.checkpoint import checkpoint_dir
-from composer.decode.known import KNOWN_SHARE, known_programs
+from composer.decode.known import MIN_NOTES, known_programs
 
 
 def test_the_shipped_checkpoint_records_what_it_knows() -> None:
     config = json.loads((checkpoint_dir() / "config.json").read_text())
     known = known_programs()
     assert known is not None and known == frozenset(config["known_programs"])
-    shares = {int(p): s for p, s in config["program_shares"].items()}
-    assert known == {p for p, s in shares.items() if s >= KNOWN_SHARE}
-    assert {0, 24, 33, 40, 42, 73} <= known  # piano, guitar, electric bass, violin, cello, flute
-    assert 35 not in known and 41 not in known  # fretless bass and viola: not in the training ensembles
+    notes = {int(p): n for p, n in config["training_notes_by_program"].items()}
+    assert known == {p for p, n in notes.items() if n >= MIN_NOTES}
+    assert {0, 24, 33, 40, 41, 42, 73, 110} <= known  # the viola and the fiddle (a second violin) too
+    assert 35 not in known and 36 not in known  # fretless and slap bass: no training version plays them
 
 
 def test_an_unknown_instrument_is_decoded_as_a_known_one_like_it() -> None:

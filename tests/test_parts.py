@@ -173,5 +173,5 @@ def test_an_ensembles_density_token_counts_every_parts_notes() -> None:
     assert onsets is not None and NOTES_PER_ONSET["comp"] > NOTES_PER_ONSET["melody"]
     density = next(c for c in plan.controls if c.startswith("Density_"))
     assert density != "Density_sparse"  # a melody and a strummed guitar: more notes than the melody's own
-    assert [c for c in plan.controls if c.startswith(("Inst_", "Role_"))] == [  # the steel-string guitar (25),
-        "Inst_24", "Role_comp", "Inst_73", "Role_melody"]  # which the model does not know, plays as nylon (24)
+    assert [c for c in plan.controls if c.startswith(("Inst_", "Role_"))] == [
+        "Inst_25", "Role_comp", "Inst_73", "Role_melody"]

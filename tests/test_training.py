@@ -70,6 +70,11 @@ def test_export_then_generate(tiny_shards, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors", "tokenizer.json"]
     model, tokenizer, config = load_shipped(folder)
     assert config["trained_steps"] == 10 and model.cfg.vocab_size == len(tokenizer)
+    from composer.train.data.shards import training_notes_by_program
+
+    notes = training_notes_by_program(tiny_shards)  # the export records what its training data played
+    assert config["training_notes_by_program"] == {str(p): n for p, n in notes.items() if n}
+    assert sum(notes.values()) > 0 and set(config["known_programs"]) <= {p for p, n in notes.items() if n}
     piece = compose(key="D minor", meter="3/4", tempo=90, bars=2, seed=3, checkpoint=str(folder))
     again = compose(key="D minor", meter="3/4", tempo=90, bars=2, seed=3, checkpoint=str(folder))
     assert midi_bytes(piece.score) == midi_bytes(again.score)  # same seed, same bytes
@@ -114,6 +119,17 @@ def test_loader_transposes_pitches_and_key_together(tiny_shards):
         chords_b = [tokens[t] for t in music_b if tokens[t].startswith("Chord_")]
         assert chords_a and [transposed_chord(c, k) for c in chords_a] == chords_b  # the chords move too
     assert len(shifts) > 1
+
+
+def test_ensembles_can_be_drawn_more_often(tiny_shards):
+    from composer.train.data.loader import ShardDataset
+
+    plain = ShardDataset(tiny_shards, 0, 128, seed=0)
+    weighted = ShardDataset(tiny_shards, 0, 128, seed=0, ensemble_weight=4.0)
+    ensembles = plain.parts >= 2
+    assert ensembles.any() and not ensembles.all()  # the chorale's versions, and the folk tunes
+    share, heavier = plain.weights[ensembles].sum(), weighted.weights[ensembles].sum()
+    assert heavier == pytest.approx(4 * share / (4 * share + 1 - share))
 
 
 def test_shards_report_what_each_collection_gives(tiny_shards):

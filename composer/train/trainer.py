@@ -45,6 +45,7 @@ class TrainConfig:
     threads: int = 0  # CPU threads; 0 lets torch decide
     max_minutes: float = 0.0  # stop (and save) after this much wall time; 0: run all steps
     init_from: str = ""  # a shipped checkpoint to start a new run from (its vocabulary may be a prefix of ours)
+    ensemble_weight: float = 1.0  # how much likelier a window of a version with several parts is drawn
 
 
 def learning_rate(step: int, cfg: TrainConfig) -> float:
@@ -76,7 +77,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig, log: Any = print) -> Path:
     run = Path(cfg.run_dir)
     run.mkdir(parents=True, exist_ok=True)
     shards = Path(cfg.shards)
-    train_data = ShardDataset(shards, 0, model_cfg.block_size, seed=cfg.seed + 1000 * rank)
+    train_data = ShardDataset(shards, 0, model_cfg.block_size, seed=cfg.seed + 1000 * rank,
+                              ensemble_weight=cfg.ensemble_weight)
     valid_data = ShardDataset(shards, 1, model_cfg.block_size, seed=12345, transpose=False)
     model_cfg.vocab_size = len(train_data.tokenizer)
     model = MusicTransformer(model_cfg).to(device)
@@ -203,8 +205,9 @@ def evaluate(model: MusicTransformer, data: ShardDataset, cfg: TrainConfig, devi
 def export(run: Path, shards: Path, folder: Path) -> Path:
     """Ship a run: RUN/last.pt -> FOLDER/model.safetensors (fp16), config.json, tokenizer.json."""
     from composer.decode.checkpoint import save_shipped
-    from composer.decode.known import probe_known_programs, record_known_programs
+    from composer.decode.known import record_known_programs
     from composer.decode.tokens import MusicTokenizer
+    from composer.train.data.shards import training_notes_by_program
 
     state = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
     model = MusicTransformer(ModelConfig(**state["model_args"]))
@@ -215,7 +218,7 @@ def export(run: Path, shards: Path, folder: Path) -> Path:
              "last_valid_loss": valid[-1] if valid else None, "train_args": state["train_args"]}
     tokenizer = MusicTokenizer.load(shards / "tokenizer.json")
     save_shipped(model, tokenizer, folder, extra)
-    record_known_programs(folder, probe_known_programs(model.eval(), tokenizer))
+    record_known_programs(folder, training_notes_by_program(shards))
     return folder
 
 
@@ -277,15 +280,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(export(Path(a.run_dir), Path(a.shards), folder))
         return 0
-    if argv[:1] == ["known-programs"]:  # the instruments a shipped checkpoint knows, into its config.json
+    if argv[:1] == ["known-programs"]:  # the instruments a shipped checkpoint's training data played
         known_parser = argparse.ArgumentParser(prog="composer train known-programs")
+        known_parser.add_argument("--shards", default="data/shards", help="the shards it was trained on")
         known_parser.add_argument("--checkpoint", default="base", help="a name under composer/checkpoints/ or a path")
-        from composer.decode.checkpoint import checkpoint_dir, load_shipped
-        from composer.decode.known import probe_known_programs, record_known_programs
+        from composer.decode.checkpoint import checkpoint_dir
+        from composer.decode.known import record_known_programs
+        from composer.train.data.shards import training_notes_by_program
 
-        name = known_parser.parse_args(argv[1:]).checkpoint
-        model, tokenizer, _ = load_shipped(name)
-        print("known programs:", record_known_programs(checkpoint_dir(name), probe_known_programs(model, tokenizer)))
+        a = known_parser.parse_args(argv[1:])
+        notes = training_notes_by_program(Path(a.shards))
+        print("known programs:", record_known_programs(checkpoint_dir(a.checkpoint), notes))
         return 0
     args = vars(parser().parse_args(argv))
     train_fields = {f.name for f in dataclasses.fields(TrainConfig)}

@@ -76,16 +76,23 @@ MELODY_INSTRUMENTS = [("Flute", 73), ("Violin", 40), ("Oboe", 68), ("Trumpet", 5
                       ("Clarinet", 71), ("Alto Sax", 65), ("Voice", 53)]
 BASS_INSTRUMENTS = [("Cello", 42), ("Bass", 33), ("Acoustic Bass", 32), ("Synth Bass", 38), ("Tuba", 58),
                     ("Bassoon", 70), ("Contrabass", 43)]
+# Instruments whose chords and bass are one player's (two hands, an organ's pedals, a section's basses): the
+# generator plays a keyboard, organ or string section that accompanies with its own bass line so.
+HAND_INSTRUMENTS = [("Piano", 0), ("Electric Piano", 4), ("Harpsichord", 6), ("Organ", 19), ("Accordion", 21),
+                    ("Guitar", 24), ("Harp", 46), ("Strings", 48)]
+DUO_MELODIES = [*MELODY_INSTRUMENTS, ("Cello", 42), ("French Horn", 60), ("Choir", 52)]
 # Reductions of three or more voices, as shares of their re-orchestrations: melody and bass alone (the outer
-# voices), melody over one chordal part holding every lower voice, melody over chords over a bass.
-REDUCTIONS = (("outer", 0.2), ("accompanied", 0.2), ("merged", 0.2))
+# voices), melody over one chordal part holding every lower voice, melody over chords over a bass, and a
+# melody over one player's chords and bass ("hands": a cello and piano duet, a choir over an organ).
+REDUCTIONS = (("outer", 0.15), ("accompanied", 0.15), ("merged", 0.2), ("hands", 0.25))
 
 
 def merge_inner_voices(score: Score, rng: random.Random, kind: str = "merged") -> Score | None:
     """A reduction (REDUCTIONS) of a piece in three or more voices, each part on an instrument of its
     family: "merged" melody, the inner voices as one chordal part, bass; "outer" melody and bass;
-    "accompanied" melody and every lower voice as one chordal part. None when a part cannot fit its
-    instrument's range."""
+    "accompanied" melody and every lower voice as one chordal part; "hands" melody, and the inner voices
+    and the bass as two parts of one instrument (the shards give the second a stand-in program, as the
+    generator gives a left hand). None when a part cannot fit its instrument's range."""
     voices = sorted([t for t in score.tracks if not t.is_drum and t.notes],
                     key=lambda t: -sum(n.pitch for n in t.notes) / len(t.notes))
     if len(voices) < 3:
@@ -96,9 +103,14 @@ def merge_inner_voices(score: Score, rng: random.Random, kind: str = "merged") -
 
     melody = (voices[0].notes, rng.choice(MELODY_INSTRUMENTS))
     bass = (voices[-1].notes, rng.choice(BASS_INSTRUMENTS))
-    parts = {"merged": [melody, (chordal(voices[1:-1]), rng.choice(HARMONY_INSTRUMENTS)), bass],
-             "outer": [melody, bass],
-             "accompanied": [melody, (chordal(voices[1:]), rng.choice(HARMONY_INSTRUMENTS))]}[kind]
+    if kind == "hands":  # the inner voices and the bass on one instrument
+        player = rng.choice(HAND_INSTRUMENTS)
+        parts = [(voices[0].notes, rng.choice(DUO_MELODIES)), (chordal(voices[1:-1]), player),
+                 (voices[-1].notes, player)]
+    else:
+        parts = {"merged": [melody, (chordal(voices[1:-1]), rng.choice(HARMONY_INSTRUMENTS)), bass],
+                 "outer": [melody, bass],
+                 "accompanied": [melody, (chordal(voices[1:]), rng.choice(HARMONY_INSTRUMENTS))]}[kind]
     tracks = []
     for notes, (name, program) in parts:
         fitted = fit_to_range(notes, program)

@@ -28,7 +28,7 @@ class ShardDataset:
 
     def __init__(self, shard_dir: Path, split: int, block_size: int, seed: int = 0,
                  p_drop_all: float = 0.1, p_keep_family: float = 0.7, p_keep_embedding: float = 0.7,
-                 transpose: bool = True) -> None:
+                 transpose: bool = True, ensemble_weight: float = 1.0) -> None:
         self.tokenizer = MusicTokenizer.load(shard_dir / "tokenizer.json")
         self.tokens = np.memmap(shard_dir / "tokens.bin", dtype=np.uint16, mode="r")
         index = np.load(shard_dir / "index.npy")
@@ -41,9 +41,12 @@ class ShardDataset:
         self.rng = np.random.default_rng(seed)
         self.p_drop_all, self.p_keep_family, self.p_keep_embedding = p_drop_all, p_keep_family, p_keep_embedding
         self.transpose = transpose
-        weights = np.minimum(self.lengths, block_size).astype(np.float64)
-        self.weights = weights / weights.sum()
         vocab = self.tokenizer.vocab
+        weights = np.minimum(self.lengths, block_size).astype(np.float64)
+        instruments = np.array([i for t, i in vocab.items() if t.startswith("Inst_")])
+        self.parts = np.isin(self.controls, instruments).sum(axis=1)  # Inst tokens in each version's prefix
+        weights[self.parts >= 2] *= ensemble_weight  # ensembles drawn more often (the model keeps every part)
+        self.weights = weights / weights.sum()
         self.bar_id, self.bos_id, self.pad_id = vocab["Bar_None"], self.tokenizer.bos_id, self.tokenizer.pad_id
         self.pitch_ids = np.array([vocab[f"Pitch_{p}"] for p in range(21, 109)])
         self.is_pitch = np.zeros(len(self.tokenizer), dtype=bool)

@@ -184,3 +184,14 @@ def build_shards(data_dir: Path, out_dir: Path, jobs: int | None = None, on_prog
             "by_collection": source_report(rows, versions)}
     write_bytes_atomic(out_dir / "meta.json", (json.dumps(meta, indent=2) + "\n").encode())
     return meta
+
+
+def training_notes_by_program(shard_dir: Path) -> dict[int, int]:
+    """Program -> notes of it in the training split of a shard folder (one Program token per note)."""
+    tokenizer = MusicTokenizer.load(shard_dir / "tokenizer.json")
+    tokens = np.memmap(shard_dir / "tokens.bin", dtype=np.uint16, mode="r")
+    counts = np.zeros(len(tokenizer), dtype=np.int64)
+    for offset, length, split, _ in np.load(shard_dir / "index.npy"):
+        if split == SPLITS["train"]:
+            counts += np.bincount(tokens[offset:offset + length], minlength=len(tokenizer))
+    return {p: int(counts[tokenizer.vocab[f"Program_{p}"]]) for p in range(128)}
