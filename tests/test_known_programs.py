@@ -42,3 +42,25 @@ def test_a_fretless_bass_part_is_written_as_fretless_bass_and_plays() -> None:
     assert len({n.start // bar for n in bass.notes}) >= 6  # the model alone keeps it going (it knows 33)
     detail = composer.describe("late night lo-fi, rhodes and fretless bass").values["roles"].detail
     assert "Fretless Bass as Electric Bass" in detail  # explain says what the model plays it as
+
+
+def test_a_users_fretless_bass_is_continued_infilled_and_written_back_as_itself() -> None:
+    from composer.arrange.continuation import continue_score
+    from composer.arrange.infill import infill_score
+    from composer.arrange.span import decoded_copy
+
+    from .conftest import corpus_score
+
+    score = corpus_score("bach/bwv66.6")
+    for track, program in zip(score.tracks, (73, 71, 0, 35), strict=True):
+        track.program = program  # flute, clarinet, piano and a fretless bass the model never saw
+    copy, back = decoded_copy(score, None)
+    assert back == {33: 35} and [t.program for t in copy.tracks] == [73, 71, 0, 33]
+    assert [t.program for t in score.tracks] == [73, 71, 0, 35]  # the user's score is not touched
+    continued = continue_score(score, 2, seed=1).score
+    infilled = infill_score(score, (2, 3), "Bass", seed=1).score
+    for out in (continued, infilled):
+        assert [t.program for t in out.tracks] == [73, 71, 0, 35]
+    assert len(continued.tracks[3].notes) > len(score.tracks[3].notes)  # new bars for the bass
+    bar = score.bar_starts()[1]
+    assert sum(bar <= n.start < 3 * bar for n in infilled.tracks[3].notes) >= 2  # the span's bass is written

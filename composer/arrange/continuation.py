@@ -81,7 +81,7 @@ def continue_score(score: Score, bars: int, prompt: str | None = None, *, seed: 
                    checkpoint: str | None = None) -> Any:
     """`score` with `bars` new bars appended; its own tracks and notes are kept untouched."""
     from composer.arrange.piece import Piece
-    from composer.arrange.span import embed_caption, load_model, sample_checked
+    from composer.arrange.span import decoded_copy, embed_caption, load_model, restore_programs, sample_checked
     from composer.constraints import ConstraintSpec, Tracker
     from composer.constraints.given import ClosedContext
     from composer.decode.sampling import SamplingConfig
@@ -97,6 +97,8 @@ def continue_score(score: Score, bars: int, prompt: str | None = None, *, seed: 
     numerator, denominator = (int(x) for x in meter_text.split("/"))
     tonic, mode = _key_of(score)
     tempo = score.tempos[-1].bpm if score.tempos else 120.0
+    user_programs = sorted({-1 if t.is_drum else t.program for t in score.tracks if t.notes})
+    score, back = decoded_copy(score, checkpoint)  # instruments the model lacks are played as ones it knows
     programs = sorted({-1 if t.is_drum else t.program for t in score.tracks if t.notes})
     started = time.perf_counter()
     model, tokenizer = load_model(checkpoint)
@@ -109,7 +111,7 @@ def continue_score(score: Score, bars: int, prompt: str | None = None, *, seed: 
     controls += part_controls(programs, score_roles(score))
     prompt_ids = tokenizer.prefix(controls) + context
     spec = ConstraintSpec(bars=context_bars + bars, meter=(numerator, denominator), key=(tonic, mode),
-                          programs=programs)
+                          programs=programs, real=back)
     config = SamplingConfig(temperature=temperature, top_p=top_p, guidance=guidance, seed=seed,
                             max_tokens=bars * 512)
     before = collections.Counter(_note_keys(tokenizer.decode(context)))
@@ -134,10 +136,11 @@ def continue_score(score: Score, bars: int, prompt: str | None = None, *, seed: 
         if added[id(target)]:
             target.notes = sorted([*target.notes, *added[id(target)]], key=lambda n: (n.start, n.pitch))
     out.length = offset + (context_bars + bars) * bar_ticks
+    restore_programs(out, back)
     attributes = {"bars": {"value": bars, "source": "option"},
                   "key": {"value": f"{_spell(tonic, mode)} {mode}", "source": "file", "from": "key analysis"},
                   "meter": {"value": meter_text, "source": "file"}, "tempo": {"value": tempo, "source": "file"},
-                  "instruments": {"value": programs, "source": "file"},
+                  "instruments": {"value": user_programs, "source": "file"},
                   "context": {"value": f"the last {context_bars} bars ({len(context)} tokens)", "source": "file"}}
     return Piece(out, attributes, len(generated), {"load": loaded - started, "sample": sampled - loaded,
                                                    "constraints": sum(f.seconds for f in processors),

@@ -94,7 +94,7 @@ def infill_score(score: Score, span: tuple[int, int], tracks: str | None = None,
     span's original harmony (one chord a bar, analysed from all tracks), so they lead into what follows.
     """
     from composer.arrange.piece import Piece
-    from composer.arrange.span import embed_caption, load_model, sample_checked
+    from composer.arrange.span import decoded_copy, embed_caption, load_model, restore_programs, sample_checked
     from composer.constraints import ConstraintSpec
     from composer.decode.sampling import SamplingConfig
 
@@ -103,6 +103,11 @@ def infill_score(score: Score, span: tuple[int, int], tracks: str | None = None,
     chosen = pick_tracks(score, tracks)
     if not chosen:
         raise EmptyScoreError("no track has notes to infill")
+    picked = [i for i, t in enumerate(score.tracks) if any(t is c for c in chosen)]
+    score, back = decoded_copy(score, checkpoint)  # instruments the model lacks are played as ones it knows
+    chosen = [score.tracks[i] for i in picked]
+    played = {real: decode for decode, real in back.items()}
+    registers = {played.get(p, p): v for p, v in registers.items()} if registers else registers
     first, last = span
     starts = score.bar_starts(until_tick=max(score.length_ticks, score.end_tick))
     if last > len(starts):
@@ -145,7 +150,8 @@ def infill_score(score: Score, span: tuple[int, int], tracks: str | None = None,
     controls += part_controls(programs, {**score_roles(score), **{p: r for p, (r, _) in (registers or {}).items()}})
     prompt_ids = tokenizer.prefix(controls) + context
     spec = ConstraintSpec(bars=context_bars + span_bars, meter=(meter.numerator, meter.denominator),
-                          key=(tonic, mode), programs=programs, chords=plan, off=off,
+                          key=(tonic, mode), programs=programs, real=back, chords=plan, off=off,
+                          accompanied=given is not None,
                           roles={p: role for p, (role, _) in registers.items()} if registers else None,
                           registers={p: window for p, (_, window) in registers.items()} if registers else None)
     config = SamplingConfig(temperature=temperature, top_p=top_p, guidance=guidance, seed=seed,
@@ -160,7 +166,7 @@ def infill_score(score: Score, span: tuple[int, int], tracks: str | None = None,
     generated, new, processors, attempts = sample_checked(model, tokenizer, prompt_ids, condition, config, spec,
                                                           (tonic, mode), new_music, extra)
     sampled = time.perf_counter()
-    out = _splice(score, chosen, new, offset, span_start, span_end)
+    out = restore_programs(_splice(score, chosen, new, offset, span_start, span_end), back)
     attributes = {"bars": {"value": f"{first}-{last}", "source": "option"},
                   "tracks": {"value": [t.name for t in chosen], "source": "option" if tracks else "file"},
                   "key": {"value": f"{_spell(tonic, mode)} {mode}", "source": "file",

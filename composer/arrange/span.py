@@ -112,6 +112,28 @@ def write_voices(score: Score, voices: list[Voice]) -> None:
     score.tracks[:] = kept
 
 
+def decoded_copy(score: Score, checkpoint: str | None) -> tuple[Score, dict[int, int]]:
+    """A copy of a user's score whose instruments the model does not know are played as known ones like them
+    (composer.core.voices.played_as), and the map back: decode program -> the file's program."""
+    from composer.core.voices import played_as
+    from composer.decode.known import known_programs
+
+    played = played_as({t.program for t in score.tracks if not t.is_drum}, known_programs(checkpoint))
+    copy = score.copy()
+    for track in copy.tracks:
+        if not track.is_drum:
+            track.program = played.get(track.program, track.program)
+    return copy, {decode: real for real, decode in played.items()}
+
+
+def restore_programs(score: Score, back: dict[int, int]) -> Score:
+    """`score` (in place) with each decode program back to the file's own (decoded_copy's map)."""
+    for track in score.tracks:
+        if not track.is_drum:
+            track.program = back.get(track.program, track.program)
+    return score
+
+
 def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition: Any, config: Any, spec: Any,
                    key: tuple[int, str] | None, music: Callable[[list[int]], Score], extra: Sequence[Any] = (),
                    tries: int | None = None) -> tuple[list[int], Score, list[TimedProcessor], int]:

@@ -125,6 +125,7 @@ class ConstraintSpec:
     draw_grid: DrawGrid | None = None  # a picture to draw in the piano roll (composer.plan.drawing)
     draw_strength: float = DRAW_STRENGTH
     entry: bool = False  # every part enters on the first onset (a piece begun from nothing, not a drawing)
+    accompanied: bool = False  # other parts are given (infill): even a lone sampled part is kept sounding
     off: set[str] = field(default_factory=set)
     enabled: bool = True  # False: --no-constraints (only the bar count still stops the piece)
 
@@ -202,7 +203,7 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
                                    None if spec.loop else spec.bars, spec.left_hands, slots, spec.sparse))
     if "polyphony" in on:
         filters.append(RestrikeMask(tracker))
-    if spec.programs and len(spec.programs) > 1 and "coverage" in on:
+    if spec.programs and (len(spec.programs) > 1 or spec.accompanied) and "coverage" in on:
         filters.append(CoverageBias(tracker, spec.programs, spec.coverage_strength))
     if spec.key and "key" in on and "tonal" in on:
         filters.append(TonalBias(tracker, spec.key[0], spec.key[1], spec.tonal_strength, deficit=spec.tonal_deficit))

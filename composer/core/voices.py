@@ -69,6 +69,18 @@ def decode_program(program: int, known: AbstractSet[int] | None, taken: set[int]
     return program if alike is None else alike
 
 
+def played_as(programs: AbstractSet[int], known: AbstractSet[int] | None) -> dict[int, int]:
+    """A file's pitched programs the model does not know -> the known programs it plays them as (each one
+    not among the file's programs; composer continue, infill and add-part decode a user's parts so)."""
+    taken, out = set(programs), {}
+    for program in sorted(p for p in programs if p >= 0):
+        decode = decode_program(program, known, taken)
+        if decode != program:
+            out[program] = decode
+            taken.add(decode)
+    return out
+
+
 def _known_alike(program: int, known: AbstractSet[int], taken: set[int]) -> int | None:
     """Its sound-alikes the model knows, in order; else the known program of its GM family (then of any)
     whose playable range overlaps its own most."""
