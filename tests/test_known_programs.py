@@ -31,15 +31,25 @@ def test_an_unknown_instrument_is_decoded_as_a_known_one_like_it() -> None:
     assert decoded[0] == 40 and decoded[3] == 42 and len(set(decoded)) == 4 and set(decoded) <= known
 
 
-def test_a_fretless_bass_part_is_written_as_fretless_bass_and_plays() -> None:
+def test_a_fretless_bass_part_is_written_as_fretless_bass_and_plays(monkeypatch) -> None:
     import composer
+    import composer.decode.known as known
 
-    piece = composer.compose("late night lo-fi, rhodes and fretless bass", bars=8, seed=3,
-                             constraints_off=["soft"])
-    bass = next(t for t in piece.score.tracks if t.program == 35)
-    assert bass.name == "Fretless Bass"
-    bar = piece.score.length // 8
-    assert len({n.start // bar for n in bass.notes}) >= 6  # the model alone keeps it going (it knows 33)
+    def bars_played() -> int:
+        total = 0
+        for seed in (1, 2, 3):
+            piece = composer.compose("late night lo-fi, rhodes and fretless bass", bars=8, seed=seed,
+                                     constraints_off=["soft"])
+            bass = next(t for t in piece.score.tracks if t.program == 35)
+            assert bass.name == "Fretless Bass"
+            total += len({n.start // (piece.score.length // 8) for n in bass.notes})
+        return total
+
+    played_as_known = bars_played()  # the model alone, the fretless bass decoded as an electric bass
+    monkeypatch.setattr(known, "known_programs", lambda name=None: None)
+    as_itself = bars_played()  # decoded as itself: only the bars the masks force (the entry, the ending)
+    assert played_as_known >= as_itself + 5  # 14 against 8 bars of 24 with the shipped checkpoint
+    monkeypatch.undo()
     detail = composer.describe("late night lo-fi, rhodes and fretless bass").values["roles"].detail
     assert "Fretless Bass as Electric Bass" in detail  # explain says what the model plays it as
 

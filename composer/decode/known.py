@@ -4,7 +4,7 @@ A checkpoint gives an instrument it never saw in training almost no probability 
 which no training version plays, it puts 0.000 on Program_35 at every onset, so the part falls silent after
 the notes the masks force), and composer.core.voices then decodes such a part as a known instrument like
 it (an electric bass) and writes the real program to the file. Known means at least MIN_NOTES notes in the
-training split of the shards the checkpoint was trained on: 59 of 128 programs for the shipped base.
+training split of the shards the checkpoint was trained on: 56 of 128 programs for the shipped base.
 (Asking the model instead, by the share it gives a program's first note when that instrument alone is
 requested, misses instruments it knows only inside their ensembles: the viola, 63,000 training notes, gets
 0.008 alone, and decoded as a string section its quartet's second violin fell silent.)
