@@ -44,8 +44,8 @@ class Voice:
 
 
 def stand_in(program: int, taken: set[int], known: AbstractSet[int] | None = None) -> int:
-    """A program like `program` that is not in `taken`: one the model knows (`known`; None: all) first,
-    the nearest like it (decode_program), then its sound-alikes, its GM family, any."""
+    """A program like `program` that is not in `taken`: the known one nearest it (`known`, as decode_program
+    picks; None: all programs known), else its sound-alikes, its GM family, any."""
     if known is not None:
         alike = _known_alike(program, known, taken)
         if alike is not None:
@@ -116,9 +116,7 @@ def voices_for(programs: list[int], names: dict[int, str] | None = None,
             name = CHOIR_VOICES[counts[program]][seen[program] - 1]
         elif counts[program] > 1:
             name = f"{name} {ROMAN[seen[program] - 1] if seen[program] <= len(ROMAN) else seen[program]}"
-        decode = program if seen[program] == 1 else stand_in(program, taken, known)
-        if seen[program] == 1 and known is not None and program not in known:
-            decode = decode_program(program, known, taken)
+        decode = decode_program(program, known, taken) if seen[program] == 1 else stand_in(program, taken, known)
         taken.add(decode)
         voices.append(Voice(decode, program, name))
     return voices

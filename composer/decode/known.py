@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 
 from composer.core.atomic import write_bytes_atomic
+from composer.core.errors import ComposerError
 
 MIN_NOTES = 10_000  # training notes (every version, before transposition) at which a program counts as known
 
@@ -50,11 +51,11 @@ def _known_in(folder: str) -> frozenset[int] | None:
 def known_programs(name_or_path: str | os.PathLike[str] | None = None) -> frozenset[int] | None:
     """The programs the checkpoint (default: $COMPOSER_CHECKPOINT, else base) knows; None where its config
     names none (every program is played as itself)."""
-    from composer.decode.checkpoint import CHECKPOINT_ROOT, DEFAULT_CHECKPOINT
+    from composer.decode.checkpoint import checkpoint_dir
 
-    if name_or_path is None:
-        name_or_path = os.environ.get("COMPOSER_CHECKPOINT", DEFAULT_CHECKPOINT)
-    path = Path(name_or_path)
-    folder = path if path.is_dir() else CHECKPOINT_ROOT / str(name_or_path)
+    try:
+        folder = checkpoint_dir(name_or_path)
+    except ComposerError:  # no checkpoint there: loading the model says so, not this
+        return None
     return _known_in(str(folder.resolve()))
 
