@@ -41,7 +41,10 @@ def test_same_program_parts_get_their_own_voices_and_names() -> None:
     ("a synth pad and electric piano", {"Synth Pad": "pad", "Electric Piano": "melody"}),
     ("a quiet hymn for church organ and choir", {"Church Organ (upper voices)": "pad",
                                                  "Church Organ (pedals)": "bass", "Choir": "melody"}),
-], ids=["quartet", "satb", "solo-piano", "piano-over-bass", "cello-duet", "pad-duo", "organ-pedals"])
+    ("a stately baroque minuet for harpsichord and cello", {"Harpsichord (right hand)": "melody",
+                                                             "Harpsichord (left hand)": "comp",
+                                                             "Cello": "bass"}),  # the continuo bass
+], ids=["quartet", "satb", "solo-piano", "piano-over-bass", "cello-duet", "pad-duo", "organ-pedals", "continuo"])
 def test_roles_by_voice(prompt: str, expected: dict[str, str]) -> None:
     request = describe(prompt)
     assert request["roles"] == expected

@@ -162,7 +162,7 @@ def add_roles(request: Resolved, prompt: str | None, roles: str | dict[int, str]
     known = known_programs()  # an instrument the model does not know is played as one it does
     voices = voices_for([p for p in request["instruments"] if p != DRUMS], request.names, known)
     real = {v.decode: v.program for v in voices}
-    assigned = assign_roles([v.decode for v in voices], prompt, option, real)
+    assigned = assign_roles([v.decode for v in voices], prompt, option, real, request["style"])
     voices, chosen = hands_for(voices, {p: role for p, (role, _, _) in assigned.items()}, known)
     for voice in voices:
         if voice.decode not in assigned:

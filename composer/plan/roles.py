@@ -6,7 +6,8 @@ The ensemble rules, in order, for parts the option and the prompt left open:
       melody adds a left hand (hands_for): the bass without a bass part, else chords below middle C;
   bass instruments (GM 32-39 basses, 43 contrabass, 58 tuba) are the bass; without one, with three or more
       parts, a cello, bassoon, trombone or baritone sax takes the bass line (else there is none: keyboards
-      and harps keep their left hands);
+      and harps keep their left hands); in the baroque style a cello or bassoon beside a keyboard plays the
+      continuo bass even in a duet (a minuet for harpsichord and cello: the harpsichord has the tune);
   the melody is the first lead instrument (LEAD_PROGRAMS, in that order), else the highest-reaching part
       that is not a pad;
   synth pads (88-95), string sections (48-51), choirs (52-54) and organs (16-20) hold pads;
@@ -40,6 +41,8 @@ PAD_PROGRAMS = frozenset({*range(88, 96), *range(48, 52), 52, 53, 54, *range(16,
 COMP_PROGRAMS = frozenset({*range(0, 16), *range(24, 32), 21, 23})  # accordions comp when not the tune
 LOW_LINE_PROGRAMS = (42, 70, 57, 67, 32)  # cello, bassoon, trombone, baritone sax: a bass line without a bass
 KEYBOARDS = frozenset({*range(0, 8), 21, 23})  # pianos and accordions: two hands when they carry the melody
+CONTINUO_STYLES = frozenset({"baroque"})  # a low line beside a keyboard or organ is the basso continuo
+CONTINUO_KEYBOARDS = frozenset({*range(0, 8), *range(16, 21)})
 BASS_SECTIONS = frozenset({*range(0, 8), *range(16, 21), *range(48, 52)})  # play their own bass (hands_for)
 TWO_HANDS = frozenset({*range(0, 8), *range(24, 32), 46})  # a lone one of these plays its whole range
 ARP_PROGRAMS = frozenset({46})
@@ -94,9 +97,10 @@ def parse_roles(text: str) -> dict[int, str]:
     return roles
 
 
-def _ensemble_roles(programs: list[int], fixed: dict[int, str], real: dict[int, int]) -> dict[int, tuple[str, str]]:
+def _ensemble_roles(programs: list[int], fixed: dict[int, str], real: dict[int, int],
+                    style: str | None = None) -> dict[int, tuple[str, str]]:
     """The table's roles for the parts not fixed yet: program -> (role, why), judged by the instrument each
-    voice is (`real`)."""
+    voice is (`real`); `style` (the texture style) may make a low line the continuo bass."""
     def kind(program: int) -> int:
         return real.get(program, program)
 
@@ -108,13 +112,15 @@ def _ensemble_roles(programs: list[int], fixed: dict[int, str], real: dict[int, 
     taken = set(fixed.values())
     if "bass" not in taken:
         basses = [p for p in open_parts if kind(p) in BASS_PROGRAMS]
-        if not basses and len(programs) >= 3:
+        continuo = style in CONTINUO_STYLES and any(kind(p) in CONTINUO_KEYBOARDS for p in programs)
+        if not basses and (len(programs) >= 3 or continuo):
             basses = [p for low in LOW_LINE_PROGRAMS for p in open_parts if kind(p) == low][:1]
         if not basses and len(programs) >= 3:  # a choir's (or any section's) lowest voice: its last
             sections = [p for p in open_parts if sum(kind(q) == kind(p) for q in programs) >= 3]
             basses = sections[-1:]
         if basses:
             chosen[basses[0]] = ("bass", "a bass instrument" if kind(basses[0]) in BASS_PROGRAMS else
+                                 "the continuo bass" if continuo and len(programs) < 3 else
                                  "the ensemble's lowest line")
     rest = [p for p in open_parts if p not in chosen]
     if "melody" not in taken and rest:
@@ -137,10 +143,10 @@ def _ensemble_roles(programs: list[int], fixed: dict[int, str], real: dict[int, 
 
 
 def assign_roles(programs: list[int], prompt: str | None = None, option: dict[int, str] | None = None,
-                 real: dict[int, int] | None = None) -> dict[int, tuple[str, str, str]]:
-    """program -> (role, source, detail) for every pitched program: option, then text, then the table.
-    `programs` may be voices' decode programs, with `real` mapping each to the instrument it is (an
-    option's instrument then sets every voice of it)."""
+                 real: dict[int, int] | None = None, style: str | None = None) -> dict[int, tuple[str, str, str]]:
+    """program -> (role, source, detail) for every pitched program: option, then text, then the table (in
+    the texture `style`, if given). `programs` may be voices' decode programs, with `real` mapping each to
+    the instrument it is (an option's instrument then sets every voice of it)."""
     real = real or {}
     pitched = [p for p in programs if p != DRUMS]
     unknown = sorted(set(option or {}) - {real.get(p, p) for p in pitched})
@@ -151,7 +157,7 @@ def assign_roles(programs: list[int], prompt: str | None = None, option: dict[in
     for program, (role, words) in roles_from_text(prompt, pitched, real).items():
         roles.setdefault(program, (role, "text", words))
     fixed = {p: r for p, (r, _, _) in roles.items()}
-    for program, (role, why) in _ensemble_roles(pitched, fixed, real).items():
+    for program, (role, why) in _ensemble_roles(pitched, fixed, real, style).items():
         roles[program] = (role, "inferred", why)
     return {p: roles[p] for p in pitched}
 
@@ -204,14 +210,5 @@ def hands_for(voices: list[Voice], roles: dict[int, str], known: AbstractSet[int
         voices = with_left_hand(voices, index, known)
         return voices, {**roles, voices[index + 1].decode: lower}  # one part gets a second hand
     return voices, roles
- # another part holds the harmony: the keyboard plays the tune alone
-    for index, voice in enumerate(voices):
-        if voice.program in KEYBOARDS and not voice.hand and roles.get(voice.decode) == "melody":
-            voices = with_left_hand(voices, index, known)
-            left = voices[index + 1]
-            roles = {**roles, left.decode: "comp" if "bass" in roles.values() else "bass"}
-            break  # one pair of hands: a second melody keyboard plays the tune alone
-    return voices, roles
-
 
 __all__ = ["ROLE_REGISTERS", "assign_roles", "hands_for", "parse_roles", "registers_for", "roles_from_text"]
