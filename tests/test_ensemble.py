@@ -11,7 +11,8 @@ from composer.ask.style_words import named_style, suggested_style
 from composer.constraints import Tracker
 from composer.constraints.roles import OrderMask
 from composer.constraints.texture import TextureBias
-from composer.constraints.voicing import VoicingMask
+from composer.constraints.voicing import GuideToneMask, VoicingMask
+from composer.core.harmony import numeral_chord
 from composer.core.textures import figure_for
 from composer.core.voices import label, stand_in, voices_for
 from composer.plan.request import describe
@@ -114,6 +115,27 @@ def test_no_onset_where_no_part_may_strike() -> None:
     allowed, _ = run(VoicingMask(Tracker(tok), {33: "bass", 0: "melody"}, [{0, 4, 7}], style="ballad"), tok, short)
     assert tok.token_id("Position_2") in allowed and tok.token_id("Position_1") not in allowed
     assert tok.token_id("Position_4") in allowed  # the melody may enter anywhere once free
+
+
+def test_a_block_chord_on_a_seventh_chord_holds_its_third_and_seventh() -> None:
+    """Comp chords of three notes on G7 (ballad figure): once the chord has only as many notes left as it lacks
+    of B and F, those are its next notes; a triad, a broken chord or a chord with room left is not limited."""
+    tok = small_tokenizer()
+
+    def left(chord: str, *pitches: int) -> set[int]:
+        voicing = VoicingMask(Tracker(tok), {0: "comp", 33: "bass"}, [numeral_chord(chord, 0)], style="ballad")
+        struck = [t for p in pitches for t in ("Program_0", f"Pitch_{p}", "Velocity_63", "Duration_1.0.4")]
+        allowed, _ = run(GuideToneMask(Tracker(tok), voicing), tok, ["Bar", "TimeSig_4/4", "Position_0", *struck,
+                                                                     "Program_0"])
+        return {int(tok.tokens[i].split("_")[1]) % 12 for i in allowed if tok.tokens[i].startswith("Pitch_")}
+
+    assert left("V7", 55) == {11, 5}  # G struck: two notes left, B and F missing
+    assert left("V7", 55, 59) == {5}  # G and B: the seventh
+    assert left("V7", 53, 59) == set(range(12))  # both guide tones in: any (the voicing mask keeps chord tones)
+    assert left("V7") == set(range(12))  # three notes to go, two missing: free
+    assert left("V", 55) == set(range(12))  # a triad
+    broken = VoicingMask(Tracker(tok), {0: "arp"}, [numeral_chord("V7", 0)], style="ballad")
+    assert GuideToneMask(Tracker(tok), broken).blocks == {}
 
 
 def _shipped() -> None:

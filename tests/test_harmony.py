@@ -80,6 +80,10 @@ def test_a_loop_ends_on_the_dominant_seventh_and_a_blues_runs_in_twelve_bars():
     blues = plan_harmony("blues", 7, "major", 24, (4, 4), rng=random.Random(0))
     assert [(first, last) for _, first, last, _ in blues.sections] == [(1, 12), (13, 24)]
     assert sum(len(c) == 4 for c in blues.chords) >= len(blues.chords) // 2  # dominant sevenths throughout
+    library = {tuple(" ".join(bar) for bar in p.bars[:10]) for p in progressions_for("blues", "major")}
+    for seed in range(20):  # a blues keeps its changes (the chord model varied bar 2 to V7): the library's
+        plan = plan_harmony("blues", 7, "major", 24, (4, 4), rng=random.Random(seed))
+        assert tuple(plan.bars[:10]) in library and tuple(plan.bars[12:22]) in library
 
 
 def test_three_four_takes_the_chord_that_leads_on():
@@ -158,7 +162,7 @@ def test_written_pieces_end_on_the_tonic_in_the_bass_and_keep_the_mode(tmp_path,
 
 def test_a_bar_the_form_repeats_pulls_toward_the_bar_it_echoes():
     from composer.constraints import MotifBias, Tracker
-    from composer.constraints.biases import ECHO_WEIGHT
+    from composer.constraints.motif import ECHO_WEIGHT
 
     from .test_constraints import biased, small_tokenizer
 
@@ -173,9 +177,37 @@ def test_a_bar_the_form_repeats_pulls_toward_the_bar_it_echoes():
     assert plan.echoes[4] == 1  # the consequent's opening repeats the antecedent's
 
 
+def test_an_echoed_line_comes_in_where_it_played_and_lets_go_in_time():
+    """In a bar the form names as an echo, the line comes in at the onsets where it played in the bar it echoes
+    and not at others; in the bar before, its last note ends by the echo's first onset (a phrase end held
+    over the barline swallowed the consequent's first note)."""
+    from composer.constraints import MotifBias, Tracker
+    from composer.constraints.motif import ECHO_WEIGHT
+
+    from .test_constraints import biased, small_tokenizer
+
+    tok = small_tokenizer()
+    note = ["Velocity_63", "Duration_1.0.4"]
+    first = ["Bar", "TimeSig_4/4", "Position_0", "Program_0", "Pitch_64", *note, "Position_8", "Program_0",
+             "Pitch_67", *note]
+    def echo() -> MotifBias:  # a fresh tracker for each sequence
+        return MotifBias(Tracker(tok), period=2, echoes=[None, 1])
+
+    held = biased(echo(), tok, [*first, "Position_12", "Program_0", "Pitch_60", "Velocity_63"])
+    assert held and all(v == -ECHO_WEIGHT for v in held.values())
+    assert "Duration_1.0.4" not in held and "Duration_2.0.4" in held  # to the barline, not over it
+    assert biased(MotifBias(Tracker(tok), period=2), tok, [*first, "Position_12", "Program_0", "Pitch_60",
+                                                             "Velocity_63"]) == {}  # no echo named
+    second = [*first, "Bar", "TimeSig_4/4"]
+    assert biased(echo(), tok, [*second, "Position_0"]) == {"Program_0": ECHO_WEIGHT}
+    assert biased(echo(), tok, [*second, "Position_4"]) == {"Program_0": -ECHO_WEIGHT}  # bar 1 had no note here
+    inside = biased(echo(), tok, [*second, "Position_0", "Program_0", "Pitch_64", "Velocity_63"])
+    assert "Duration_2.1.4" in inside and "Duration_2.0.4" not in inside  # ends by its next onset, beat 3
+
+
 def test_an_accompanying_part_keeps_its_voicing_for_a_chord_heard_before():
     from composer.constraints import MotifBias, Tracker
-    from composer.constraints.biases import ECHO_WEIGHT
+    from composer.constraints.motif import ECHO_WEIGHT
     from composer.core.harmony import numeral_chord
 
     from .test_constraints import biased, small_tokenizer
@@ -310,7 +342,7 @@ def test_a_consequent_opens_as_its_antecedent_and_sometimes_answers_with_another
 
 def test_an_accompanying_part_echoes_a_named_bar_only_on_its_chords():
     from composer.constraints import MotifBias, Tracker
-    from composer.constraints.biases import ECHO_WEIGHT
+    from composer.constraints.motif import ECHO_WEIGHT
     from composer.core.harmony import numeral_chord
 
     from .test_constraints import biased, small_tokenizer

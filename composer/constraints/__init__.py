@@ -17,7 +17,6 @@ from composer.constraints.biases import (
     DensityBias,
     LeapBias,
     LoopBias,
-    MotifBias,
     TargetBias,
     TonalBias,
 )
@@ -34,6 +33,7 @@ from composer.constraints.masks import (
     polyphony_cap,
     scale_pitch_classes,
 )
+from composer.constraints.motif import MotifBias
 from composer.constraints.roles import (
     CHORD_ROLES,
     KEPT_VOICINGS,
@@ -45,7 +45,7 @@ from composer.constraints.roles import (
 )
 from composer.constraints.state import GRAMMAR, DecodeState, Tracker, VocabTables
 from composer.constraints.texture import TextureBias
-from composer.constraints.voicing import VoicingMask
+from composer.constraints.voicing import GuideToneMask, VoicingMask
 from composer.core.errors import UnsatisfiableError
 from composer.core.theory import mode_family
 from composer.decode.tokens import MusicTokenizer
@@ -199,8 +199,9 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         filters.append(EntryMask(tracker, spec.programs))
     if roles is not None and "texture" in on:  # after the other masks (the ending's held tonic
         # included): it steps aside where it would leave none
-        filters.append(VoicingMask(tracker, roles, harmony, spec.style, spec.meter or (4, 4),
-                                   None if spec.loop else spec.bars, spec.left_hands, slots, spec.sparse))
+        voicing = VoicingMask(tracker, roles, harmony, spec.style, spec.meter or (4, 4),
+                              None if spec.loop else spec.bars, spec.left_hands, slots, spec.sparse)
+        filters += [voicing, GuideToneMask(tracker, voicing)]
     if "polyphony" in on:
         filters.append(RestrikeMask(tracker))
     if spec.programs and (len(spec.programs) > 1 or spec.accompanied) and "coverage" in on:
@@ -238,5 +239,5 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if spec.draw_grid is not None and spec.draw_strength > 0:
         filters.append(DrawBias(tracker, spec.draw_grid, spec.draw_strength))
     if "soft" in spec.off:
-        filters = [f for f in filters if not isinstance(f, (Bias, VoicingMask))]
+        filters = [f for f in filters if not isinstance(f, (Bias, VoicingMask, GuideToneMask))]
     return filters

@@ -11,8 +11,6 @@ import torch
 from composer.constraints.state import DRUMS, DecodeState, Tracker
 from composer.core.theory import mode_family
 
-ECHO_WEIGHT = 5.0  # a bar the form repeats (composer.plan.harmony's echoes) pulls this much harder to its model
-
 
 class Bias:
     name = "bias"
@@ -149,83 +147,6 @@ class CoverageBias(Bias):
             silent = state.silence(program)
             bias[token] = min(silent / resolution, 4.0) + (100.0 / self.strength if self.due(state, silent) else 0.0)
         return bias
-
-
-class MotifBias(Bias):
-    """Recognisable structure: favour onsets where the bar it echoes had them, and each instrument's pitch from
-    that bar at the same position (a repeated figure). A bar echoes the bar `period` bars back, or the bar the
-    form names (`echoes`, 1-based, from composer.plan.harmony: a consequent phrase's opening, a repeated
-    section), which pulls ECHO_WEIGHT times harder. An accompanying part (the programs in `keeps`: bass, comp,
-    pad, arpeggio) keeps its voicing instead where no bar is named: its pitches come from the latest earlier bar on
-    the same chords (`harmony`, `slots` a bar), as a player's hand goes back to the shape it found for a chord."""
-
-    name = "motif"
-
-    def __init__(self, tracker: Tracker, period: int = 2, strength: float = 1.0,
-                 echoes: Sequence[int | None] | None = None, harmony: Sequence[AbstractSet[int]] | None = None,
-                 slots: int = 1, keeps: AbstractSet[int] = frozenset()) -> None:
-        super().__init__(tracker, strength)
-        if period < 1:
-            raise ValueError(f"a motif period is >= 1 bar, not {period}")
-        self.period, self.echoes, self.keeps = period, list(echoes or []), keeps
-        self.bar_chords = _bar_chords(harmony or [], slots)
-        self.same_chords = _same_chords(self.bar_chords)
-        self.pitch_ids = {int(p): i for i, p in enumerate(self.tables.pitch.tolist()) if p >= 0}
-        self.position_ids = {int(p): i for i, p in enumerate(self.tables.position.tolist()) if p >= 0}
-
-    def _source(self, bar: int, program: int | None) -> tuple[int, float]:
-        """The bar this one echoes and how hard (`program`: the part about to choose a pitch, if any)."""
-        named = self.echoes[bar - 1] if 0 < bar <= len(self.echoes) else None
-        # an accompanying part echoes a named bar only on its chords (an answer on a substitute chord keeps
-        # the tune's figure, while the bass and the chords go to their own shape for the new chord)
-        if named is not None and (program not in self.keeps or self._chords(bar) == self._chords(named)):
-            return named, ECHO_WEIGHT
-        if program in self.keeps and bar in self.same_chords:
-            return self.same_chords[bar], ECHO_WEIGHT
-        return bar - self.period, 1.0
-
-    def _chords(self, bar: int) -> tuple[frozenset[int], ...] | None:
-        return self.bar_chords[(bar - 1) % len(self.bar_chords)] if self.bar_chords else None
-
-    def bias(self, state: DecodeState) -> torch.Tensor | None:
-        source, weight = self._source(state.bar, state.program if state.last_type == "Program" else None)
-        if source < 1:
-            return None
-        if state.last_type == "Program" and state.program != DRUMS:
-            played = state.archive.get((state.bar, max(state.position, 0), state.program), [])
-            wanted = [p for p in state.archive.get((source, max(state.position, 0), state.program), [])
-                      if p not in played and p in self.pitch_ids]  # a chord's notes not yet struck again
-            if not wanted:
-                return None
-            bias = torch.zeros(self.tables.size)
-            bias[[self.pitch_ids[p] for p in wanted]] = weight
-            return bias
-        if state.last_type in ("TimeSig", "Duration"):
-            later = [self.position_ids[p] for p in state.bar_onsets.get(source, ()) if p > state.position
-                     and p in self.position_ids]
-            if not later:
-                return None
-            bias = torch.zeros(self.tables.size)
-            bias[min(later, key=lambda i: int(self.tables.position[i]))] = weight  # the next onset of that bar
-            return bias
-        return None
-
-
-def _bar_chords(harmony: Sequence[AbstractSet[int]], slots: int) -> list[tuple[frozenset[int], ...]]:
-    """Each bar's chords (`slots` a bar) as a comparable tuple."""
-    return [tuple(frozenset(c) for c in harmony[i:i + slots]) for i in range(0, len(harmony) - slots + 1, slots)]
-
-
-def _same_chords(bars: Sequence[tuple[frozenset[int], ...]]) -> dict[int, int]:
-    """Bar (1-based) -> the latest earlier bar on the same chords, for bars whose chords came before; the
-    harmony cycles over the piece as the chord bias reads it, so only its own length is mapped."""
-    latest: dict[tuple[frozenset[int], ...], int] = {}
-    found = {}
-    for bar, chords in enumerate(bars, 1):
-        if chords in latest:
-            found[bar] = latest[chords]
-        latest[chords] = bar
-    return found
 
 
 class DensityBias(Bias):

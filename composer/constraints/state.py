@@ -107,6 +107,7 @@ class DecodeState:
     history: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (bar, position, program) -> pitch
     archive: dict[tuple[int, int, int], list[int]] = field(default_factory=dict)  # every pitch, every bar so far
     bar_onsets: dict[int, set[int]] = field(default_factory=dict)  # bar -> its pitched onset positions
+    bar_parts: dict[int, set[int]] = field(default_factory=dict)  # bar -> the pitched programs that struck in it
     first_onset: int = -1  # absolute time of the piece's first note (-1: none yet)
     pitch_class_counts: list[int] = field(default_factory=lambda: [0] * 12)  # pitched notes so far
     pitch_class_time: list[int] = field(default_factory=lambda: [0] * 12)  # their summed durations
@@ -174,6 +175,7 @@ class DecodeState:
                 self.history[(self.bar, self.position, self.program)] = self.pitch
                 self.archive.setdefault((self.bar, self.position, self.program), []).append(self.pitch)
                 self.bar_onsets.setdefault(self.bar, set()).add(self.position)
+                self.bar_parts.setdefault(self.bar, set()).add(self.program)
             self.onsets += 1
             self.notes_in_bar += 1
             self.last_onset_bar[self.program] = self.bar

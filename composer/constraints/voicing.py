@@ -126,6 +126,46 @@ class VoicingMask(Mask):
         return (self.pitch < 0) | torch.isin(self.pitch % 12, chord)
 
 
+class GuideToneMask(Mask):
+    """A block chord on a seventh chord holds its guide tones: where a comp or pad chord (a figure of 3 or more
+    notes) has only as many notes left to strike as it lacks of the chord's third and seventh, those are its
+    next notes. The bass plays the root, so the seventh is heard, as a jazz pianist's rootless voicing has it
+    (a comp chord of root, third and fifth under a V7 sounded a triad). Steps aside where it would leave no
+    pitch (the register or the hand's span has no room for them)."""
+
+    name = "guide tones"
+    steps_aside = True
+
+    def __init__(self, tracker: Tracker, voicing: VoicingMask) -> None:
+        super().__init__(tracker)
+        self.voicing = voicing
+        self.blocks = {p: notes for p, (_, notes) in voicing.figured.items() if p in voicing.chord_parts and notes >= 3}
+        self.guides = [_guide_tones(chord) for chord in voicing.chords]
+        self.pitch_class = torch.where(self.tables.pitch >= 0, self.tables.pitch % 12, -1)
+
+    def allowed(self, state: DecodeState) -> torch.Tensor | None:
+        if state.last_type != "Program" or state.program not in self.blocks or not self.guides or state.bar < 1:
+            return None
+        guides = self.guides[state.slot(self.voicing.slots) % len(self.guides)]
+        if not guides:
+            return None
+        struck = state.archive.get((state.bar, max(state.position, 0), state.program), [])
+        missing = guides - {p % 12 for p in struck}
+        if not missing or self.blocks[state.program] - len(struck) > len(missing):
+            return None
+        return (self.tables.pitch < 0) | torch.isin(self.pitch_class, torch.tensor(sorted(missing)))
+
+
+def _guide_tones(chord: AbstractSet[int]) -> frozenset[int]:
+    """A seventh chord's third and seventh (pitch classes); empty for a triad or a chord without a root."""
+    root = getattr(chord, "root", None)
+    if root is None or len(chord) < 4:
+        return frozenset()
+    third = next(((root + step) % 12 for step in (4, 3) if (root + step) % 12 in chord), None)
+    seventh = next(((root + step) % 12 for step in (10, 11, 9) if (root + step) % 12 in chord), None)
+    return frozenset({third, seventh}) if third is not None and seventh is not None else frozenset()
+
+
 def _both(first: torch.Tensor | None, second: torch.Tensor | None) -> torch.Tensor | None:
     """Two allowed-sets' intersection (None: no limit)."""
     if first is None or second is None:

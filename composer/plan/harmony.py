@@ -225,10 +225,11 @@ def _from_model(style: str, mode: str, rng: random.Random) -> list[tuple[str, ..
 
 def _varied(phrase: list[tuple[str, ...]], style: str, mode: str, rng: random.Random) -> list[tuple[str, ...]]:
     """A repeated phrase with one inner one-chord bar changed by the chord model (the phrase as it was
-    without a model, or in a mode the corpus does not have)."""
+    without a model, in a mode the corpus does not have, or in a form longer than a period: a 12-bar blues
+    keeps its changes, its variants are the library's)."""
     model = _model()
     single = [i for i, bar in enumerate(phrase[:4]) if len(bar) == 1]
-    if model is None or mode not in ("major", "minor") or len(single) < 3:
+    if model is None or mode not in ("major", "minor") or len(single) < 3 or len(phrase) > 8:
         return phrase
     varied = _vary(model, [phrase[i][0] for i in single], style, mode, rng)
     out = list(phrase)
