@@ -52,12 +52,14 @@ from composer.decode.tokens import MusicTokenizer
 
 SWITCHES = ("meter", "key", "instruments", "polyphony", "cadence", "chords", "harmony", "tonal", "leaps", "targets",
             "coverage", "motif", "density", "verify", "loop", "roles", "register", "texture", "entry", "soft")
-# "soft" turns off every bias and the texture template (VoicingMask) and keeps the other masks: the model
+# "soft" turns off every bias and the texture template's voicing masks and keeps the other masks: the model
 # alone, fenced in by the hard constraints
+TEMPLATE_MASKS = (VoicingMask, GuideToneMask)
 
 __all__ = [
     "GRAMMAR",
     "SWITCHES",
+    "TEMPLATE_MASKS",
     "ChordBias",
     "ChordTokens",
     "ConstraintSpec",
@@ -239,5 +241,5 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if spec.draw_grid is not None and spec.draw_strength > 0:
         filters.append(DrawBias(tracker, spec.draw_grid, spec.draw_strength))
     if "soft" in spec.off:
-        filters = [f for f in filters if not isinstance(f, (Bias, VoicingMask, GuideToneMask))]
+        filters = [f for f in filters if not isinstance(f, (Bias, *TEMPLATE_MASKS))]
     return filters
