@@ -55,6 +55,14 @@ def test_decoder_for_falls_back_to_the_float_model_when_sizes_do_not_suit_int8()
     assert decoder_for(model, int8=False) is model
 
 
+def test_composer_decode_float_decodes_through_the_float_model(monkeypatch):
+    model = small_model()
+    monkeypatch.setenv("COMPOSER_DECODE", "float")
+    assert decoder_for(model) is model
+    monkeypatch.setenv("COMPOSER_DECODE", "int8")
+    assert isinstance(decoder_for(model), QuantizedDecoder)
+
+
 def test_int8_sampling_is_deterministic_with_a_seed():
     model = small_model()
     a = sample(model, [1], None, SamplingConfig(seed=3, max_tokens=60))

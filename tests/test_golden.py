@@ -1,17 +1,25 @@
 """Byte identity: a fixed set of runs (generate with a prompt, an image, --draw, --form, --loop, --layers,
 continue, infill, stinger, transition, a cue sheet) at fixed seeds writes the MIDI bytes recorded in
 tests/fixtures/golden/hashes.json. A change that should not alter the music (a move, a refactor) keeps
-this green; one that alters it on purpose re-records with `python tests/test_golden.py --record`."""
+this green; one that alters it on purpose re-records with `python tests/test_golden.py --record`.
+
+The runs decode through the fp32 model (COMPOSER_DECODE=float): the int8 path's bf16 activations round
+differently on CPUs with and without AMX or AVX-512 BF16, which gave CI other bytes than the recording
+machine. The fp32 path writes the same bytes with its kernels held to AVX2, SSE4.1 or the generic ones."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
+from unittest import mock
 
 import pytest
+
+from composer.decode.sampling import EXACT_DECODE_ENV
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "golden"
 HASHES = FIXTURES / "hashes.json"
@@ -41,10 +49,11 @@ def _main():  # type: ignore[no-untyped-def]
 
 
 def run_hashes(name: str, out: Path) -> dict[str, str]:
-    """Run one of RUNS into `out`; the sha256 of each MIDI file it wrote, by file name."""
+    """Run one of RUNS into `out` with the exact decoder; the sha256 of each MIDI file it wrote, by name."""
     folder = out / name
     folder.mkdir(parents=True)
-    assert _main()([*RUNS[name], "-o", str(folder / f"{name}.mid")]) == 0
+    with mock.patch.dict(os.environ, {EXACT_DECODE_ENV: "float"}):
+        assert _main()([*RUNS[name], "-o", str(folder / f"{name}.mid")]) == 0
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.mid"))}
 
 

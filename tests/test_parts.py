@@ -120,9 +120,9 @@ def test_the_chord_plan_is_written_as_tokens_and_any_chord_without_one() -> None
 
 
 def test_soft_off_keeps_only_the_hard_masks() -> None:
+    from composer.constraints import TEMPLATE_MASKS
     from composer.constraints.biases import Bias
     from composer.constraints.masks import Mask
-    from composer.constraints import TEMPLATE_MASKS
     from composer.constraints.voicing import VoicingMask
 
     spec = dict(bars=4, meter=(4, 4), key=(0, "major"), programs=[73, 33], roles={73: "melody", 33: "bass"},

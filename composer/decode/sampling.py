@@ -6,6 +6,7 @@ It lives outside the network, so it can be tested with a tiny random model.
 from __future__ import annotations
 
 import contextlib
+import os
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -95,13 +96,18 @@ class Decoder(Protocol):
     def step(self, token: torch.Tensor, cache: Any) -> tuple[torch.Tensor, Any]: ...
 
 
+# COMPOSER_DECODE=float decodes every step through the fp32 model: the same seed then writes the same bytes on
+# any CPU (the int8 path's bf16 activations round differently where a CPU has AMX or AVX-512 BF16), ~3x slower.
+EXACT_DECODE_ENV = "COMPOSER_DECODE"
+
 _quantized: weakref.WeakKeyDictionary[MusicTransformer, QuantizedDecoder] = weakref.WeakKeyDictionary()
 
 
 def decoder_for(model: MusicTransformer, int8: bool = True) -> Decoder:
     """The int8 decoder of `model` (built once per model and kept while the model lives), or the model
-    itself when int8 is off or its sizes do not suit the int8 kernel."""
-    if not int8 or model.training or not QuantizedDecoder.supports(model):
+    itself when int8 is off (or COMPOSER_DECODE=float) or its sizes do not suit the int8 kernel."""
+    exact = os.environ.get(EXACT_DECODE_ENV, "").lower() == "float"
+    if not int8 or exact or model.training or not QuantizedDecoder.supports(model):
         return model
     if model not in _quantized:
         _quantized[model] = QuantizedDecoder(model)
