@@ -40,6 +40,16 @@ def test_a_keyboards_two_hands_are_heard_in_its_one_track_and_a_missing_part_is_
     assert requested_present(piece, measured) == 0.75  # type: ignore[arg-type]  # the flute never plays
 
 
+def test_the_melody_span_is_its_95th_minus_its_5th_percentile_pitch_over_the_melodies() -> None:
+    from types import SimpleNamespace
+
+    span = dict((key, value) for key, _, value in HEADLINES)["melody_span"]
+    tune = SimpleNamespace(role="melody", p5_pitch=62.0, p95_pitch=74.0)
+    bass = SimpleNamespace(role="bass", p5_pitch=30.0, p95_pitch=55.0)
+    assert span(SimpleNamespace(parts=[tune, bass])) == 12.0  # the bass's span is not a tune's
+    assert span(SimpleNamespace(parts=[bass])) is None
+
+
 def test_uniform_logits_replaces_the_decoder_only_inside_the_block() -> None:
     from composer.decode import sampling
 

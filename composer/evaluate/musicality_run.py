@@ -73,6 +73,11 @@ def _accompaniment(attribute: str) -> Callable[[PieceMetrics], float | None]:
     return lambda piece: _mean([getattr(p, attribute) for p in _parts(piece, lambda p: p.role != "melody")])
 
 
+def _melody_span(piece: PieceMetrics) -> float | None:
+    """How far a tune travels: its 95th minus its 5th percentile pitch, over the melody parts."""
+    return _mean([p.p95_pitch - p.p5_pitch for p in _parts(piece, lambda p: p.role == "melody")])
+
+
 VOICE_NAMES = ("soprano", "alto", "tenor", "bass", "melody", "voice")  # program 0 is also "no program given"
 
 
@@ -95,6 +100,7 @@ HEADLINES: tuple[tuple[str, str, Callable[[PieceMetrics], float | None]], ...] =
     ("melody_leap", "melody: leaps of 3-7 semitones", _role("melody", "leap_3_7")),
     ("melody_octave", "melody: leaps over an octave", _role("melody", "leap_over_octave")),
     ("melody_compression", "melody: compression gain", _role("melody", "compression_gain")),
+    ("melody_span", "melody: pitch span, 5th-95th percentile (semitones)", _melody_span),
     ("chord_tone_strong", "chord tones on strong beats (all parts)", _all_parts("chord_tone_strong")),
     ("onset_repeat", "bars whose rhythm recurs in the part", _all_parts("onset_repeat")),
     ("pitch_repeat", "bars whose pitch pattern recurs in the part", _all_parts("pitch_repeat")),
