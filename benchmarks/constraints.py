@@ -2,8 +2,10 @@
 
 Compliance: N generations (default 200) with random valid settings (key, meter, bars, instruments,
 seed) through composer.compose, each written to MIDI and read back with pretty_midi and mido:
-decodable, pitched notes in the scale (strict: no chromatic budget), within each instrument's
-range, exactly the requested bars (file length and no note past the last barline), polyphony caps.
+decodable, pitched notes in the scale (strict: no chromatic budget), and in the key as the key mask promises it
+(the scale, or a tone of a chord the plan borrows for that bar: bVII or bVI in major, V/V's raised fourth; the plan
+read from the piece's own `chord plan`, which `composer explain` shows), within each instrument's range, exactly
+the requested bars (file length and no note past the last barline), polyphony caps.
 Effect: key accuracy by music21's own analysis (`analyze("key")`) of the MIDI files, for the same
 settings and seeds with the key constraints on and off ("off" drops the scale mask, the cadence, the
 key's harmony and tonal biases and the key check; the key control token is given either way).
@@ -32,6 +34,7 @@ from common import logged_progress, write_result
 
 from composer.constraints import polyphony_cap, scale_pitch_classes
 from composer.core.gm import playable_range
+from composer.core.harmony import numeral_chord
 from composer.core.theory import PITCH_CLASS_NAMES_SHARP
 from composer.pipeline import compose
 
@@ -46,8 +49,16 @@ def random_settings(rng: random.Random) -> dict:
             "instruments": rng.sample(PROGRAMS, rng.randint(1, 3)), "seed": rng.randrange(10**6)}
 
 
-def check(path: Path, settings: dict) -> dict[str, bool]:
-    """What the MIDI file itself shows about each hard constraint."""
+def planned_bars(plan: str) -> list[list[str]]:
+    """Each bar's numerals from a piece's chord plan ("A bars 1-4 (...): I | bVII V | I; B bars 5-8 (...): ...")."""
+    bars: list[list[str]] = []
+    for section in plan.split("; "):
+        bars += [bar.split() for bar in section.split("): ", 1)[-1].split(" | ")]
+    return bars
+
+
+def check(path: Path, settings: dict, plan: list[list[str]] | None = None) -> dict[str, bool]:
+    """What the MIDI file itself shows about each hard constraint (`plan`: each bar's planned numerals)."""
     try:
         pm = pretty_midi.PrettyMIDI(str(path))
         midi = mido.MidiFile(str(path))
@@ -60,6 +71,9 @@ def check(path: Path, settings: dict) -> dict[str, bool]:
     length = max(sum(message.time for message in track) for track in midi.tracks)
     notes = [(inst, note) for inst in pm.instruments for note in inst.notes]
     last_release = max((pm.time_to_tick(note.end) for _, note in notes), default=0)
+    tonic_pc = PITCH_CLASS_NAMES_SHARP.index(tonic)
+    borrowed = {bar: set().union(*(numeral_chord(n, tonic_pc) for n in numerals)) - set(scale)
+                for bar, numerals in enumerate(plan or [])}
     polyphony = True
     for inst in pm.instruments:
         cap = polyphony_cap(-1 if inst.is_drum else inst.program)
@@ -69,6 +83,8 @@ def check(path: Path, settings: dict) -> dict[str, bool]:
     return {
         "decodable": bool(notes),
         "in_scale": all(note.pitch % 12 in scale for inst, note in notes if not inst.is_drum),
+        "in_key": all(note.pitch % 12 in scale | borrowed.get(pm.time_to_tick(note.start) // bar_ticks, set())
+                      for inst, note in notes if not inst.is_drum),
         "in_range": all(playable_range(inst.program)[0] <= note.pitch <= playable_range(inst.program)[1]
                         for inst, note in notes if not inst.is_drum),
         "instruments": {(-1 if i.is_drum else i.program) for i in pm.instruments} <= set(settings["instruments"]),
@@ -123,7 +139,7 @@ def main() -> int:
             path = piece.save_midi(Path(folder) / f"{index}.mid")
             sampling += piece.seconds["sample"]
             constraint_time += piece.seconds["constraints"]
-            result = check(path, settings)
+            result = check(path, settings, planned_bars(str(piece.attributes["chord plan"]["value"])))
             if result.get("decodable") and (texture := presence(path)):
                 shares += texture
                 alone = compose(**settings, constraints_off=["coverage"]).save_midi(Path(folder) / f"{index}off.mid")

@@ -111,6 +111,7 @@ def constraints_section(result: dict) -> str:
     compliance = result["compliance"]
     accuracy = result["key_accuracy_music21"]
     names = {"decodable": "decodable MIDI with notes", "in_scale": "pitched notes in the scale (strict)",
+             "in_key": "pitched notes in the scale or a planned borrowed chord",
              "in_range": "notes within the instrument's range", "instruments": "only the requested instruments",
              "exact_bars": "exactly the requested bars", "polyphony": "polyphony caps held"}
     lines = [

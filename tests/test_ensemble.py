@@ -185,3 +185,37 @@ def test_a_sparse_request_thins_the_accompaniments_figures_to_whole_beats() -> N
     assert 0.5 in busy.onsets and sparse.onsets == (0.0, 1.0, 2.0, 3.0) and sparse.length >= 1.0
     assert figure_for("funk", "comp", 4, 4, sparse=True).onsets == (0.5,)  # all off the beat: its first stays
     assert describe("a peaceful, gentle forest at dawn")["onsets_per_bar"] <= SPARSE_ONSETS
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_choir_sings_in_its_voices_ranges_one_note_each_in_satb_order(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A bright prompt shifted every window up to 8 semitones, choirs too: a soprano centred at G#5 sat on G5-A5;
+    a voice played as a string section could sing two notes; nothing kept the alto over the tenor."""
+    _shipped()
+    from composer import compose
+    from composer.core.roles import VOICE_REGISTERS
+    from composer.plan.spec import plan_request
+
+    plan = plan_request("a bright, joyful four-part choir hymn, SATB", seed=4)
+    names = {v.decode: v.name for v in plan.request.voices}
+    assert plan.spec.registers is not None
+    assert {names[p]: w for p, w in plan.spec.registers.items()} == VOICE_REGISTERS  # not moved by "bright"
+    assert plan.spec.monophonic == frozenset(names)
+    for seed in (1, 2):
+        piece = compose("four-part choir hymn, SATB", bars=8, seed=seed)
+        midi = pretty_midi.PrettyMIDI(str(piece.save_midi(tmp_path / f"hymn{seed}.mid")))
+        voices = {i.name: i for i in midi.instruments}
+        rolls = {}
+        for name, (low, _, high) in VOICE_REGISTERS.items():
+            notes = voices[name].notes
+            assert all(low <= n.pitch <= high for n in notes), name
+            ends = sorted((n.start, n.end) for n in notes)
+            assert all(a[1] <= b[0] + 1e-6 for a, b in zip(ends, ends[1:])), f"{name} sang two notes at once"
+            rolls[name] = {round(t * 8): n.pitch for n in notes for t in _ticks(n.start, n.end)}
+        shared = rolls["Alto"].keys() & rolls["Tenor"].keys()
+        assert shared and all(rolls["Alto"][t] >= rolls["Tenor"][t] for t in shared)
+
+
+def _ticks(start: float, end: float, step: float = 0.125) -> list[float]:
+    """The eighth-of-a-second instants a note sounds at."""
+    return [start + i * step for i in range(max(1, int((end - start) / step)))]

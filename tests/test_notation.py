@@ -154,6 +154,18 @@ def test_a_bass_reads_the_bass_clef_even_in_its_tenor_range(tmp_path):
     assert [clefs(part) for _, part in parts.values()] == [[("F", None)], [("G", None)]]
 
 
+def test_a_choirs_tenors_read_the_octave_treble_clef(tmp_path):
+    score = Score()
+    add_track(score, "Alto", 52, [(64, 80, 0, 1), (62, 80, 1, 2)])
+    add_track(score, "Tenor", 52, [(57, 80, 0, 1), (55, 80, 1, 2)])
+    add_track(score, "Tenor Sax", 66, [(57, 80, 0, 1), (55, 80, 1, 2)])  # a tenor, but not a singer
+    parts = written_parts(write_musicxml(score, tmp_path / "satb.musicxml"))
+    _, tenor = parts["Tenor"]
+    assert clefs(tenor) == [("G", None)] and tenor.findtext("measure/attributes/clef/clef-octave-change") == "-1"
+    assert parts["Tenor Sax"][1].find("measure/attributes/clef/clef-octave-change") is None
+    assert parts["Alto"][1].find("measure/attributes/clef/clef-octave-change") is None
+
+
 def test_a_wide_piano_is_a_braced_grand_staff_split_by_hand(chamber):
     _, piano = written_parts(chamber)["Piano"]
     assert piano.find("measure/attributes/staves").text == "2"

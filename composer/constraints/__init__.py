@@ -96,6 +96,8 @@ class ConstraintSpec:
     key: tuple[int, str] | None = None  # (tonic pitch class, "major" | "minor")
     programs: list[int] | None = None  # GM programs, -1 for drums; None: any
     real: dict[int, int] | None = None  # a voice's decode program -> the instrument it is (composer.core.voices)
+    monophonic: frozenset[int] = frozenset()  # parts that sound one note at a time whatever their instrument
+    ranks: dict[int, float] | None = None  # program -> its place in the order, over its role's (a choir's voices)
     chords: list[set[int]] | None = None  # pitch classes per bar, cycling (the caller's --chords)
     harmony: list[AbstractSet[int]] | None = None  # the planned chords (composer.plan.harmony), harmony_slots a bar
     harmony_slots: int = 1
@@ -180,7 +182,8 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     filters: list = [GrammarMask(tracker), MeterMask(tracker, spec.bars, spec.meter if "meter" in on else None)]  # type: ignore[type-arg]
     if "instruments" in on or "polyphony" in on:  # ranges and caps hold for any program the model picks
         programs = spec.programs if spec.programs and "instruments" in on else list(range(-1, 128))
-        filters.append(InstrumentMask(tracker, programs, polyphony="polyphony" in on, scale=scale, real=spec.real))
+        filters.append(InstrumentMask(tracker, programs, {p: 1 for p in spec.monophonic}, polyphony="polyphony" in on,
+                                      scale=scale, real=spec.real))
     harmony, slots = _harmony(spec, on)
     filters.insert(0, ChordTokens(tracker, harmony, slots))  # the plan's chords as tokens (a part-wise model)
     if spec.key and "key" in on:
@@ -192,7 +195,7 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         assert spec.registers is not None
         filters.append(RegisterMask(tracker, spec.registers))
         assert roles is not None
-        filters.append(OrderMask(tracker, roles))
+        filters.append(OrderMask(tracker, roles, spec.ranks))
     ender = ending_part(spec.programs or [], roles, spec.registers if per_part else None)
     if spec.key and "key" in on and "cadence" in on and not spec.loop and ender is not None:
         chordal = (roles or {}).get(ender) in CHORD_ROLES  # a comp or pad ends with its chord above its tonic
@@ -219,7 +222,7 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
         assert spec.registers is not None
         filters.append(RegisterBias(tracker, spec.registers, spec.register_strength))
         assert roles is not None
-        filters.append(OrderBias(tracker, roles, spec.register_strength))
+        filters.append(OrderBias(tracker, roles, spec.register_strength, spec.ranks))
     if roles is not None and "texture" in on:
         filters.append(TextureBias(tracker, roles, harmony, spec.texture_strength,
                                    spec.bars if spec.loop and "loop" in on else None, spec.style,

@@ -87,7 +87,15 @@ class RegisterBias(Bias):
         return self.pulls.get(state.program)
 
 
-RANKS = {"melody": 3, "counter": 2, "comp": 1, "pad": 1, "arp": 1, "bass": 0}  # high to low; doubling: none
+# high to low; doubling: none
+RANKS: dict[str, float] = {"melody": 3, "counter": 2, "comp": 1, "pad": 1, "arp": 1, "bass": 0}
+
+
+def part_ranks(roles: dict[int, str], ranks: dict[int, float] | None = None) -> dict[int, float]:
+    """Each ordered part's rank, high to low: its role's (RANKS), or the one given for it (a choir's voices)."""
+    return {p: (ranks or {}).get(p, RANKS[r]) for p, r in roles.items() if r in RANKS and p != DRUMS}
+
+
 CROSSING_COST = 6.0  # per note that would cross a sounding part of another rank (a counter-line: half)
 
 
@@ -98,9 +106,10 @@ class OrderBias(Bias):
 
     name = "register"
 
-    def __init__(self, tracker: Tracker, roles: dict[int, str], strength: float = 1.0) -> None:
+    def __init__(self, tracker: Tracker, roles: dict[int, str], strength: float = 1.0,
+                 ranks: dict[int, float] | None = None) -> None:
         super().__init__(tracker, strength)
-        self.ranks = {p: RANKS[r] for p, r in roles.items() if r in RANKS and p != DRUMS}
+        self.ranks = part_ranks(roles, ranks)
         self.counters = {p for p, r in roles.items() if r == "counter"}
         self.pitch = self.tables.pitch
         self.is_pitch = self.pitch >= 0
@@ -129,9 +138,9 @@ class OrderMask(Mask):
 
     name = "order"
 
-    def __init__(self, tracker: Tracker, roles: dict[int, str]) -> None:
+    def __init__(self, tracker: Tracker, roles: dict[int, str], ranks: dict[int, float] | None = None) -> None:
         super().__init__(tracker)
-        self.ranks = {p: RANKS[r] for p, r in roles.items() if r in RANKS and p != DRUMS}
+        self.ranks = part_ranks(roles, ranks)
         self.counters = {p for p, r in roles.items() if r == "counter"}  # kept over the bass only
         self.bass = {p for p, r in roles.items() if r == "bass"}
         self.pitch = self.tables.pitch

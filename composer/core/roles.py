@@ -36,8 +36,14 @@ ROLE_REGISTERS: dict[str, tuple[int, int, int]] = {
 }
 RIGHT_HAND_REGISTER = (64, 76, 96)  # a keyboard's right hand over its own left hand: the tune, an octave up
 LEFT_HAND_REGISTER = (38, 50, 64)  # a keyboard's left hand over a bass part: chords around and below middle C
-# a choir's inner voices by name (soprano and bass take the melody and bass windows)
-VOICE_REGISTERS: dict[str, tuple[int, int, int]] = {"Alto": (53, 62, 74), "Tenor": (47, 57, 69)}
+# a choir's voices by name, whatever their role: a singer's range is the voice's, not the role's (the melody
+# window let a soprano sit at G5-A5, the bass window centred a choir's basses at G2, where chorale basses
+# sit at D3)
+VOICE_REGISTERS: dict[str, tuple[int, int, int]] = {
+    "Soprano": (60, 69, 81), "Alto": (53, 62, 74), "Tenor": (47, 57, 69), "Bass": (40, 50, 62)}
+# their order from the top, as ranks beside the roles' (composer.constraints.roles.RANKS: melody 3, counter 2,
+# bass 0): the alto and the tenor are both inner voices (counter), and the alto keeps over the tenor
+VOICE_RANKS: dict[str, float] = {"Soprano": 3.0, "Alto": 2.0, "Tenor": 1.5, "Bass": 0.0}
 MIN_WINDOW = 15  # semitones: a window narrower than this leaves no room for a line
 
 

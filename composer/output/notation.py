@@ -144,6 +144,8 @@ def _staves(track: Track) -> list[Staff]:
     median = pitches[len(pitches) // 2]
     if 24 <= track.program <= 31:
         return [Staff("treble8vb", track.notes)]  # guitars read an octave above their sound
+    if track.name.split(" (")[0].strip().lower() == "tenor" and 52 <= track.program <= 54:
+        return [Staff("treble8vb", track.notes)]  # a choir's tenors read the octave treble clef, as in a hymnal
     if track.program == 41 and median < 67:
         return [Staff("alto", track.notes)]  # viola
     low = BASS_READERS_BELOW if track.program in BASS_READERS else BASS_CLEF_BELOW

@@ -166,7 +166,7 @@ def registers_for(roles: dict[int, str], real: dict[int, int] | None = None,
                   left_hands: frozenset[int] = frozenset(), names: dict[int, str] | None = None,
                   right_hands: frozenset[int] = frozenset()) -> dict[int, Register]:
     """Each part's register window, by the instrument each voice is (`real`); a keyboard's left hand
-    (`left_hands`) keeps below middle C, a choir's alto and tenor (`names`) their own ranges; a lone
+    (`left_hands`) keeps below middle C, a choir's voices (`names`: Soprano, Alto, Tenor, Bass) their own ranges; a lone
     guitar or harp keeps its whole range (both hands)."""
     real, names = real or {}, names or {}
     windows = {}
@@ -176,7 +176,7 @@ def registers_for(roles: dict[int, str], real: dict[int, int] | None = None,
             windows[program] = Register(*LEFT_HAND_REGISTER)
         elif program in right_hands and role == "melody":
             windows[program] = Register(*RIGHT_HAND_REGISTER)
-        elif names.get(program) in VOICE_REGISTERS and role == "counter":
+        elif names.get(program) in VOICE_REGISTERS and instrument in CHOIRS:
             windows[program] = Register(*VOICE_REGISTERS[names[program]])
         else:
             windows[program] = register_for(instrument, role)

@@ -13,9 +13,10 @@ from composer.constraints.masks import MELODIC_CHANNELS
 from composer.core.errors import ComposerError
 from composer.core.gm import playable_range
 from composer.core.instruments import DRUMS
+from composer.core.roles import VOICE_RANKS
 from composer.core.score import TICKS_PER_BEAT
 from composer.core.theory import mode_family
-from composer.core.voices import HAND_KEYBOARDS, voices_for
+from composer.core.voices import CHOIRS, HAND_KEYBOARDS, voices_for
 from composer.decode.controls import (
     DENSITY_BINS,
     DENSITY_EDGES,
@@ -148,7 +149,12 @@ def plan_request(prompt: str | None = None, *, image: str | Path | None = None,
                                     {v.decode: v.name for v in request.voices},
                                     frozenset(v.decode for v in request.voices
                                               if v.hand == "right" and v.program in HAND_KEYBOARDS))
-            spec.registers = {p: shifted(w.low, w.centre, w.high, shift, playable_range(real.get(p, p)))
+            # a choir's named voices sing one note at a time, and a singer's range does not move with the mood
+            sung = {v.decode: v.name for v in request.voices if v.program in CHOIRS and v.name in VOICE_RANKS}
+            spec.monophonic = frozenset(sung)
+            spec.ranks = {p: VOICE_RANKS[name] for p, name in sung.items()} or None
+            spec.registers = {p: shifted(w.low, w.centre, w.high, 0 if real.get(p, p) in CHOIRS else shift,
+                                         playable_range(real.get(p, p)))
                               for p, w in windows.items()}
     if draw:
         from composer.plan.drawing import add_drawing
