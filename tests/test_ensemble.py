@@ -3,6 +3,8 @@ parts as a mask, the style's texture figures; then generated pieces judged from 
 
 from __future__ import annotations
 
+import itertools
+
 import pretty_midi
 import pytest
 import torch
@@ -99,6 +101,24 @@ def test_a_figured_bass_is_due_at_its_onsets_and_held_back_off_them() -> None:
     later = [*start, "Position_4", "Program_0", "Pitch_74", "Velocity_63", "Duration_1.0.4"]
     out = texture(torch.tensor(ids_of(tok, "BOS", *later)), torch.zeros(len(tok)))
     assert float(out[tok.token_id("Program_33")]) < 0  # beat 2 is off its figure (beats 1 and 3)
+
+
+def test_a_tune_pays_more_for_each_repeat_of_a_note_and_leaves_it_by_step() -> None:
+    """The tunes repeated their note at 32% of their intervals (the corpus's 7-16%), in runs like A A A A."""
+    from composer.constraints.roles import REPEAT_COST, RUN_COST
+
+    tok = small_tokenizer()
+    texture = TextureBias(Tracker(tok), {0: "melody"}, [{0, 4, 7}], style="folk")
+    tokens = ["Bar", "TimeSig_4/4"]
+    costs, steps = [], []
+    for beat in range(3):  # C, C, C: the next C costs more each time; a step away gains once it repeats
+        tokens += [f"Position_{4 * beat}", "Program_0", "Pitch_60", "Velocity_63", "Duration_1.0.4"]
+        out = texture(torch.tensor(ids_of(tok, "BOS", *tokens, f"Position_{4 * beat + 4}", "Program_0")),
+                      torch.zeros(len(tok)))
+        costs.append(float(out[tok.token_id("Pitch_60")]))
+        steps.append(float(out[tok.token_id("Pitch_62")]))
+    assert costs == pytest.approx([-REPEAT_COST, -REPEAT_COST - RUN_COST, -REPEAT_COST - 2 * RUN_COST])
+    assert steps == pytest.approx([0.0, RUN_COST, RUN_COST])
 
 
 def test_no_onset_where_no_part_may_strike() -> None:
@@ -210,7 +230,7 @@ def test_a_choir_sings_in_its_voices_ranges_one_note_each_in_satb_order(tmp_path
             notes = voices[name].notes
             assert all(low <= n.pitch <= high for n in notes), name
             ends = sorted((n.start, n.end) for n in notes)
-            assert all(a[1] <= b[0] + 1e-6 for a, b in zip(ends, ends[1:])), f"{name} sang two notes at once"
+            assert all(a[1] <= b[0] + 1e-6 for a, b in itertools.pairwise(ends)), f"{name} sang two notes at once"
             rolls[name] = {round(t * 8): n.pitch for n in notes for t in _ticks(n.start, n.end)}
         shared = rolls["Alto"].keys() & rolls["Tenor"].keys()
         assert shared and all(rolls["Alto"][t] >= rolls["Tenor"][t] for t in shared)

@@ -137,6 +137,7 @@ def test_step_and_leap_shares() -> None:
     notes = [*quarters(line), (48, 0, 1)]  # a lower note under the first onset is not the top line
     part = measure_pretty_midi(make_pm([("Melody", 73, notes)])).parts[0]
     assert (part.step_share, part.leap_3_7, part.leap_over_octave) == (2 / 6, 2 / 6, 1 / 6)
+    assert part.unison_share == 1 / 7  # the repeated D, over all seven intervals
 
 
 def test_polyphony_of_a_chord() -> None:

@@ -98,6 +98,7 @@ class DecodeState:
     pitches_at_onset: list[int] = field(default_factory=list)  # pitches begun at the current position
     notes_at_onset: dict[int, int] = field(default_factory=dict)  # program -> its notes begun at this position
     previous_pitch: dict[int, int] = field(default_factory=dict)  # program -> its pitch before this position
+    repeats: dict[int, int] = field(default_factory=dict)  # program -> times in a row its latest pitch came again
     onset_pitch: dict[int, int] = field(default_factory=dict)  # program -> pitch begun at this position
     notes_in_bar: int = 0  # onsets in the current bar
     last_onset_bar: dict[int, int] = field(default_factory=dict)  # program -> bar of its latest note
@@ -165,6 +166,9 @@ class DecodeState:
             self.heard_until[self.program] = max(end, self.heard_until.get(self.program, 0))
             self.last_onset[self.program] = self.now
             if self.program != DRUMS:
+                if not self.notes_at_onset.get(self.program):  # a line's note (a chord's first), against the last
+                    again = self.last_pitch.get(self.program) == self.pitch
+                    self.repeats[self.program] = self.repeats.get(self.program, 0) + 1 if again else 0
                 self.last_pitch[self.program] = self.pitch
                 self.held.setdefault(self.program, []).append((end, self.pitch))
                 self.pitches_at_onset.append(self.pitch)

@@ -33,6 +33,7 @@ from composer.constraints.roles import (
     PHRASE_BARS,
     REPEAT_COST,
     ROOT_PULL,
+    RUN_COST,
     SHORT_PAD,
     SINGLE_COST,
     SINGLE_ROLES,
@@ -224,9 +225,13 @@ class TextureBias(Bias):
 
     def _steps(self, state: DecodeState) -> torch.Tensor:
         """A line's pull to steps: minus LEAP_COST for each semitone of a leap beyond a whole tone, and
-        REPEAT_COST for the same pitch again (a line that moves, not one that sits on a note for bars)."""
+        REPEAT_COST for the same pitch again, RUN_COST more for each time in a row it already came again (a line
+        that moves, not one that sits on a note for bars)."""
         leap = (self.pitch - state.last_pitch[state.program]).abs()
-        cost = (leap - 2).clamp(min=0).float() * LEAP_COST + (leap == 0).float() * REPEAT_COST
+        run = state.repeats.get(state.program, 0)
+        cost = (leap - 2).clamp(min=0).float() * LEAP_COST + (leap == 0).float() * (REPEAT_COST + RUN_COST * run)
+        if run:  # a repeated note is left by step (a neighbour), as it sets up a move, not by a leap
+            cost = cost - ((leap >= 1) & (leap <= 2)).float() * RUN_COST
         return torch.where(self.is_pitch, -cost, 0.0)
 
     def _bass_pitch(self, state: DecodeState, chord: AbstractSet[int]) -> torch.Tensor:

@@ -35,6 +35,7 @@ Per part (PartMetrics):
   step_share, leap_3_7, leap_over_octave   of the top line (highest pitch at each quantised onset, in onset
                      order): shares of its non-zero intervals that are 1-2, 3-7 and > 12 semitones (8-12
                      counts in none); repeated notes are out of the denominator. None without such intervals.
+  unison_share       of the top line: the share of all its intervals that are 0 (the same note again).
 
 Per piece (PieceMetrics), sampling the 1/4-beat grid over the piece's bars:
   clash_rate      among grid points where 2+ distinct pcs sound, the share holding two pcs 1 semitone apart
@@ -145,6 +146,7 @@ class PartMetrics:
     compression_gain: float | None
     step_share: float | None
     leap_3_7: float | None
+    unison_share: float | None
     leap_over_octave: float | None
     bars_sounding: float = 0.0
 
@@ -215,7 +217,7 @@ def detect_key(parts: Sequence[Part]) -> tuple[str | None, int | None]:
 def measure_part(part: Part, role: str, meter: Meter, n_bars: int, chords: Sequence[Chord | None]) -> PartMetrics:
     pitches = np.array([n.pitch for n in part.notes])
     low, high = idiomatic_range(part.name, part.program, role)
-    step, leap, over = interval_shares(top_line(part))
+    step, leap, over, unison = interval_shares(top_line(part))
     return PartMetrics(
         name=part.name,
         program=part.program,
@@ -237,6 +239,7 @@ def measure_part(part: Part, role: str, meter: Meter, n_bars: int, chords: Seque
         compression_gain=compression_gain(part),
         step_share=step,
         leap_3_7=leap,
+        unison_share=unison,
         leap_over_octave=over,
         bars_sounding=bars_sounding(part, meter, n_bars),
     )

@@ -301,17 +301,16 @@ def top_line(part: Part) -> list[int]:
     return [tops[t] for t in sorted(tops)]
 
 
-def interval_shares(line: Sequence[int]) -> tuple[float | None, float | None, float | None]:
-    """(steps 1-2, leaps 3-7, leaps > 12) as shares of the line's non-zero intervals."""
-    intervals = [abs(b - a) for a, b in pairwise(line) if b != a]
+def interval_shares(line: Sequence[int]) -> tuple[float | None, float | None, float | None, float | None]:
+    """(steps 1-2, leaps 3-7, leaps > 12) as shares of the line's non-zero intervals; and the same note again
+    as a share of all its intervals (None: fewer than two notes)."""
+    every = [abs(b - a) for a, b in pairwise(line)]
+    intervals, unison = [i for i in every if i], (sum(i == 0 for i in every) / len(every) if every else None)
     if not intervals:
-        return None, None, None
+        return None, None, None, unison
     count = len(intervals)
-    return (
-        sum(1 <= i <= 2 for i in intervals) / count,
-        sum(3 <= i <= 7 for i in intervals) / count,
-        sum(i > 12 for i in intervals) / count,
-    )
+    return (sum(1 <= i <= 2 for i in intervals) / count, sum(3 <= i <= 7 for i in intervals) / count,
+            sum(i > 12 for i in intervals) / count, unison)
 
 
 # --- per-piece metrics -----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import numpy as np
 import pretty_midi
 
 PERCENT_KEYS = {"bass_in_range", "bass_lowest", "bass_root", "voice_crossing", "co_sounding", "melody_step",
-                "melody_leap", "melody_octave", "chord_tone_strong", "onset_repeat", "pitch_repeat",
+                "melody_leap", "melody_octave", "melody_unison", "chord_tone_strong", "onset_repeat", "pitch_repeat",
                 "texture_repeat", "clash_rate", "keyboard_chords", "ending_tonic", "ending_full", "seventh_share",
                 "cadence_share"}
 NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")

@@ -99,6 +99,7 @@ HEADLINES: tuple[tuple[str, str, Callable[[PieceMetrics], float | None]], ...] =
     ("melody_step", "melody: stepwise motion (1-2 semitones)", _role("melody", "step_share")),
     ("melody_leap", "melody: leaps of 3-7 semitones", _role("melody", "leap_3_7")),
     ("melody_octave", "melody: leaps over an octave", _role("melody", "leap_over_octave")),
+    ("melody_unison", "melody: the same note again (share of all intervals)", _role("melody", "unison_share")),
     ("melody_compression", "melody: compression gain", _role("melody", "compression_gain")),
     ("melody_span", "melody: pitch span, 5th-95th percentile (semitones)", _melody_span),
     ("chord_tone_strong", "chord tones on strong beats (all parts)", _all_parts("chord_tone_strong")),
