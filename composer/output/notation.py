@@ -13,6 +13,7 @@ from typing import Any
 
 from composer.core.gm import default_track_name
 from composer.core.score import TICKS_PER_BEAT, KeySignature, Note, Score, TimeSignature, Track
+from composer.core.voices import CHOIRS
 
 GRIDS = (TICKS_PER_BEAT // 4, TICKS_PER_BEAT // 3)  # onsets and releases snap to 16ths, or to eighth triplets, per beat
 OVERLAP_TICKS = TICKS_PER_BEAT // 4  # a release this far past the next onset is legato, not a second voice
@@ -144,7 +145,7 @@ def _staves(track: Track) -> list[Staff]:
     median = pitches[len(pitches) // 2]
     if 24 <= track.program <= 31:
         return [Staff("treble8vb", track.notes)]  # guitars read an octave above their sound
-    if track.name.split(" (")[0].strip().lower() == "tenor" and 52 <= track.program <= 54:
+    if track.name.split(" (")[0].strip().lower() == "tenor" and track.program in CHOIRS:
         return [Staff("treble8vb", track.notes)]  # a choir's tenors read the octave treble clef, as in a hymnal
     if track.program == 41 and median < 67:
         return [Staff("alto", track.notes)]  # viola
