@@ -224,11 +224,13 @@ def test_an_accompanying_part_keeps_its_voicing_for_a_chord_heard_before():
     assert MotifBias(Tracker(tok), harmony=two_slots, slots=2, keeps=frozenset({0})).same_chords == {3: 1}
 
 
-def test_a_closing_cadence_keeps_the_phrases_own_predominant_before_the_dominant() -> None:
+def test_a_closing_cadence_keeps_the_phrases_own_predominant_before_the_dominant(monkeypatch) -> None:
     import random
 
+    from composer.plan import harmony
     from composer.plan.harmony import _period
 
+    monkeypatch.setattr(harmony, "APPROACH_SHARE", 0.0)  # the phrase's own chords lead in, not a formula
     phrase = [("I",), ("V",), ("IV",), ("I",)]
     bars = _period(phrase, 8, "pop", "major", "close", random.Random(0))  # 0.84: no plagal close this time
     assert bars[:4] == phrase and bars[6:] == [("IV", "V"), ("I",)]  # IV V | I, not the phrase's IV lost to V
@@ -258,8 +260,11 @@ def test_inner_periods_sometimes_end_open_on_the_dominant_and_the_last_always_cl
     assert 10 <= open_ends <= 50  # of 80 inner periods: about OPEN_SHARE of them
 
 
-def test_a_sentence_goes_on_from_its_phrases_second_half_and_a_period_starts_again() -> None:
+def test_a_sentence_goes_on_from_its_phrases_second_half_and_a_period_starts_again(monkeypatch) -> None:
+    from composer.plan import harmony
     from composer.plan.harmony import _period
+
+    monkeypatch.setattr(harmony, "APPROACH_SHARE", 0.0)
 
     phrase = [("I",), ("V",), ("vi",), ("IV",)]
     period = _period(phrase, 8, "pop", "major", "close", random.Random(0))
@@ -358,3 +363,70 @@ def test_an_accompanying_part_echoes_a_named_bar_only_on_its_chords():
     same = [numeral_chord(n, 0) for n in ("I", "I")]
     kept = MotifBias(Tracker(tok), period=2, echoes=[None, 1], harmony=same, keeps=frozenset({0}))
     assert biased(kept, tok, tokens) == {"Pitch_64": ECHO_WEIGHT}
+
+
+def test_every_cadential_approach_parses_and_ends_on_its_styles_cadence_chord() -> None:
+    from composer.core.progressions import APPROACHES, approaches_for
+
+    for (family, mode), rows in APPROACHES.items():
+        assert rows, (family, mode)
+        for text, weight in rows:
+            bars = text.split("|")
+            assert weight > 0 and len(bars) == 2 and bars[-1].split()[-1] == "D", (family, mode, text)
+            for numeral in text.replace("D", "V").replace("|", " ").split():
+                parse_numeral(numeral)
+    assert approaches_for("pop", "dorian", "IV") == []  # a mode key keeps its own cadence
+    assert approaches_for("funk", "major", "V") == []  # a vamp keeps its own chords
+    assert all(bars[-1][-1] == "IV" for bars, _ in approaches_for("rock", "major", "IV"))
+    assert approaches_for("ambient", "major", "IV") == approaches_for("pop", "major", "IV")  # both plagal
+    assert (("vi",), ("IV",)) in [bars for bars, _ in approaches_for("ambient", "major", "IV")]
+
+
+def test_a_share_of_closing_periods_approach_their_cadence_by_a_formula() -> None:
+    from composer.core.progressions import approaches_for
+    from composer.plan.harmony import _period
+
+    formulas = {bars for bars, _ in approaches_for("pop", "major", "V")}
+    phrase = [("I",), ("V",), ("vi",), ("IV",)]
+    found = []
+    for seed in range(80):
+        bars = _period(phrase, 8, "pop", "major", "close", random.Random(seed))
+        assert bars[-1] == ("I",) and bars[:4] == phrase
+        if (bars[5], bars[6]) in formulas:
+            found.append(bars[5])
+            assert numeral_chord(bars[5][0], 0).root != numeral_chord(bars[4][-1], 0).root  # not I | I | ...
+    assert 20 <= len(found) <= 60  # about APPROACH_SHARE of the closes
+    assert len(set(found)) >= 4  # ii | V, vi | IV V, iii | IV V, ...
+
+
+def test_a_piece_heard_in_another_key_keeps_its_plan_when_no_other_sounds_more_in_key(monkeypatch) -> None:
+    """compose_span: after REPLAN_AFTER samples heard in another key it draws other plans, but takes one only
+    if its chords alone sound more in key than the first plan's; else it goes on sampling the first plan with
+    the next seeds (once a worse plan was taken: an E major rock piece then ended on E heard as A major)."""
+    import dataclasses
+
+    from composer.arrange import span
+    from composer.core.score import Score
+    from composer.plan.spec import plan_request
+
+    plan = plan_request("upbeat indie rock with electric guitar, bass guitar and drums", bars=8, seed=21)
+    worse = dataclasses.replace(plan, spec=dataclasses.replace(plan.spec))
+    calls = []
+
+    def fake_sample(*args, tries=None, first_attempt=0, **kwargs):
+        calls.append((args[5], tries, first_attempt))
+        return [], Score(), [], tries or 0
+
+    monkeypatch.setattr(span, "sample_checked", fake_sample)
+    monkeypatch.setattr(span, "_key_agreement", lambda score, tonic, mode: (False, False))
+    monkeypatch.setattr(span, "replanned", lambda p: worse)
+    monkeypatch.setattr(span, "_margin", lambda p: -1.0 if p is worse else 0.5)
+    monkeypatch.setattr(span, "finish_score", lambda score, p, sections: score)
+    span.compose_span(plan)
+    assert [(first, tries) for _, tries, first in calls] == [(0, span.REPLAN_AFTER),
+                                                           (span.REPLAN_AFTER, span.KEY_ATTEMPTS - span.REPLAN_AFTER)]
+    assert calls[1][0] is plan.spec  # the first plan again, not the worse one
+    calls.clear()
+    monkeypatch.setattr(span, "_margin", lambda p: 1.0 if p is worse else 0.5)
+    span.compose_span(plan)
+    assert calls[1][0] is worse.spec and calls[1][2] == 0  # a plan that sounds more in key takes the rest

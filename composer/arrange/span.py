@@ -58,9 +58,12 @@ def compose_span(plan: Plan, checkpoint: str | None = None) -> Piece:
         heard = _key_agreement(score, *key) if key is not None and replannable else None
         other = replanned(plan) if heard is not None and not heard[0] else None  # the plan, not the notes
         if other is not None and key is not None and heard is not None:  # it takes the other samples
+            first = 0
+            if _margin(other) <= _margin(plan):  # no other plan sounds more in key: this one's next samples
+                other, first = plan, REPLAN_AFTER
             ids2, score2, more, tries = sample_checked(model, tokenizer, prompt_ids, condition, other.config,
                                                        other.spec, key, tokenizer.decode,
-                                                       tries=KEY_ATTEMPTS - REPLAN_AFTER)
+                                                       tries=KEY_ATTEMPTS - REPLAN_AFTER, first_attempt=first)
             processors, attempts = processors + more, attempts + tries
             if _key_agreement(score2, *key) > heard:
                 plan, ids, score = other, ids2, score2
@@ -136,11 +139,13 @@ def restore_programs(score: Score, back: dict[int, int]) -> Score:
 
 def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition: Any, config: Any, spec: Any,
                    key: tuple[int, str] | None, music: Callable[[list[int]], Score], extra: Sequence[Any] = (),
-                   tries: int | None = None) -> tuple[list[int], Score, list[TimedProcessor], int]:
+                   tries: int | None = None,
+                   first_attempt: int = 0) -> tuple[list[int], Score, list[TimedProcessor], int]:
     """Sample under `spec`'s constraints; with a `key`, sample again (derived seeds, up to KEY_ATTEMPTS)
     while music21's default key analysis of `music(ids)` disagrees with it (in the first
     BOTH_ANALYSES_ATTEMPTS samples, while either analysis does), keeping the best. `extra` filters run
-    after the constraints' (composer.constraints.given's forced parts). Returns the ids,
+    after the constraints' (composer.constraints.given's forced parts); `first_attempt` goes on from the samples
+    drawn before (their seeds and leaning are not drawn again). Returns the ids,
     their music, the timed filters of every attempt and the number of attempts."""
     from composer.constraints import build_constraints
     from composer.decode.sampling import sample
@@ -149,7 +154,7 @@ def sample_checked(model: Any, tokenizer: Any, prompt_ids: list[int], condition:
     best: tuple[tuple[bool, ...], list[int], Score] | None = None
     processors: list[TimedProcessor] = []
     attempts = 0
-    for attempt in range((tries or KEY_ATTEMPTS) if key else 1):
+    for attempt in range(first_attempt, first_attempt + ((tries or KEY_ATTEMPTS) if key else 1)):
         attempts += 1
         # each sample after one heard in another key leans harder on the key's tonal hierarchy and pulls in
         # the scale degrees left short
@@ -176,6 +181,13 @@ REPLAN_AFTER = 3  # samples of the first chord plan before another plan takes th
 BOTH_ANALYSES_ATTEMPTS = 1  # within these, both analyses must agree; after them the default one is enough
 KEY_LEAN = 1.0  # attempt k (from 0) samples with the tonal bias at (1 + KEY_LEAN * k) times its strength
 KEY_DEFICIT = 1.0  # and with KEY_DEFICIT * k pulling in its short scale degrees
+
+
+def _margin(plan: Plan) -> float:
+    """How much more the plan's chords alone sound in its key than in any other (composer.plan.harmony)."""
+    from composer.plan.harmony import key_margin
+
+    return key_margin(plan.request.harmony, plan.key[0], plan.key[1])
 
 
 def _key_agreement(score: Score, tonic: int, mode: str) -> tuple[bool, ...]:

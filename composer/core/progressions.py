@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from composer.core.harmony import parse_numeral
+
 
 @dataclass(frozen=True)
 class Progression:
@@ -162,6 +164,33 @@ CADENCES: dict[str, Cadence] = {
     "ambient": Cadence({"major": "IV", "minor": "iv"}, {"major": ("IV", "I"), "minor": ("iv", "i")}),
     "cinematic": Cadence({"major": "V", "minor": "V"}, {"major": ("V", "I"), "minor": ("V", "i")}),
 }
+# How a closing phrase approaches its cadence: the bars before the last, written as progressions are, "D"
+# standing for the style's cadence chord (V, V7, rock's IV). The planner (composer.plan.harmony) takes one of
+# these, by weight, for a share of its closing periods, and otherwise lets the phrase's own chords lead in.
+APPROACH_FAMILIES: dict[str, str | None] = {
+    "baroque": "classical", "chorale": "classical", "march": "classical", "waltz": "classical",
+    "orchestral": "classical", "folk": "classical", "swing": "jazz", "lofi": "jazz", "rock": "rock",
+    "suspense": "suspense", "funk": None, "blues": None, "modal": None}  # others "pop"; None: the own chords
+APPROACHES: dict[tuple[str, str], list[tuple[str, float]]] = {
+    ("classical", M): [("ii | D", 3), ("IV | D", 2), ("vi | ii D", 2), ("I | IV D", 1), ("IV | ii D", 1),
+                       ("vi | IV D", 1)],
+    ("classical", m): [("iv | D", 3), ("bVI | D", 2), ("i | iv D", 2), ("bVI | iv D", 1), ("iv | iiø7 D", 1),
+                       ("bIII | iv D", 1)],
+    ("pop", M): [("IV | D", 2), ("vi | IV D", 2), ("vi | D", 1), ("ii | D", 1), ("iii | IV D", 1), ("I | IV D", 1),
+                 ("IV | ii D", 1)],
+    ("pop", m): [("iv | D", 2), ("bVI | D", 2), ("bVII | bVI D", 1), ("i | iv D", 1), ("bVI | iv D", 1),
+                 ("bIII | iv D", 1)],
+    ("jazz", M): [("vi7 | ii7 D", 3), ("Imaj7 | ii7 D", 2), ("ii7 | D", 1), ("IVmaj7 | iv7 D", 1),
+                  ("iii7 | ii7 D", 1)],
+    ("jazz", m): [("iv7 | iiø7 D", 2), ("i7 | iiø7 D", 2), ("iiø7 | D", 2), ("bVImaj7 | iiø7 D", 1)],
+    ("rock", M): [("bVII | D", 2), ("V | D", 2), ("bVI | bVII D", 1), ("I | bVII D", 1)],
+    ("rock", m): [("bVII | D", 2), ("bVI | bVII D", 1), ("bVI | D", 1)],
+    ("suspense", m): [("bVI | D", 2), ("iv | bII D", 1), ("bII | D", 1)],
+    # a plagal close in any family (D: IV or iv, the amen)
+    ("plagal", M): [("vi | D", 2), ("V | D", 1), ("iii | D", 1), ("I | vi D", 1), ("ii | V D", 1)],
+    ("plagal", m): [("bVI | D", 2), ("bVII | D", 1), ("i | bVI D", 1), ("bIII | D", 1)],
+}
+
 # styles whose antecedent phrase ends on the dominant (a half cadence); the others keep their loop's fourth bar
 HALF_CADENCE_STYLES = frozenset({"baroque", "chorale", "march", "waltz", "swing"})
 
@@ -177,3 +206,15 @@ def progressions_for(style: str, mode: str) -> list[Progression]:
 def cadence_for(style: str, mode: str = "major") -> Cadence:
     """How a style closes its phrases (a modal key: its mode's cadence, whatever the style)."""
     return MODE_CADENCES.get(mode) or CADENCES.get(style, DEFAULT_CADENCE)
+
+
+def approaches_for(style: str, mode: str, dominant: str) -> list[tuple[tuple[tuple[str, ...], ...], float]]:
+    """A style's cadential approaches in a major or minor key, "D" spelled as `dominant`: (the bars before the
+    last, each a tuple of numerals; weight). The plagal ones where `dominant` is IV or iv (an amen, ambient's
+    close), rock's own excepted; none in a mode key or for a style with no family in that key."""
+    family = APPROACH_FAMILIES.get(style, "pop")
+    if family not in (None, "rock") and parse_numeral(dominant)[0] == 5:
+        family = "plagal"
+    rows = APPROACHES.get((family, mode), []) if family else []
+    return [(tuple(tuple(bar.replace("D", dominant).split()) for bar in text.split("|")), weight)
+            for text, weight in rows]

@@ -26,6 +26,7 @@ from composer.core.progressions import (
     HALF_CADENCE_STYLES,
     MODE_PROGRESSIONS,
     Progression,
+    approaches_for,
     cadence_for,
     progressions_for,
 )
@@ -53,6 +54,8 @@ SENTENCE_SHARE = 0.4
 # a period's consequent opens as its antecedent did, and its second bar takes another chord this often
 # (I V | ... answered by I vi | ...): heard as the question's answer, it goes its own way
 ANSWER_SHARE = 0.5
+# a closing period approaches its cadence by one of its style's formulas this often (ii | V | I, vi | ii V | I)
+APPROACH_SHARE = 0.5
 CONTRAST_TRIES = 4  # progressions drawn for a contrasting section before one that differs from the earlier ones
 ORDINALS = {1: "second", 2: "third", 3: "fourth"}
 
@@ -300,11 +303,13 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, e
         bars[-2] = (own, before) if lead_in else tuple(before.split())  # its chord leads into the dominant
         bars[-1] = (last,)
         if length >= 3 and mode in PREDOMINANTS and _root(bars[-3][-1]) == _root(bars[-2][0]):  # not V V I, IV IV V I
-            bars[-3] = (_predominant(style, mode, _root(bars[-4][-1]) if length >= 4 else None),)  # nor ii ii V I
+            bars[-3] = (_predominant(style, mode, rng, _root(bars[-4][-1]) if length >= 4 else None),)  # nor ii ii V I
         if length == 8 and bars[4:] == bars[:4] and mode in PREDOMINANTS:  # the answer is not the question again
             bars[6] = ("V7",) if bars[6] != ("V7",) else (PREDOMINANTS[mode][0],)
         if length == 8 and shape == "period" and rng.random() < ANSWER_SHARE:
             bars[4:7] = _answered(bars[4:7], style, mode, rng)
+        if length >= 4 and len(phrase) <= 8 and rng.random() < APPROACH_SHARE:
+            bars = _approach(bars, style, mode, before.split()[-1], rng)
     if ending == "half" and length >= 3:
         half = cadence.half[mode].split()
         on_dominant = _root(bars[-2][-1]) == _root(half[-1])  # V | I becomes predominant | V
@@ -312,16 +317,31 @@ def _period(phrase: list[tuple[str, ...]], length: int, style: str, mode: str, e
             if on_dominant:
                 bars[-2] = (half[0],)
         elif on_dominant or _root(bars[-3][-1]) == _root(bars[-2][-1]):  # nor ii | ii | V, IV | IV | V
-            bars[-2] = (_predominant(style, mode, _root(bars[-3][-1])),)
+            bars[-2] = (_predominant(style, mode, rng, _root(bars[-3][-1])),)
         bars[-1] = (half[-1],)
     return bars
 
 
-def _predominant(style: str, mode: str, avoid: int | None = None) -> str:
-    """The chord before a cadence's dominant in a major or minor key (swing and lo-fi take its seventh): the
-    first of PREDOMINANTS and OTHER_PREDOMINANTS whose root is not `avoid`, the chord just before it."""
+def _approach(bars: list[tuple[str, ...]], style: str, mode: str, dominant: str,
+              rng: random.Random) -> list[tuple[str, ...]]:
+    """A closing period's bars with the two before its last drawn by weight from the style's cadential
+    approaches (composer.core.progressions.APPROACHES): ii | V, vi | ii V, IV | iv V, ... An approach never
+    starts on the chord before it or on its own cadence chord (rock's V | IV, not IV | IV)."""
+    found = [(approach, weight) for approach, weight in approaches_for(style, mode, dominant)
+             if _root(approach[0][0]) not in (_root(bars[-4][-1]), _root(approach[1][0]))]
+    if not found:
+        return bars
+    approach = rng.choices([a for a, _ in found], weights=[w for _, w in found])[0]
+    return bars[:-3] + list(approach) + bars[-1:]
+
+
+def _predominant(style: str, mode: str, rng: random.Random, avoid: int | None = None) -> str:
+    """The chord before a cadence's dominant in a major or minor key (swing and lo-fi take its seventh): one
+    of PREDOMINANTS and OTHER_PREDOMINANTS (ii or IV; bVI or iv) at random, of those whose root is not `avoid`,
+    the chord just before it."""
     jazz = style in JAZZ_STYLES
-    return next(c for c in (PREDOMINANTS[mode][jazz], OTHER_PREDOMINANTS[mode][jazz]) if _root(c) != avoid)
+    found = [c for c in (PREDOMINANTS[mode][jazz], OTHER_PREDOMINANTS[mode][jazz]) if _root(c) != avoid]
+    return rng.choice(found)
 
 
 def _root(numeral: str) -> int:
