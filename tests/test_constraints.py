@@ -237,6 +237,16 @@ def test_motif_and_density_biases_point_at_the_right_positions_and_pitches():
     moved = biased(MotifBias(Tracker(tok), period=2), tok,
                    [*bar, "Bar", "TimeSig_4/4", "Bar", "TimeSig_4/4", "Position_2", "Program_0"])
     assert moved == {"Pitch_64": 1.0}  # ...and its pitch
+    from composer.core.harmony import numeral_chord
+    from composer.constraints import scale_pitch_classes
+
+    plan = [numeral_chord(n, 0) for n in ("I", "vi", "IV", "V")]  # C major: bar 3 on F, bar 4 on G
+    tokens = [*bar, "Bar", "TimeSig_4/4", "Bar", "TimeSig_4/4", "Position_2", "Program_0"]
+    moved = biased(MotifBias(Tracker(tok), period=2, harmony=plan, scale=scale_pitch_classes(0, "major")), tok, tokens)
+    assert moved == {"Pitch_69": 1.0}  # a sequence: E over C comes back as A over F, three scale steps up
+    comping = biased(MotifBias(Tracker(tok), period=2, harmony=plan, scale=scale_pitch_classes(0, "major"),
+                               keeps=frozenset({0})), tok, tokens)
+    assert "Pitch_69" not in comping  # an accompanying part keeps its voicings, it does not sequence
     moved = biased(DensityBias(Tracker(tok), onsets_per_bar=8), tok, ["Bar", "TimeSig_4/4", "Position_0", *NOTE[:4]])
     assert "Position_2" not in moved  # eight onsets a bar in 4/4: the next one a quaver later is on schedule
     assert set(moved) == {f"Position_{p}" for p in range(16) if p != 2} and all(v < 0 for v in moved.values())

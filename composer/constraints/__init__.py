@@ -235,7 +235,7 @@ def build_constraints(tokenizer: MusicTokenizer, spec: ConstraintSpec) -> list: 
     if "motif" in on and spec.motif_strength > 0:
         keeps = frozenset(p for p, r in (roles or {}).items() if r in KEPT_VOICINGS)
         filters.append(MotifBias(tracker, spec.motif_period, spec.motif_strength, spec.echoes, harmony, slots,
-                                 keeps))
+                                 keeps, scale))
     if "density" in on and spec.onsets_per_bar:
         filters.append(DensityBias(tracker, spec.onsets_per_bar, spec.density_strength))
     centre = None if per_part else spec.centre_pitch  # parts with registers are pulled to their own centres

@@ -26,11 +26,15 @@ class MotifBias(Bias):
 
     def __init__(self, tracker: Tracker, period: int = 2, strength: float = 1.0,
                  echoes: Sequence[int | None] | None = None, harmony: Sequence[AbstractSet[int]] | None = None,
-                 slots: int = 1, keeps: AbstractSet[int] = frozenset()) -> None:
+                 slots: int = 1, keeps: AbstractSet[int] = frozenset(),
+                 scale: AbstractSet[int] | None = None) -> None:
         super().__init__(tracker, strength)
         if period < 1:
             raise ValueError(f"a motif period is >= 1 bar, not {period}")
         self.period, self.echoes, self.keeps = period, list(echoes or []), keeps
+        self.scale = sorted(scale) if scale else None
+        chords = list(harmony or [])
+        self.bar_roots = [getattr(chords[i], "root", None) for i in range(0, len(chords) - slots + 1, slots)]
         self.bar_chords = _bar_chords(harmony or [], slots)
         self.same_chords = _same_chords(self.bar_chords)
         self.pitch_ids = {int(p): i for i, p in enumerate(self.tables.pitch.tolist()) if p >= 0}
@@ -79,13 +83,37 @@ class MotifBias(Bias):
         if source < 1:
             return None
         played = state.archive.get((state.bar, max(state.position, 0), state.program), [])
-        wanted = [p for p in state.archive.get((source, max(state.position, 0), state.program), [])
-                  if p not in played and p in self.pitch_ids]  # a chord's notes not yet struck again
+        there = state.archive.get((source, max(state.position, 0), state.program), [])
+        if weight == 1.0 and state.program not in self.keeps:  # a line's figure from two bars back: a sequence
+            there = self._sequenced(there, source, state.bar)
+        wanted = [p for p in there if p not in played and p in self.pitch_ids]  # a chord's notes not yet struck
         if not wanted:
             return None
         bias = torch.zeros(self.tables.size)
         bias[[self.pitch_ids[p] for p in wanted]] = weight
         return bias
+
+    def _sequenced(self, pitches: Sequence[int], source: int, bar: int) -> list[int]:
+        """A line's pitches from bar `source` moved as its chord root moved to `bar`'s, by scale steps (the
+        nearer way: I to V three steps down, I to IV three up), so the figure comes back as a
+        sequence on the new chord (its chord tones on the new chord's), not on the old notes; as they were on
+        the same root, without a key, or where a root or a note is off the scale."""
+        if not self.scale or not self.bar_roots:
+            return list(pitches)
+        old, new = (self.bar_roots[(b - 1) % len(self.bar_roots)] for b in (source, bar))
+        if old is None or new is None or old == new or old not in self.scale or new not in self.scale:
+            return list(pitches)
+        size = len(self.scale)
+        steps = (self.scale.index(new) - self.scale.index(old)) % size
+        steps = steps - size if steps > size // 2 else steps
+        out = []
+        for pitch in pitches:
+            if pitch % 12 not in self.scale:
+                return list(pitches)
+            index = self.scale.index(pitch % 12) + steps
+            octave, degree = divmod(index, size)
+            out.append(pitch - pitch % 12 + 12 * octave + self.scale[degree])
+        return out
 
     def _lead_in(self, state: DecodeState) -> torch.Tensor | None:
         """A line's note in the last beat before a bar the form names as an echo leads into the echo's first
