@@ -29,6 +29,7 @@ BANDS: dict[str, list[int]] = {
     "battle": [48, 60, 47, DRUMS], "storm": [48, 60, 47], "rock": [30, 33, DRUMS], "brass": [56, 60, 48, 47],
     "heroic": [48, 60, 56, 47], "dance": [0, 33, DRUMS], "party": [81, 38, DRUMS], "whimsy": [71, 0],
     "jazz": [0, 32, DRUMS, 65], "folk": [40, 73, 24], "guitar": [24, 73, 33],
+    "big band": [56, 57, 65, 32, DRUMS],  # trumpet, trombone, alto sax, bass, drums: loud busy crowds
 }
 K = 7  # neighbours that vote
 MODES = ("major", "minor")
