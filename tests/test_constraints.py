@@ -237,8 +237,8 @@ def test_motif_and_density_biases_point_at_the_right_positions_and_pitches():
     moved = biased(MotifBias(Tracker(tok), period=2), tok,
                    [*bar, "Bar", "TimeSig_4/4", "Bar", "TimeSig_4/4", "Position_2", "Program_0"])
     assert moved == {"Pitch_64": 1.0}  # ...and its pitch
-    from composer.core.harmony import numeral_chord
     from composer.constraints import scale_pitch_classes
+    from composer.core.harmony import numeral_chord
 
     plan = [numeral_chord(n, 0) for n in ("I", "vi", "IV", "V")]  # C major: bar 3 on F, bar 4 on G
     tokens = [*bar, "Bar", "TimeSig_4/4", "Bar", "TimeSig_4/4", "Position_2", "Program_0"]

@@ -44,7 +44,7 @@ class MotifBias(Bias):
 
     def _source(self, bar: int, program: int | None) -> tuple[int, float]:
         """The bar this one echoes and how hard (`program`: the part about to choose a pitch, if any)."""
-        named = self.echoes[bar - 1] if 0 < bar <= len(self.echoes) else None
+        named = self._named(bar)
         # an accompanying part echoes a named bar only on its chords (an answer on a substitute chord keeps
         # the tune's figure, while the bass and the chords go to their own shape for the new chord)
         if named is not None and (program not in self.keeps or self._chords(bar) == self._chords(named)):
@@ -52,6 +52,10 @@ class MotifBias(Bias):
         if program in self.keeps and bar in self.same_chords:
             return self.same_chords[bar], ECHO_WEIGHT
         return bar - self.period, 1.0
+
+    def _named(self, bar: int) -> int | None:
+        """The earlier bar (1-based) the form names bar `bar` (1-based) an echo of, if any."""
+        return self.echoes[bar - 1] if 0 < bar <= len(self.echoes) else None
 
     def _chords(self, bar: int) -> tuple[frozenset[int], ...] | None:
         return self.bar_chords[(bar - 1) % len(self.bar_chords)] if self.bar_chords else None
@@ -84,7 +88,7 @@ class MotifBias(Bias):
             return None
         played = state.archive.get((state.bar, max(state.position, 0), state.program), [])
         there = state.archive.get((source, max(state.position, 0), state.program), [])
-        if weight == 1.0 and state.program not in self.keeps:  # a line's figure from two bars back: a sequence
+        if state.program not in self.keeps and self._named(state.bar) is None:  # the bar `period` back: a sequence
             there = self._sequenced(there, source, state.bar)
         wanted = [p for p in there if p not in played and p in self.pitch_ids]  # a chord's notes not yet struck
         if not wanted:
@@ -121,7 +125,7 @@ class MotifBias(Bias):
         from it pull by half ECHO_WEIGHT."""
         if state.program in self.keeps or 4 * max(state.position, 0) < 3 * state.bar_length:
             return None
-        named = self.echoes[state.bar] if 0 <= state.bar < len(self.echoes) else None
+        named = self._named(state.bar + 1)
         if named is None or named > state.bar:
             return None
         onsets = sorted(p for p in state.bar_onsets.get(named, ()) if (named, p, state.program) in state.archive)
@@ -157,7 +161,7 @@ class MotifBias(Bias):
     def _echo_onsets(self, state: DecodeState, bar: int, program: int) -> list[int] | None:
         """The positions where `program` struck in the bar `bar` echoes by name (None: not a named echo, or the
         bar it echoes is not written yet)."""
-        named = self.echoes[bar - 1] if 0 < bar <= len(self.echoes) else None
+        named = self._named(bar)
         if named is None or named >= bar:
             return None
         return [p for p in state.bar_onsets.get(named, ()) if (named, p, program) in state.archive]
@@ -167,7 +171,7 @@ class MotifBias(Bias):
         come in (those not yet here), and a line that was silent there keeps silent: the echo's parts play
         where they played, not a note more (extra notes made most consequent openings differ from the
         antecedent's). Only named echoes; an accompanying part follows its figure."""
-        named = self.echoes[state.bar - 1] if 0 < state.bar <= len(self.echoes) else None
+        named = self._named(state.bar)
         if named != source:
             return None
         position = max(state.position, 0)

@@ -32,8 +32,13 @@ class Cadence:
     close: dict[str, tuple[str, str]]  # mode -> (the bar before, the last bar)
 
 
+def _bars(text: str) -> tuple[tuple[str, ...], ...]:
+    """"ii7 V7 | Imaj7" -> (("ii7", "V7"), ("Imaj7",)): bars split at "|", chords at spaces."""
+    return tuple(tuple(bar.split()) for bar in text.split("|"))
+
+
 def _p(name: str, text: str, mode: str, weight: float = 1.0) -> Progression:
-    return Progression(name, tuple(tuple(bar.split()) for bar in text.split("|")), mode, weight)
+    return Progression(name, _bars(text), mode, weight)
 
 
 M, m = "major", "minor"
@@ -216,5 +221,4 @@ def approaches_for(style: str, mode: str, dominant: str) -> list[tuple[tuple[tup
     if family not in (None, "rock") and parse_numeral(dominant)[0] == 5:
         family = "plagal"
     rows = APPROACHES.get((family, mode), []) if family else []
-    return [(tuple(tuple(bar.replace("D", dominant).split()) for bar in text.split("|")), weight)
-            for text, weight in rows]
+    return [(_bars(text.replace("D", dominant)), weight) for text, weight in rows]
