@@ -46,3 +46,26 @@ def test_a_genre_sets_the_tempo_and_loudness_nothing_else_gave():
 ])
 def test_a_two_word_instrument_is_one_part(prompt, programs):
     assert sorted(parse_text(prompt).instruments) == sorted(programs)
+
+
+@pytest.mark.parametrize("prompt", [
+    "a quiet evening inside the house", "a haunted house at midnight", "waves crash on a rock by the sea",
+    "a trap springs in the crypt", "bubbles pop up in a quiet pond", "a kid on the swing at the park",
+    "walking down a country road at dusk", "metal doors slam in an empty factory", "a slow dance at the prom",
+])
+def test_a_genre_word_used_for_a_thing_implies_no_genre(prompt):
+    """"Inside the house" is a scene, not house music: no implied kit, no genre style, no genre tempo (a
+    scene's own band may still bring drums: a storm at sea does)."""
+    resolved = resolve(prompt)
+    assert "implied by" not in resolved.values["instruments"].detail, (prompt, resolved.values["instruments"])
+    assert resolved.values["style"].source != "text", (prompt, resolved.values["style"])
+    assert "genre" not in resolved.values["tempo"].detail, (prompt, resolved.values["tempo"])
+
+
+@pytest.mark.parametrize("prompt", [
+    "deep house track for a lobby", "house music for a club night", "a rock song for a road trip",
+    "rock and roll for a diner", "the classic rock sound of a stadium", "trap beat for a heist",
+    "synth-pop for a racing game", "an energetic pop anthem", "heavy metal for a boss fight",
+])
+def test_a_genre_word_used_for_music_still_implies_its_kit(prompt):
+    assert DRUMS in resolve(prompt)["instruments"], prompt

@@ -3,7 +3,7 @@ prompt calls for (style names are those of composer.arrange.drums' grooves)."""
 
 from __future__ import annotations
 
-import re
+from composer.ask.word_match import first_word
 
 # Genres that imply a drum kit even when the prompt names other instruments, and the groove each calls for.
 GENRE_STYLES: dict[str, str] = {
@@ -25,20 +25,12 @@ SCENE_STYLES: dict[str, str] = {
 
 def style_for(prompt: str | None) -> tuple[str, str] | None:
     """The groove a prompt's genre or scene words call for, with the word (None: no such word)."""
-    return implied_kit(prompt) or _first_word(prompt, SCENE_STYLES)
+    return implied_kit(prompt) or first_word(prompt, SCENE_STYLES)
 
 
 def implied_kit(prompt: str | None) -> tuple[str, str] | None:
     """The groove and word of a genre in the prompt that implies a drum kit (rock, techno, jazz...)."""
-    return _first_word(prompt, GENRE_STYLES)
-
-
-def _first_word(prompt: str | None, styles: dict[str, str]) -> tuple[str, str] | None:
-    lowered = (prompt or "").lower()
-    for word, style in styles.items():
-        if re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", lowered):
-            return style, word
-    return None
+    return first_word(prompt, GENRE_STYLES)
 
 
 def default_style(tempo: float, velocity: int | None) -> str:

@@ -3,8 +3,7 @@ drums and instruments suggest."""
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from composer.ask.word_match import first_word
 
 # word -> style; longer phrases are matched first
 STYLE_WORDS: dict[str, str] = {
@@ -29,7 +28,7 @@ PADS = frozenset(range(88, 96))
 
 def named_style(prompt: str | None) -> tuple[str, str] | None:
     """The style a word of the prompt names, with the word (None: no style word)."""
-    found = _first_word(prompt, STYLE_WORDS)
+    found = first_word(prompt, STYLE_WORDS)
     return (found[0], found[1]) if found else None
 
 
@@ -64,7 +63,7 @@ HARMONY_WORDS: dict[str, str] = {
 
 def harmony_style(prompt: str | None, style: str) -> tuple[str, str]:
     """The style whose progressions the piece takes, with why: a harmony word of the prompt, else the texture's."""
-    found = _first_word(prompt, HARMONY_WORDS)
+    found = first_word(prompt, HARMONY_WORDS)
     return (found[0], found[1]) if found else (style, f"the {style} style")
 
 # genre word -> (tempo in bpm, velocity): how the genre is usually played, for a prompt that gives neither
@@ -86,15 +85,5 @@ GENRE_FEEL: dict[str, tuple[float, int]] = {
 
 def genre_feel(prompt: str | None) -> tuple[float, int, str] | None:
     """The tempo and velocity a genre word of the prompt is usually played at, with the word."""
-    found = _first_word(prompt, GENRE_FEEL)
+    found = first_word(prompt, GENRE_FEEL)
     return (*found[0], found[1]) if found else None
-
-
-def _first_word(prompt: str | None, table: dict[str, Any]) -> tuple[Any, str] | None:
-    """The value of the longest word or phrase of `table` in the prompt (a whole word: "rock", not "rocky"),
-    with the word; None when none is there."""
-    text = (prompt or "").lower()
-    for word in sorted(table, key=len, reverse=True):
-        if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text):
-            return table[word], word
-    return None
